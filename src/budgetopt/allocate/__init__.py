@@ -1,0 +1,12 @@
+"""The allocation LP: segment budgets that maximise expected gross margin under the policy."""
+
+from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.allocate.explain import binding_constraints, describe_binding, diagnose, segment_limiter
+from budgetopt.allocate.problem import AllocationProblem, segment_limits
+from budgetopt.allocate.response import saturation_factor
+from budgetopt.allocate.solve import Allocation, Binding, solve
+
+__all__ = [
+    "Allocation", "AllocationProblem", "Binding", "SegmentCurves", "binding_constraints", "describe_binding",
+    "diagnose", "saturation_factor", "segment_limiter", "segment_limits", "solve",
+]

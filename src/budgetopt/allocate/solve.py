@@ -1,0 +1,171 @@
+"""Building the LP with numpy/scipy sparse arrays and solving it with HiGHS (highspy).
+
+Columns: for each segment, PIECES + 1 concave pieces x_sk ∈ [0, width_sk]; its budget is
+T_s = Σ_k x_sk. Rows: one per segment (floor ≤ T_s ≤ cap), the total (min_total ≤ Σ T ≤
+daily_total), one per [[bounds]] (min ≤ Σ_s coef_bs T_s ≤ max). Because pieces are concave, the
+optimiser fills them in order, so no integer variables are needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from budgetopt.allocate.problem import AllocationProblem
+from budgetopt.errors import SolverError
+
+#: an activity within this of its limit counts as "at" the limit (currency)
+AT_LIMIT = 1e-6
+_INF = highspy.kHighsInf
+_banner_silenced = False
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. The library prints a banner on stdout when the first one is made
+    in a process, before any option can be set; that one construction runs with fd 1 muted."""
+    global _banner_silenced
+    if _banner_silenced:
+        highs = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        try:
+            highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_silenced = True
+    highs.silent()
+    return highs
+
+
+SOLVER_NAME = f"HiGHS {new_highs().version()}"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A constraint at its limit, and what one more unit of that limit would earn (currency per currency)."""
+
+    constraint: str
+    shadow_price: float
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The solver's answer: status 'optimal' only when HiGHS proved it."""
+
+    status: str  # "optimal" | "infeasible" | "stopped: <reason>"
+    spend: np.ndarray  # (segments,) budgets, currency per day
+    objective: float  # expected margin of the piecewise model, currency per day
+    segment_dual: np.ndarray  # (segments,) margin per extra unit of each segment's binding floor/cap
+    total_dual: float
+    bound_dual: np.ndarray  # (bounds,)
+    seconds: float
+    solver: str = "HiGHS"
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """min c·x s.t. row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper (A is CSC)."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    matrix: sparse.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    pieces_per_segment: int
+
+
+def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) -> LinearProgram:
+    """The LP of `problem` (optionally with other values per euro, e.g. a posterior draw)."""
+    curves = problem.curves
+    if value_per_euro is not None:
+        curves = type(curves)(value_per_euro, curves.saturation_spend)
+    n = problem.n_segments
+    span_cap = np.where(np.isfinite(problem.upper), problem.upper, problem.total_max)
+    span = np.maximum(np.maximum(np.minimum(span_cap, problem.total_max), problem.lower), 1e-9)
+    widths, slopes = curves.pieces(span)
+    k = widths.shape[1]
+    cols = n * k
+    segment_of_col = np.repeat(np.arange(n), k)
+    # rows: segments (n), total (1), bounds (b)
+    seg_rows = sparse.csr_matrix((np.ones(cols), (segment_of_col, np.arange(cols))), shape=(n, cols))
+    total_row = sparse.csr_matrix(np.ones((1, cols)))
+    bound_rows = sparse.csr_matrix(problem.bound_coef[:, segment_of_col]) if len(problem.bound_min) else sparse.csr_matrix((0, cols))
+    matrix = sparse.vstack([seg_rows, total_row, bound_rows]).tocsc()
+    return LinearProgram(
+        cost=-slopes.ravel(),
+        col_lower=np.zeros(cols),
+        col_upper=widths.ravel(),
+        matrix=matrix,
+        row_lower=np.r_[problem.lower, problem.total_min, problem.bound_min],
+        row_upper=np.r_[problem.upper, problem.total_max, problem.bound_max],
+        pieces_per_segment=k,
+    )
+
+
+def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = True) -> tuple[highspy.Highs, float]:
+    """Pass the LP to a fresh silent HiGHS and run it; returns the solver and the seconds taken."""
+    highs = new_highs()
+    highs.setOptionValue("time_limit", float(time_limit))
+    model = highspy.HighsLp()
+    model.num_col_ = len(lp.cost)
+    model.num_row_ = len(lp.row_lower)
+    model.col_cost_ = lp.cost if objective else np.zeros_like(lp.cost)
+    model.col_lower_ = lp.col_lower
+    model.col_upper_ = np.where(np.isinf(lp.col_upper), _INF, lp.col_upper)
+    model.row_lower_ = np.where(np.isinf(lp.row_lower), -_INF, lp.row_lower)
+    model.row_upper_ = np.where(np.isinf(lp.row_upper), _INF, lp.row_upper)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = lp.matrix.indptr
+    model.a_matrix_.index_ = lp.matrix.indices
+    model.a_matrix_.value_ = lp.matrix.data
+    started = time.perf_counter()
+    highs.passModel(model)
+    highs.run()
+    return highs, time.perf_counter() - started
+
+
+def is_infeasible(highs: highspy.Highs) -> bool:
+    status = highs.getModelStatus()
+    return status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+
+
+def solve(problem: AllocationProblem, value_per_euro: np.ndarray | None = None, *, time_limit: float = 60.0) -> Allocation:
+    """Solve the allocation; an infeasible policy returns status 'infeasible' (see explain.diagnose)."""
+    lp = build(problem, value_per_euro)
+    highs, seconds = run_highs(lp, time_limit=time_limit)
+    status = highs.getModelStatus()
+    n, b = problem.n_segments, len(problem.bound_min)
+    if is_infeasible(highs):
+        empty = np.full(n, np.nan)
+        return Allocation("infeasible", empty, np.nan, empty, np.nan, np.full(b, np.nan), seconds)
+    if status != highspy.HighsModelStatus.kOptimal:
+        reason = highs.modelStatusToString(status)
+        if status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kInterrupt):
+            return Allocation(f"stopped: {reason}", np.full(n, np.nan), np.nan, np.full(n, np.nan), np.nan, np.full(b, np.nan), seconds)
+        raise SolverError(f"HiGHS could not solve the allocation ({reason}); rerun with a simpler policy or report this as a bug")
+    solution = highs.getSolution()
+    x = np.asarray(solution.col_value)
+    spend = np.maximum(x.reshape(n, lp.pieces_per_segment).sum(1), 0.0)
+    # we minimise −margin: a row dual y means one more unit of the row's limit changes −margin by y
+    shadow = -np.asarray(solution.row_dual)
+    return Allocation(
+        status="optimal",
+        spend=spend,
+        objective=-float(highs.getInfo().objective_function_value),
+        segment_dual=shadow[:n],
+        total_dual=float(shadow[n]),
+        bound_dual=shadow[n + 1 :],
+        seconds=seconds,
+        solver=SOLVER_NAME,
+    )

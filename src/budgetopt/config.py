@@ -1,0 +1,176 @@
+"""The budget policy file (TOML) as validated, typed models.
+
+Each field's description is the documentation of that key; the README's policy
+reference is checked against these descriptions by the tests.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from budgetopt.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BudgetSection(_Strict):
+    daily_total: float = Field(gt=0, description="Cap on tomorrow's total spend, currency per day (required).")
+    min_total: float = Field(0.0, ge=0, description="Floor on tomorrow's total spend (committed spend), currency per day.")
+    currency: str = Field("EUR", min_length=1, max_length=8, description="Currency code shown in tables and reports.")
+    margin_rate: float = Field(1.0, gt=0, le=1, description="Product margin on revenue: gross margin = revenue × margin_rate − spend.")
+    max_daily_change: float | None = Field(
+        0.30, ge=0, description="A segment's budget moves at most ± this fraction of its previous spend (new segments exempt); none = no limit."
+    )
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> "BudgetSection":
+        if self.min_total > self.daily_total:
+            raise ValueError(f"min_total ({self.min_total:g}) is above daily_total ({self.daily_total:g}); lower min_total or raise daily_total")
+        return self
+
+
+class Bound(_Strict):
+    campaign: str | None = Field(None, description="Match cells of this campaign (omitted = any).")
+    segment: str | None = Field(None, description="Match cells of this segment (omitted = any).")
+    creative: str | None = Field(None, description="Match cells of this creative (omitted = any).")
+    min: float = Field(0.0, ge=0, description="The matched cells' planned spend sums to at least this, currency per day.")
+    max: float = Field(math.inf, ge=0, description="The matched cells' planned spend sums to at most this, currency per day.")
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> "Bound":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+    @property
+    def label(self) -> str:
+        parts = [f"{k} '{v}'" for k, v in (("campaign", self.campaign), ("segment", self.segment), ("creative", self.creative)) if v is not None]
+        return " / ".join(parts) if parts else "all cells"
+
+
+class SegmentsSection(_Strict):
+    min_spend: float = Field(0.0, ge=0, description="Floor for every segment's budget, currency per day.")
+    max_spend: float = Field(math.inf, gt=0, description="Cap for every segment's budget (capacity), currency per day; default: no cap.")
+    exploration: float = Field(
+        0.05, ge=0, le=1, description="Share of the budget kept for uncertain segments (0 = pure exploitation)."
+    )
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> "SegmentsSection":
+        if self.min_spend > self.max_spend:
+            raise ValueError(f"min_spend ({self.min_spend:g}) is above max_spend ({self.max_spend:g})")
+        return self
+
+
+class EstimateSection(_Strict):
+    half_life_days: float = Field(14.0, gt=0, description="Older days weigh less: a day this old counts half; inf = no decay.")
+    pooling: Literal["none", "segment", "campaign"] = Field(
+        "segment", description="What a cell borrows strength from: none, its segment's creatives, or its campaign's cells."
+    )
+    prior_alpha: float = Field(1.0, gt=0, description="Beta prior of the conversion rate when pooling = \"none\" (pseudo-conversions).")
+    prior_beta: float = Field(1.0, gt=0, description="Beta prior of the conversion rate when pooling = \"none\" (pseudo-non-conversions).")
+    exposure: Literal["visits", "impressions"] = Field(
+        "visits", description="What a conversion rate is per; \"impressions\" for view-through exports (needs an impressions column)."
+    )
+    conversion_lag: tuple[float, ...] = Field(
+        (), description="Share of final conversions reported after 1, 2, … days; [] = none."
+    )
+
+    @field_validator("conversion_lag")
+    @classmethod
+    def _lag_profile(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not (0 < v <= 1) for v in value):
+            raise ValueError("every share must be in (0, 1]")
+        if any(b < a for a, b in zip(value, value[1:])):
+            raise ValueError("shares must not decrease (they are cumulative)")
+        return value
+
+
+class DecideSection(_Strict):
+    metric: Literal["margin_per_euro", "conversion_rate"] = Field(
+        "margin_per_euro", description="What creatives are compared on within their segment."
+    )
+    disable_below_p_best: float = Field(0.01, ge=0, lt=1, description="Disable a creative whose chance to be best in its segment is below this.")
+    min_visits_before_disable: float = Field(300, ge=0, description="Never judge a creative before it has this many visits.")
+    winner_expected_loss: float = Field(
+        0.002, ge=0, description="Declare a winner when choosing the leader risks less than this (metric units)."
+    )
+    min_share: float = Field(0.05, ge=0, le=1, description="Each creative still under test keeps at least this share of its segment.")
+
+
+class Policy(_Strict):
+    budget: BudgetSection
+    bounds: tuple[Bound, ...] = ()
+    segments: SegmentsSection = SegmentsSection()
+    estimate: EstimateSection = EstimateSection()
+    decide: DecideSection = DecideSection()
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "budget": BudgetSection,
+    "bounds": Bound,
+    "segments": SegmentsSection,
+    "estimate": EstimateSection,
+    "decide": DecideSection,
+}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "(top level)"
+    head, *rest = loc
+    if head == "bounds" and rest and isinstance(rest[0], int):
+        return f"[[bounds]] #{rest[0] + 1}" + (f" {rest[1]}" if len(rest) > 1 else "")
+    return f"[{head}]" + (f" {'.'.join(map(str, rest))}" if rest else "")
+
+
+def _suggest(loc: tuple[Any, ...]) -> str:
+    """'did you mean …' for a misspelt key."""
+    name = str(loc[-1])
+    section = SECTIONS.get(str(loc[0])) if len(loc) > 1 else Policy
+    known = list(section.model_fields) if section else []
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
+
+
+def _problems(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        where = _key_path(loc)
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key{_suggest(loc)}")
+        elif item["type"] == "missing":
+            problems.append(f"{where}: required key is missing")
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}, got {item.get('input')!r}")
+    return problems
+
+
+def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
+    """Validate a policy given as nested dicts (as parsed from TOML)."""
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_problems(error), source=source) from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a budget policy TOML file; errors name the file and the key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found; give the path of a budget policy TOML file", source=str(path)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"not valid TOML ({error}); check the syntax around that line", source=str(path)) from None
+    return policy_from_dict(data, source=str(path))

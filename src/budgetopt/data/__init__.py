@@ -1,0 +1,6 @@
+"""The performance log: its schema, loading from CSV/Parquet, validation, cell arrays."""
+
+from budgetopt.data.load import load_log, validate_log
+from budgetopt.data.schema import NAME_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS
+
+__all__ = ["load_log", "validate_log", "REQUIRED_COLUMNS", "NAME_COLUMNS", "NUMBER_COLUMNS"]

@@ -1,0 +1,75 @@
+"""The performance log's contract: columns, and the rules every row must follow.
+
+Rules are data (a table of checks), so each one is tested by a row of a table.
+Each check takes the typed frame and returns a boolean mask of offending rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+NAME_COLUMNS = ("campaign", "segment", "creative")
+NUMBER_COLUMNS = ("spend", "visits", "conversions", "revenue")
+REQUIRED_COLUMNS = ("date", *NAME_COLUMNS, *NUMBER_COLUMNS)
+OPTIONAL_COLUMNS = ("impressions", "status")
+STATUSES = ("active", "paused")
+CELL = list(NAME_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One rule over rows: `offending(frame)` marks the rows that break it."""
+
+    column: str
+    offending: Callable[[pd.DataFrame], pd.Series]
+    message: str
+    applies: Callable[[pd.DataFrame, str], bool] = lambda frame, exposure: True
+
+
+def _negative(column: str) -> RowRule:
+    return RowRule(column, lambda f: f[column] < 0, f"{column} must be ≥ 0; fix the export or drop the row")
+
+
+def _has_impressions(frame: pd.DataFrame, exposure: str) -> bool:
+    return "impressions" in frame.columns
+
+
+ROW_RULES: tuple[RowRule, ...] = (
+    *(_negative(column) for column in NUMBER_COLUMNS),
+    RowRule("impressions", lambda f: f["impressions"] < 0, "impressions must be ≥ 0; fix the export or drop the row", _has_impressions),
+    RowRule(
+        "conversions",
+        lambda f: f["conversions"] > f["visits"],
+        "conversions exceed visits; if the export counts view-through conversions, set "
+        '[estimate] exposure = "impressions" in the policy (needs an impressions column)',
+        lambda f, exposure: exposure == "visits",
+    ),
+    RowRule(
+        "conversions",
+        lambda f: f["conversions"] > f["impressions"],
+        "conversions exceed impressions; check the export",
+        lambda f, exposure: exposure == "impressions" and "impressions" in f.columns,
+    ),
+    RowRule(
+        "visits",
+        lambda f: f["visits"] > f["impressions"],
+        "visits exceed impressions; check the export",
+        _has_impressions,
+    ),
+)
+
+
+def offending_rows(frame: pd.DataFrame, exposure: str) -> list[tuple[RowRule, np.ndarray]]:
+    """Every applicable rule with the (0-based) positions of the rows that break it."""
+    found = []
+    for rule in ROW_RULES:
+        if not rule.applies(frame, exposure):
+            continue
+        mask = rule.offending(frame).to_numpy(dtype=bool)
+        if mask.any():
+            found.append((rule, np.flatnonzero(mask)))
+    return found

@@ -1,0 +1,70 @@
+"""Verdicts per creative (disable / winner / keep / too early), their reasons, and traffic shares.
+
+Rules (DESIGN.md): disable when the chance to be best in its segment is below
+`disable_below_p_best` and the creative has at least `min_visits_before_disable` visits — never
+the segment's leader, so a segment always keeps an active creative; a winner when the leader's
+expected loss is below `winner_expected_loss` (with at least two candidates and enough visits);
+a user-paused creative is not judged. Shares within a segment follow probability matching on
+p_best, with `min_share` for every creative still under test, and all of it to a winner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from budgetopt.config import DecideSection
+
+DISABLE, WINNER, KEEP, TOO_EARLY, PAUSED = "disable", "winner", "keep", "too early", "paused"
+
+
+def verdicts(
+    p_best: np.ndarray,
+    expected_loss: np.ndarray,
+    visits: np.ndarray,
+    paused: np.ndarray,
+    previously_disabled: np.ndarray,
+    segment_start: np.ndarray,
+    segment_index: np.ndarray,
+    rules: DecideSection,
+) -> np.ndarray:
+    """(cells,) verdict strings. `previously_disabled` cells stay disabled (the user re-enables them)."""
+    eligible = ~paused & ~previously_disabled
+    seg_best = np.maximum.reduceat(np.where(eligible, p_best, -1.0), segment_start)[segment_index]
+    index = np.arange(len(p_best))
+    leader = np.minimum.reduceat(np.where(eligible & (p_best == seg_best), index, len(p_best)), segment_start)[segment_index]
+    is_leader = index == leader  # one leader per segment: the first cell at the maximum
+    candidates = np.add.reduceat(eligible.astype(int), segment_start)[segment_index]
+    enough = visits >= rules.min_visits_before_disable
+
+    verdict = np.full(len(p_best), KEEP, dtype=object)
+    verdict[~enough] = TOO_EARLY
+    disable = eligible & ~is_leader & enough & (p_best < rules.disable_below_p_best) & (candidates > 1)
+    verdict[disable] = DISABLE
+    winner = is_leader & (candidates > 1) & enough & (np.nan_to_num(expected_loss, nan=np.inf) < rules.winner_expected_loss)
+    verdict[winner] = WINNER
+    verdict[previously_disabled & ~paused] = DISABLE
+    verdict[paused] = PAUSED
+    return verdict
+
+
+def traffic_shares(p_best: np.ndarray, verdict: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray, min_share: float) -> np.ndarray:
+    """(cells,) each creative's share of its segment's traffic; shares of a segment with a live creative sum to 1."""
+    active = (verdict != DISABLE) & (verdict != PAUSED)
+    has_winner = np.add.reduceat((verdict == WINNER).astype(int), segment_start)[segment_index] > 0
+    n_active = np.add.reduceat(active.astype(float), segment_start)[segment_index]
+    floor = np.where(n_active * min_share >= 1.0, 1.0 / np.maximum(n_active, 1), min_share)
+    share = np.where(active, p_best, 0.0)
+    total = np.add.reduceat(share, segment_start)[segment_index]
+    share = np.where(total > 0, share / np.where(total > 0, total, 1), np.where(active, 1.0 / np.maximum(n_active, 1), 0.0))
+    for _ in range(int(n_active.max(initial=1))):  # water-filling: lift creatives below the floor, rescale the rest
+        fixed = active & (share <= floor + 1e-12)
+        n_fixed = np.add.reduceat(fixed.astype(float), segment_start)[segment_index]
+        free_sum = np.add.reduceat(np.where(active & ~fixed, share, 0.0), segment_start)[segment_index]
+        free_mass = 1.0 - n_fixed * floor
+        new = np.where(fixed, floor, np.where(free_sum > 0, share * free_mass / np.where(free_sum > 0, free_sum, 1), 0.0))
+        new = np.where(active, new, 0.0)
+        if np.allclose(new, share, atol=1e-12):
+            break
+        share = new
+    share = np.where(has_winner, (verdict == WINNER).astype(float), share)
+    return share

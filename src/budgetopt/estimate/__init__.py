@@ -1,0 +1,7 @@
+"""Bayesian estimates per cell: conversion rate (pooled), visits per euro, basket, saturation."""
+
+from budgetopt.estimate.history import History, build_history
+from budgetopt.estimate.posterior import Estimates, fit
+from budgetopt.estimate.saturation import fit_saturation
+
+__all__ = ["History", "build_history", "Estimates", "fit", "fit_saturation"]

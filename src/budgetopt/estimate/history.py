@@ -1,0 +1,186 @@
+"""From the log to per-cell arrays: the cell index, decay and lag weights, sufficient statistics.
+
+Cells are sorted by (campaign, segment, creative), so each segment's cells are contiguous;
+`segment_start` gives where each segment begins (for `np.*.reduceat`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.errors import InputError
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Weighted sufficient statistics per cell, (cells,) arrays that add across periods."""
+
+    spend: np.ndarray  # currency
+    effective_spend: np.ndarray  # currency, saturation-adjusted: what the spend would buy unsaturated
+    visits: np.ndarray
+    exposure: np.ndarray  # visits or impressions, discounted for conversions not yet reported
+    raw_exposure: np.ndarray  # visits or impressions, undiscounted (for exposure per euro)
+    conversions: np.ndarray
+    revenue: np.ndarray  # currency
+
+    def __add__(self, other: "Totals") -> "Totals":
+        return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class History:
+    """A log seen from a plan date: the cells, their weighted totals and the segments' daily spend."""
+
+    as_of: pd.Timestamp  # the plan's date: only days before it are used
+    campaign: np.ndarray  # (cells,) str
+    segment: np.ndarray  # (cells,) str
+    creative: np.ndarray  # (cells,) str
+    segment_index: np.ndarray  # (cells,) int
+    campaign_index: np.ndarray  # (cells,) int
+    segment_start: np.ndarray  # (segments,) first cell of each segment
+    paused: np.ndarray  # (cells,) bool: the latest row says status = paused
+    totals: Totals  # weighted (decay, lag)
+    raw: Totals  # unweighted, for display (visits and conversions as logged)
+    previous_spend: np.ndarray  # (cells,) spend on the last logged day, currency
+    last_date: pd.Timestamp
+    days: np.ndarray  # (segment_days,) day number (0 = first date) of each segment-day
+    day_segment: np.ndarray  # (segment_days,) segment of each segment-day
+    day_spend: np.ndarray  # (segment_days,) the segment's total spend that day
+    day_visits: np.ndarray  # (segment_days,) the segment's total visits that day
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.creative)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segment_start)
+
+    def segment_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum a (..., cells) array within each segment → (..., segments)."""
+        return np.add.reduceat(values, self.segment_start, axis=-1)
+
+    @property
+    def segment_labels(self) -> list[str]:
+        starts = self.segment_start
+        return [f"{c}/{s}" for c, s in zip(self.campaign[starts], self.segment[starts])]
+
+
+def day_weights(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
+    """Decay weight of a day `age_days` before the plan date (yesterday = 1 → weight 1)."""
+    if np.isinf(half_life_days):
+        return np.ones_like(age_days, dtype=float)
+    return 0.5 ** ((age_days - 1) / half_life_days)
+
+
+def lag_completeness(age_days: np.ndarray, conversion_lag: tuple[float, ...]) -> np.ndarray:
+    """Share of a day's final conversions already reported, by age (yesterday = 1)."""
+    if not conversion_lag:
+        return np.ones_like(age_days, dtype=float)
+    profile = np.asarray(conversion_lag, dtype=float)
+    index = np.clip(age_days - 1, 0, None).astype(int)
+    return np.where(index < len(profile), profile[np.minimum(index, len(profile) - 1)], 1.0)
+
+
+def build_history(
+    log: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    *,
+    half_life_days: float = 14.0,
+    conversion_lag: tuple[float, ...] = (),
+    exposure: str = "visits",
+    saturation_spend: np.ndarray | None = None,
+) -> History:
+    """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
+
+    `saturation_spend` (segments,) turns spend into effective spend; without it, spend is unsaturated.
+    """
+    last = log["date"].max()
+    as_of = last + pd.Timedelta(days=1) if as_of is None else pd.Timestamp(as_of)
+    seen = log[log["date"] < as_of]
+    if seen.empty:
+        raise InputError(
+            f"no log rows before the plan date {as_of:%Y-%m-%d} (the log starts on {log['date'].min():%Y-%m-%d}); "
+            "choose a later --date",
+        )
+    keys = seen[["campaign", "segment", "creative"]]
+    cell_keys, cell_codes = np.unique(keys.to_numpy(dtype=str), axis=0, return_inverse=True)
+    cell_codes = cell_codes.ravel()
+    campaign, segment, creative = cell_keys[:, 0], cell_keys[:, 1], cell_keys[:, 2]
+    seg_keys, segment_index = np.unique(cell_keys[:, :2], axis=0, return_inverse=True)
+    segment_index = segment_index.ravel()
+    _, campaign_index = np.unique(campaign, return_inverse=True)
+    segment_start = np.flatnonzero(np.r_[True, segment_index[1:] != segment_index[:-1]])
+
+    n_cells = len(cell_keys)
+    n_segments = len(seg_keys)
+    dates = seen["date"].to_numpy()
+    first_day = dates.min()
+    day_number = ((dates - first_day) / np.timedelta64(1, "D")).astype(int)
+    age = ((as_of.to_datetime64() - dates) / np.timedelta64(1, "D")).astype(int)
+    weight = day_weights(age, half_life_days)
+    completeness = lag_completeness(age, conversion_lag)
+
+    spend = seen["spend"].to_numpy(float)
+    visits = seen["visits"].to_numpy(float)
+    expo = seen["impressions"].to_numpy(float) if exposure == "impressions" else visits
+    conversions = seen["conversions"].to_numpy(float)
+    revenue = seen["revenue"].to_numpy(float)
+
+    row_segment = segment_index[cell_codes]
+    n_days = int(day_number.max()) + 1
+    segday = row_segment * n_days + day_number
+    segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
+    segday_visits = np.bincount(segday, weights=visits, minlength=n_segments * n_days)
+    present = np.bincount(segday, minlength=n_segments * n_days) > 0
+    if saturation_spend is None:
+        factor = np.ones_like(spend)
+    else:
+        from budgetopt.allocate.response import saturation_factor
+
+        factor = saturation_factor(segday_spend[segday], saturation_spend[row_segment])
+
+    def totals(w: np.ndarray, lag: np.ndarray) -> Totals:
+        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
+        return Totals(
+            spend=add(spend),
+            effective_spend=add(spend * factor),
+            visits=add(visits),
+            exposure=add(expo * lag),
+            raw_exposure=add(expo),
+            conversions=add(conversions),
+            revenue=add(revenue),
+        )
+
+    last_date = pd.Timestamp(dates.max())
+    on_last = dates == last_date.to_datetime64()
+    previous_spend = np.bincount(cell_codes[on_last], weights=spend[on_last], minlength=n_cells)
+    # the latest row of each cell decides whether the user paused it
+    order = np.lexsort((dates, cell_codes))
+    latest = order[np.r_[cell_codes[order][1:] != cell_codes[order][:-1], True]]
+    paused = np.zeros(n_cells, dtype=bool)
+    paused[cell_codes[latest]] = seen["status"].to_numpy()[latest] == "paused"
+
+    ones = np.ones_like(weight)
+    segday_ids = np.flatnonzero(present)
+    return History(
+        as_of=as_of,
+        campaign=campaign,
+        segment=segment,
+        creative=creative,
+        segment_index=segment_index,
+        campaign_index=campaign_index.ravel(),
+        segment_start=segment_start,
+        paused=paused,
+        totals=totals(weight, completeness),
+        raw=totals(ones, ones),
+        previous_spend=previous_spend,
+        last_date=last_date,
+        days=segday_ids % n_days,
+        day_segment=segday_ids // n_days,
+        day_spend=segday_spend[segday_ids],
+        day_visits=segday_visits[segday_ids],
+    )

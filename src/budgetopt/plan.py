@@ -1,0 +1,229 @@
+"""One day's plan: estimate → decide → allocate. The CLI and the simulator both call `make_plan`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.allocate import (
+    Allocation,
+    AllocationProblem,
+    SegmentCurves,
+    binding_constraints,
+    diagnose,
+    saturation_factor,
+    segment_limiter,
+    segment_limits,
+    solve,
+)
+from budgetopt.config import Policy
+from budgetopt.decide import Decisions, decide
+from budgetopt.decide.verdicts import DISABLE, PAUSED
+from budgetopt.errors import SolverError
+from budgetopt.estimate import Estimates, build_history, fit, fit_saturation
+
+PLAN_COLUMNS = [
+    "date", "campaign", "segment", "creative", "status", "spend", "share", "segment_spend", "previous_spend",
+    "change", "expected_visits", "expected_conversions", "expected_margin", "margin_p05", "margin_p95", "p_best", "reason",
+]
+DECISION_COLUMNS = [
+    "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
+    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason",
+]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Tomorrow's plan (one row per cell), the decisions behind it and the summary."""
+
+    plan: pd.DataFrame
+    decisions: pd.DataFrame
+    summary: dict[str, Any]
+    estimates: Estimates
+    problem: AllocationProblem
+    allocation: Allocation
+
+
+def estimate(log: pd.DataFrame, policy: Policy, date: pd.Timestamp | None = None) -> Estimates:
+    """Fit every cell's posteriors from the log as seen on `date` (default: the day after its last)."""
+    settings = policy.estimate
+    kwargs = dict(half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure)
+    first = build_history(log, date, **kwargs)
+    saturation = fit_saturation(first.day_segment, first.day_spend, first.day_visits, first.n_segments)
+    history = build_history(log, date, saturation_spend=saturation, **kwargs)
+    return fit(history, settings, saturation, policy.budget.margin_rate)
+
+
+def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
+    h = estimates.history
+    return pd.DataFrame({
+        "date": h.as_of.strftime("%Y-%m-%d"), "campaign": h.campaign, "segment": h.segment, "creative": h.creative,
+        "visits": h.raw.visits, "conversions": h.raw.conversions,
+        "cvr_mean": d.cvr_mean, "cvr_p05": d.cvr_p05, "cvr_p95": d.cvr_p95,
+        "metric_mean": d.metric_mean, "metric_p05": d.metric_p05, "metric_p95": d.metric_p95,
+        "p_best": d.p_best, "expected_loss": d.expected_loss, "verdict": d.verdict.astype(str), "reason": d.reason,
+    })[DECISION_COLUMNS]
+
+
+def _bound_coefficients(policy: Policy, estimates: Estimates, share: np.ndarray) -> np.ndarray:
+    """(bounds, segments): the share of each segment's budget that each bound's matched cells receive."""
+    h = estimates.history
+    rows = []
+    for bound in policy.bounds:
+        match = np.ones(h.n_cells, bool)
+        for key in ("campaign", "segment", "creative"):
+            wanted = getattr(bound, key)
+            if wanted is not None:
+                match &= getattr(h, key) == wanted
+        rows.append(h.segment_sum(np.where(match, share, 0.0)))
+    return np.array(rows).reshape(len(policy.bounds), h.n_segments)
+
+
+def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray) -> AllocationProblem:
+    """The allocation problem for these estimates, shares and yesterday's budgets."""
+    h = estimates.history
+    value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
+    live = h.segment_sum(decisions.share) > 0
+    b = policy.budget
+    lower, upper, lower_label, upper_label = segment_limits(
+        previous_segment_spend, live, policy.segments.min_spend, policy.segments.max_spend, b.max_daily_change, b.currency
+    )
+    return AllocationProblem(
+        curves=SegmentCurves(value, estimates.saturation_spend),
+        segment_labels=tuple(h.segment_labels),
+        lower=lower,
+        upper=upper,
+        lower_label=tuple(lower_label),
+        upper_label=tuple(upper_label),
+        total_max=b.daily_total,
+        total_min=b.min_total,
+        bound_coef=_bound_coefficients(policy, estimates, decisions.share),
+        bound_min=np.array([x.min for x in policy.bounds], dtype=float),
+        bound_max=np.array([x.max for x in policy.bounds], dtype=float),
+        bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)),
+        currency=b.currency,
+    )
+
+
+def _explore(problem: AllocationProblem, mean: Allocation, decisions: Decisions, estimates: Estimates, exploration: float, rng: np.random.Generator) -> np.ndarray:
+    """Blend the mean-optimal budgets with those optimal under one posterior draw (Thompson-style).
+
+    Both are feasible, so their convex combination is too; `exploration` is the draw's weight.
+    """
+    if exploration <= 0:
+        return mean.spend
+    h = estimates.history
+    draw = decisions.value_draws[rng.integers(decisions.value_draws.shape[0])]
+    sampled = solve(problem, h.segment_sum(decisions.share * draw))
+    if sampled.status != "optimal":
+        return mean.spend
+    return (1 - exploration) * mean.spend + exploration * sampled.spend
+
+
+def make_plan(
+    log: pd.DataFrame,
+    policy: Policy,
+    *,
+    date: pd.Timestamp | str | None = None,
+    rng: np.random.Generator | None = None,
+    previous_segment_spend: dict[tuple[str, str], float] | None = None,
+    previously_disabled: set[tuple[str, str, str]] | None = None,
+) -> PlanResult:
+    """Tomorrow's plan for every cell of `log`.
+
+    previous_segment_spend: yesterday's budgets by (campaign, segment), e.g. the ledger's last plan;
+    default: each segment's spend on the last day of the log. previously_disabled: cells the engine
+    disabled on an earlier day, kept disabled.
+    """
+    started = time.perf_counter()
+    rng = np.random.default_rng(0) if rng is None else rng
+    estimates = estimate(log, policy, None if date is None else pd.Timestamp(date))
+    h = estimates.history
+    disabled_before = np.array(
+        [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool
+    )
+    d = decide(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
+    previous = h.segment_sum(h.previous_spend)
+    if previous_segment_spend:
+        starts = h.segment_start
+        previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
+    problem = build_problem(policy, estimates, d, previous)
+    allocation = solve(problem)
+    if allocation.status == "infeasible":
+        raise diagnose(problem)
+    if allocation.status != "optimal":
+        raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
+    budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng)
+    plan = _plan_table(estimates, d, problem, allocation, budgets, previous)
+    summary = _summary(plan, estimates, d, problem, allocation, budgets, previous, policy, time.perf_counter() - started)
+    return PlanResult(plan, decisions_table(estimates, d), summary, estimates, problem, allocation)
+
+
+def _cell_margin_draws(estimates: Estimates, d: Decisions, spend: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """(draws, cells) gross margin of each cell's planned spend under the posterior."""
+    return spend[None, :] * (d.value_draws * factor[None, :] - 1.0)
+
+
+def _plan_table(estimates: Estimates, d: Decisions, problem: AllocationProblem, allocation: Allocation, budgets: np.ndarray, previous: np.ndarray) -> pd.DataFrame:
+    h = estimates.history
+    seg = h.segment_index
+    spend = d.share * budgets[seg]
+    factor = saturation_factor(budgets, estimates.saturation_spend)[seg]
+    visits = spend * estimates.visits_per_euro.mean() * factor
+    exposure = spend * estimates.exposure_per_euro.mean() * factor
+    conversions = exposure * estimates.conversion_rate.mean()
+    draws = _cell_margin_draws(estimates, d, spend, factor)
+    status = np.where(d.verdict == PAUSED, "paused", np.where(d.verdict == DISABLE, "disabled", "active"))
+    cur = problem.currency
+    limiter = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
+    reasons = []
+    for i in range(h.n_cells):
+        if status[i] != "active":
+            reasons.append(d.reason[i])
+            continue
+        s = seg[i]
+        reasons.append(
+            f"{100 * d.share[i]:.0f} % of {h.campaign[i]}/{h.segment[i]}'s {budgets[s]:,.2f} {cur} "
+            f"({limiter[s]}); {d.reason[i]}"
+        )
+    return pd.DataFrame({
+        "date": h.as_of.strftime("%Y-%m-%d"), "campaign": h.campaign, "segment": h.segment, "creative": h.creative,
+        "status": status, "spend": spend, "share": d.share, "segment_spend": budgets[seg],
+        "previous_spend": h.previous_spend, "change": spend - h.previous_spend,
+        "expected_visits": visits, "expected_conversions": conversions, "expected_margin": draws.mean(0),
+        "margin_p05": np.quantile(draws, 0.05, axis=0), "margin_p95": np.quantile(draws, 0.95, axis=0),
+        "p_best": d.p_best, "reason": reasons,
+    })[PLAN_COLUMNS]
+
+
+def _summary(plan, estimates, d, problem, allocation, budgets, previous, policy, seconds) -> dict[str, Any]:
+    h = estimates.history
+    seg = h.segment_index
+    factor = saturation_factor(budgets, estimates.saturation_spend)[seg]
+    total_draws = _cell_margin_draws(estimates, d, d.share * budgets[seg], factor).sum(1)
+    starts = h.segment_start
+    return {
+        "date": h.as_of.strftime("%Y-%m-%d"),
+        "currency": policy.budget.currency,
+        "total_spend": float(budgets.sum()),
+        "expected_margin": float(total_draws.mean()),
+        "margin_p05": float(np.quantile(total_draws, 0.05)),
+        "margin_p95": float(np.quantile(total_draws, 0.95)),
+        "binding": [{"constraint": b.constraint, "shadow_price": b.shadow_price} for b in binding_constraints(problem, allocation)],
+        "segments": [
+            {
+                "campaign": str(h.campaign[i]), "segment": str(h.segment[i]),
+                "before": float(previous[j]), "after": float(budgets[j]),
+                "limited_by": segment_limiter(problem, allocation, j),
+            }
+            for j, i in enumerate(starts)
+        ],
+        "exploration": policy.segments.exploration,
+        "status": allocation.status,
+        "solver": allocation.solver,
+        "seconds": round(seconds, 3),
+    }

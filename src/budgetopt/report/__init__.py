@@ -1,0 +1,1 @@
+"""Tables, files and (later) figures for people: safe CSV, atomic writes, terminal tables."""

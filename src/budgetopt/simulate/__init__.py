@@ -1,0 +1,1 @@
+"""Scenario worlds that reveal outcomes day by day, with the truth beside the observations."""
