@@ -27,7 +27,7 @@ class BudgetSection(_Strict):
     currency: str = Field("EUR", min_length=1, max_length=8, description="Currency code shown in tables and reports.")
     margin_rate: float = Field(1.0, gt=0, le=1, description="Product margin on revenue: gross margin = revenue × margin_rate − spend.")
     max_daily_change: float | None = Field(
-        0.30, ge=0, description="A segment's budget moves at most ± this fraction of its previous spend (new segments exempt); none = no limit."
+        0.30, ge=0, description="A segment's budget moves at most ± this fraction of its previous spend (new segments exempt); inf = no limit."
     )
 
     @model_validator(mode="after")
@@ -174,3 +174,25 @@ def load_policy(path: str | Path) -> Policy:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"not valid TOML ({error}); check the syntax around that line", source=str(path)) from None
     return policy_from_dict(data, source=str(path))
+
+
+def _toml_value(value: Any) -> str:
+    if value is None:
+        return "(omitted)"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[]" if not value else str(list(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def policy_reference() -> str:
+    """The README's policy reference, one Markdown table row per key, from the fields' descriptions."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for section, model in SECTIONS.items():
+        for name, field in model.model_fields.items():
+            default = "required" if field.is_required() else _toml_value(field.default)
+            key = f"[[bounds]] {name}" if section == "bounds" else f"[{section}] {name}"
+            lines.append(f"| `{key}` | `{default}` | {field.description} |")
+    return "\n".join(lines)
+

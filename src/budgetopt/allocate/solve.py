@@ -91,8 +91,10 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     if value_per_euro is not None:
         curves = type(curves)(value_per_euro, curves.saturation_spend)
     n = problem.n_segments
-    span_cap = np.where(np.isfinite(problem.upper), problem.upper, problem.total_max)
-    span = np.maximum(np.maximum(np.minimum(span_cap, problem.total_max), problem.lower), 1e-9)
+    # pieces cover [0, cap] (or [0, daily_total] without a cap): breakpoints do not move with the total,
+    # so the optimal value is one piecewise-linear function of the total and its dual is its slope
+    span = np.maximum(np.where(np.isfinite(problem.upper), problem.upper, problem.total_max), problem.lower)
+    span = np.maximum(span, 1e-9)
     widths, slopes = curves.pieces(span)
     k = widths.shape[1]
     cols = n * k

@@ -1,0 +1,70 @@
+"""Conversion-rate posteriors against their closed forms and against simulated truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from budgetopt.estimate.conversion import pooled, unpooled
+from budgetopt.estimate.history import day_weights, lag_completeness
+
+#: exactness of the unpooled posterior (issue 3: equal the exact Beta posterior to 1e-6)
+EXACT = 1e-6
+
+
+def test_unpooled_is_the_exact_beta_posterior():
+    x, n = np.array([0.0, 3.0, 40.0, 250.0]), np.array([10.0, 100.0, 1000.0, 5000.0])
+    posterior = unpooled(x, n, 1.0, 1.0)
+    exact = stats.beta(1 + x, 1 + n - x)
+    assert posterior.mean() == pytest.approx(exact.mean(), abs=EXACT)
+    assert posterior.quantile(0.05) == pytest.approx(exact.ppf(0.05), abs=EXACT)
+    assert posterior.quantile(0.95) == pytest.approx(exact.ppf(0.95), abs=EXACT)
+
+
+def test_unpooled_draws_follow_the_posterior():
+    posterior = unpooled(np.array([30.0]), np.array([1000.0]), 2.0, 3.0)
+    draws = posterior.draws(np.random.default_rng(1), 20_000)[:, 0]
+    assert stats.kstest(draws, stats.beta(32, 973).cdf).pvalue > 0.01
+
+
+def test_pooled_new_creative_starts_near_its_segment():
+    # segment 0 converts at ~5 %, segment 1 at ~1 %; the last cell of each has no visits yet
+    x = np.array([50.0, 48.0, 52.0, 0.0, 10.0, 9.0, 11.0, 0.0])
+    n = np.array([1000.0, 1000.0, 1000.0, 0.0, 1000.0, 1000.0, 1000.0, 0.0])
+    group = np.repeat([0, 1], 4)
+    mean = pooled(x, n, group).mean()
+    assert mean[3] == pytest.approx(0.05, rel=0.15)
+    assert mean[7] == pytest.approx(0.01, rel=0.15)
+
+
+def test_pooled_weights_are_a_distribution_and_draws_are_reproducible():
+    rng = np.random.default_rng(3)
+    n = rng.integers(0, 2000, 30).astype(float)
+    x = rng.binomial(n.astype(int), 0.03).astype(float)
+    posterior = pooled(x, n, np.repeat(np.arange(6), 5))
+    assert posterior.weight.sum(1) == pytest.approx(np.ones(6))
+    first = posterior.draws(np.random.default_rng(9), 50)
+    assert np.array_equal(first, posterior.draws(np.random.default_rng(9), 50))
+    assert np.all((first > 0) & (first < 1))
+
+
+def test_pooled_intervals_cover_the_truth():
+    """Simulated truth: 200 segments × 5 creatives, rates drawn around each segment's rate."""
+    rng = np.random.default_rng(2026)
+    segments, per = 200, 5
+    segment_rate = rng.uniform(0.01, 0.06, segments)
+    kappa = rng.choice([50.0, 300.0, 3000.0], segments)
+    truth = rng.beta(np.repeat(segment_rate * kappa, per), np.repeat((1 - segment_rate) * kappa, per))
+    visits = rng.integers(20, 3000, segments * per).astype(float)
+    conversions = rng.binomial(visits.astype(int), truth).astype(float)
+    posterior = pooled(conversions, visits, np.repeat(np.arange(segments), per))
+    inside = (posterior.quantile(0.05) <= truth) & (truth <= posterior.quantile(0.95))
+    assert 0.86 <= inside.mean() <= 0.94
+
+
+def test_decay_and_lag_weights():
+    age = np.array([1, 2, 15, 29])
+    assert day_weights(age, 14.0) == pytest.approx([1.0, 0.5 ** (1 / 14), 0.5, 0.25])
+    assert day_weights(age, np.inf) == pytest.approx(np.ones(4))
+    assert lag_completeness(age, (0.5, 0.8)) == pytest.approx([0.5, 0.8, 1.0, 1.0])

@@ -1,0 +1,101 @@
+"""The policy TOML: defaults from DESIGN, and one table row per validation error."""
+
+import math
+import re
+import tomllib
+from operator import attrgetter
+
+import pytest
+
+from budgetopt.config import load_policy, policy_from_dict
+from budgetopt.errors import InputError
+
+MINIMAL = "[budget]\ndaily_total = 5000.0\n"
+
+DEFAULTS = [
+    ("budget.min_total", 0.0),
+    ("budget.currency", "EUR"),
+    ("budget.margin_rate", 1.0),
+    ("budget.max_daily_change", 0.30),
+    ("bounds", ()),
+    ("segments.min_spend", 0.0),
+    ("segments.max_spend", math.inf),
+    ("segments.exploration", 0.05),
+    ("estimate.half_life_days", 14.0),
+    ("estimate.pooling", "segment"),
+    ("estimate.prior_alpha", 1.0),
+    ("estimate.prior_beta", 1.0),
+    ("estimate.exposure", "visits"),
+    ("estimate.conversion_lag", ()),
+    ("decide.metric", "margin_per_euro"),
+    ("decide.disable_below_p_best", 0.01),
+    ("decide.min_visits_before_disable", 300),
+    ("decide.winner_expected_loss", 0.002),
+    ("decide.min_share", 0.05),
+]
+
+
+def write(tmp_path, text):
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("key, expected", DEFAULTS, ids=[key for key, _ in DEFAULTS])
+def test_default_when_only_daily_total_is_given(tmp_path, key, expected):
+    policy = load_policy(write(tmp_path, MINIMAL))
+    assert policy.budget.daily_total == 5000.0
+    assert attrgetter(key)(policy) == expected
+
+
+def test_policy_from_dict_matches_load_policy(tmp_path):
+    assert policy_from_dict(tomllib.loads(MINIMAL)) == load_policy(write(tmp_path, MINIMAL))
+
+
+def test_infinite_half_life_is_accepted(tmp_path):
+    policy = load_policy(write(tmp_path, MINIMAL + "[estimate]\nhalf_life_days = inf\n"))
+    assert math.isinf(policy.estimate.half_life_days)
+
+
+ERRORS = [
+    ("missing daily_total", '[budget]\ncurrency = "EUR"\n', r"\[budget\] daily_total: required key is missing"),
+    ("misspelt key", "[budget]\ndaily_totl = 5000\n", r"\[budget\] daily_totl: unknown key \(did you mean 'daily_total'\?\)"),
+    ("unknown section", MINIMAL + "[segmnts]\nmin_spend = 1\n", r"\[segmnts\]: unknown key \(did you mean 'segments'\?\)"),
+    ("negative daily_total", "[budget]\ndaily_total = -5\n", r"\[budget\] daily_total: .*greater than 0, got -5"),
+    ("min_total above daily_total", "[budget]\ndaily_total = 100\nmin_total = 200\n", r"\[budget\]: min_total \(200\) is above daily_total \(100\)"),
+    ("bound min above max", MINIMAL + '[[bounds]]\nsegment = "a"\nmin = 50\nmax = 10\n', r"\[\[bounds\]\] #1: min \(50\) is above max \(10\)"),
+    ("segment min above max", MINIMAL + "[segments]\nmin_spend = 300\nmax_spend = 200\n", r"\[segments\]: min_spend \(300\) is above max_spend \(200\)"),
+    ("exploration above 1", MINIMAL + "[segments]\nexploration = 1.5\n", r"\[segments\] exploration: .*less than or equal to 1"),
+    ("unknown pooling", MINIMAL + '[estimate]\npooling = "cluster"\n', r"\[estimate\] pooling: .*got 'cluster'"),
+    ("unknown exposure", MINIMAL + '[estimate]\nexposure = "clicks"\n', r"\[estimate\] exposure: .*got 'clicks'"),
+    ("decreasing lag", MINIMAL + "[estimate]\nconversion_lag = [0.8, 0.5]\n", r"\[estimate\] conversion_lag: shares must not decrease"),
+    ("lag above 1", MINIMAL + "[estimate]\nconversion_lag = [0.5, 1.2]\n", r"\[estimate\] conversion_lag: every share must be in \(0, 1\]"),
+]
+
+
+@pytest.mark.parametrize("text, pattern", [pytest.param(*case[1:], id=case[0]) for case in ERRORS])
+def test_invalid_policy_is_rejected(tmp_path, text, pattern):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        load_policy(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    assert re.search(pattern, message), message
+    with pytest.raises(InputError) as from_dict:
+        policy_from_dict(tomllib.loads(text))
+    assert str(from_dict.value) == message.replace(str(path), "policy", 1)
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        pytest.param("[budget\ndaily_total = 5000\n", r"not valid TOML", id="bad syntax"),
+        pytest.param(None, r"file not found", id="missing file"),
+    ],
+)
+def test_unreadable_policy_is_rejected(tmp_path, text, pattern):
+    path = tmp_path / "policy.toml" if text is None else write(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        load_policy(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert re.search(pattern, str(caught.value))
