@@ -93,7 +93,6 @@ def test_several_problems_are_reported_together(tmp_path):
     assert "column 'creative'" in message
 
 
-@pytest.mark.xfail(strict=True, reason="read_csv skips blank lines, so 'line' is row + 1 even after a blank line")
 def test_line_number_counts_blank_lines(tmp_path):
     text = BASE.replace("\n2024-05-02", "\n\n2024-05-02")
     expect_error(write(tmp_path, text.replace(",90,", ",-90,")), r"row 3 \(line 5\), column 'spend'")

@@ -26,13 +26,14 @@ from budgetopt.errors import InputError
 _MAX_ROWS_SHOWN = 5
 
 
-def _where(positions: np.ndarray, csv: bool) -> str:
-    """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 12 more' for 0-based positions."""
-    shown = [int(p) + 1 for p in positions[:_MAX_ROWS_SHOWN]]
+def _where(positions: np.ndarray, lines: np.ndarray | None) -> str:
+    """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 12 more' for 0-based positions; `lines` maps
+    positions to file lines (CSV), None for formats without lines (Parquet)."""
+    head = positions[:_MAX_ROWS_SHOWN]
     plural = "s" if len(positions) > 1 else ""
-    text = f"row{plural} {', '.join(map(str, shown))}"
-    if csv:
-        text += f" (line{plural} {', '.join(str(r + 1) for r in shown)})"
+    text = f"row{plural} {', '.join(str(int(p) + 1) for p in head)}"
+    if lines is not None:
+        text += f" (line{plural} {', '.join(str(int(lines[p])) for p in head)})"
     if len(positions) > _MAX_ROWS_SHOWN:
         text += f" and {len(positions) - _MAX_ROWS_SHOWN} more"
     return text
@@ -46,7 +47,14 @@ def _read(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix in (".csv", ".txt", ""):
-            return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
+            # blank lines are dropped here, not by the parser, so each row keeps its file line (header = 1)
+            maybe = np.flatnonzero((raw.iloc[:, 0].str.strip() == "").to_numpy())
+            if len(maybe):
+                blank = (raw.iloc[maybe].apply(lambda column: column.str.strip()) == "").all(axis=1)
+                raw = raw.drop(index=raw.index[maybe[blank.to_numpy()]])
+            raw.index = raw.index + 2
+            return raw
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"cannot be read as {suffix.lstrip('.') or 'CSV'} ({first_line})", source=str(path)) from None
@@ -59,12 +67,13 @@ def validate_log(
     source: str = "log",
     exposure: str = "visits",
     sum_duplicates: bool = False,
-    csv: bool = True,
+    lines: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Check a raw log frame against the schema and return it typed.
 
     Raises `InputError` with every problem found (file, rows, column, what to do).
-    `sum_duplicates` adds up rows of the same (date, cell) instead of rejecting them.
+    `sum_duplicates` adds up rows of the same (date, cell) instead of rejecting them; `lines`
+    (rows,) gives each row's line in its file, for messages (None: rows only).
     """
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
@@ -86,13 +95,13 @@ def validate_log(
     dates = pd.to_datetime(date_text, format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        problems.append(f"{_where(bad, csv)}, column 'date': not an ISO date yyyy-mm-dd (got {date_text.iloc[bad[0]]!r})")
+        problems.append(f"{_where(bad, lines)}, column 'date': not an ISO date yyyy-mm-dd (got {date_text.iloc[bad[0]]!r})")
     frame["date"] = dates
     for column in NAME_COLUMNS:
         names = raw[column].astype("string").str.strip()
         bad = np.flatnonzero((names.isna() | (names == "")).to_numpy())
         if len(bad):
-            problems.append(f"{_where(bad, csv)}, column '{column}': empty name; every row needs a {column}")
+            problems.append(f"{_where(bad, lines)}, column '{column}': empty name; every row needs a {column}")
         frame[column] = names.fillna("").astype(str)
     numbers = [*NUMBER_COLUMNS, *(["impressions"] if "impressions" in raw.columns else [])]
     for column in numbers:
@@ -100,14 +109,14 @@ def validate_log(
         values = values.astype("float64")
         bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
         if len(bad):
-            problems.append(f"{_where(bad, csv)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r})")
+            problems.append(f"{_where(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r})")
         frame[column] = values
     if "status" in raw.columns:
         status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
         bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
         if len(bad):
             problems.append(
-                f"{_where(bad, csv)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
+                f"{_where(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
             )
         frame["status"] = status.astype(str)
     else:
@@ -116,7 +125,7 @@ def validate_log(
         raise InputError(problems, source=source)
 
     for rule, positions in offending_rows(frame, exposure):
-        problems.append(f"{_where(positions, csv)}, column '{rule.column}': {rule.message}")
+        problems.append(f"{_where(positions, lines)}, column '{rule.column}': {rule.message}")
     if problems:
         raise InputError(problems, source=source)
 
@@ -127,7 +136,7 @@ def validate_log(
             positions = np.flatnonzero(duplicated)
             first = frame.iloc[positions[0]]
             raise InputError(
-                f"{_where(positions, csv)}: the same date and cell appear more than once "
+                f"{_where(positions, lines)}: the same date and cell appear more than once "
                 f"(first: {first['date']:%Y-%m-%d} {first['campaign']}/{first['segment']}/{first['creative']}); "
                 "remove the duplicates or pass --sum-duplicates to add them up",
                 source=source,
@@ -144,10 +153,6 @@ def load_log(
     """Read a performance log (CSV or Parquet) and validate it; see `validate_log`."""
     path = Path(path)
     raw = _read(path)
-    return validate_log(
-        raw,
-        source=str(path),
-        exposure=exposure,
-        sum_duplicates=sum_duplicates,
-        csv=path.suffix.lower() not in (".parquet", ".pq"),
-    )
+    is_csv = path.suffix.lower() not in (".parquet", ".pq")
+    lines = raw.index.to_numpy() if is_csv else None
+    return validate_log(raw.reset_index(drop=True), source=str(path), exposure=exposure, sum_duplicates=sum_duplicates, lines=lines)
