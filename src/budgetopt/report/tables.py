@@ -67,9 +67,11 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
         f"expected gross margin {_money(summary['expected_margin'], cur)} "
         f"(90 % interval {_money(summary['margin_p05'], cur)} to {_money(summary['margin_p95'], cur)})"
     )
-    if summary["binding"]:
+    # constraints worth less than half a cent per unit are binding only on paper; the JSON keeps them
+    worth_saying = [item for item in summary["binding"] if abs(item["shadow_price"]) >= 0.005]
+    if worth_saying:
         console.print("what limits the plan:")
-        for item in summary["binding"]:
+        for item in worth_saying:
             console.print(Text("  • " + describe_binding(Binding(**item), cur)))
 
 
