@@ -71,7 +71,7 @@ class _Group(click.Group):
             raise
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
-        except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
+        except Exception as error:
             if os.environ.get("BUDGETOPT_DEBUG"):
                 raise
             _fail(f"internal error ({type(error).__name__}: {error}); rerun with BUDGETOPT_DEBUG=1 and report it", 1)

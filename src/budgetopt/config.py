@@ -31,7 +31,7 @@ class BudgetSection(_Strict):
     )
 
     @model_validator(mode="after")
-    def _floor_below_cap(self) -> "BudgetSection":
+    def _floor_below_cap(self) -> BudgetSection:
         if self.min_total > self.daily_total:
             raise ValueError(f"min_total ({self.min_total:g}) is above daily_total ({self.daily_total:g}); lower min_total or raise daily_total")
         return self
@@ -45,7 +45,7 @@ class Bound(_Strict):
     max: float = Field(math.inf, ge=0, description="The matched cells' planned spend sums to at most this, currency per day.")
 
     @model_validator(mode="after")
-    def _min_below_max(self) -> "Bound":
+    def _min_below_max(self) -> Bound:
         if self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
         return self
@@ -64,7 +64,7 @@ class SegmentsSection(_Strict):
     )
 
     @model_validator(mode="after")
-    def _floor_below_cap(self) -> "SegmentsSection":
+    def _floor_below_cap(self) -> SegmentsSection:
         if self.min_spend > self.max_spend:
             raise ValueError(f"min_spend ({self.min_spend:g}) is above max_spend ({self.max_spend:g})")
         return self

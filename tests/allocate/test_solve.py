@@ -95,7 +95,7 @@ def test_shadow_price_of_the_total_lies_between_one_sided_differences():
     # LP duality: the dual is a supergradient of the optimal value in the limit, so it lies between
     # the value's right and left derivatives (they differ where the optimum sits on a breakpoint)
     caps = [2000.0, 2000.0, 2000.0]
-    objective = lambda total: solve(make_problem([3.0, 2.5, 1.8], [400.0, 600.0, 300.0], total=total, upper=caps)).objective  # noqa: E731
+    objective = lambda total: solve(make_problem([3.0, 2.5, 1.8], [400.0, 600.0, 300.0], total=total, upper=caps)).objective
     problem = make_problem([3.0, 2.5, 1.8], [400.0, 600.0, 300.0], total=900, upper=caps)
     base = solve(problem)
     step = 0.5
@@ -143,7 +143,7 @@ def test_infeasible_bound_against_caps():
 @st.composite
 def problems(draw):
     n = draw(st.integers(1, 6))
-    floats = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)  # noqa: E731
+    floats = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)
     value = np.array(draw(st.lists(floats(0.2, 8.0), min_size=n, max_size=n)))
     saturation = np.array(draw(st.lists(st.one_of(floats(20, 3000), st.just(np.inf)), min_size=n, max_size=n)))
     lower = np.array(draw(st.lists(floats(0, 100), min_size=n, max_size=n)))

@@ -35,7 +35,7 @@ class AllocationProblem:
     def n_segments(self) -> int:
         return len(self.lower)
 
-    def scaled(self, factor: float) -> "AllocationProblem":
+    def scaled(self, factor: float) -> AllocationProblem:
         """The same problem in a currency `factor` times smaller units (for invariance tests)."""
         return AllocationProblem(
             curves=SegmentCurves(self.curves.value_per_euro, self.curves.saturation_spend * factor),

@@ -3,4 +3,4 @@
 from budgetopt.data.load import load_log, validate_log
 from budgetopt.data.schema import NAME_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS
 
-__all__ = ["load_log", "validate_log", "REQUIRED_COLUMNS", "NAME_COLUMNS", "NUMBER_COLUMNS"]
+__all__ = ["NAME_COLUMNS", "NUMBER_COLUMNS", "REQUIRED_COLUMNS", "load_log", "validate_log"]

@@ -6,8 +6,8 @@ Each check takes the typed frame and returns a boolean mask of offending rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -4,4 +4,4 @@ from budgetopt.decide.chance import chance_to_be_best
 from budgetopt.decide.engine import Decisions, decide
 from budgetopt.decide.verdicts import traffic_shares, verdicts
 
-__all__ = ["Decisions", "decide", "chance_to_be_best", "traffic_shares", "verdicts"]
+__all__ = ["Decisions", "chance_to_be_best", "decide", "traffic_shares", "verdicts"]

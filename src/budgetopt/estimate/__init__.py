@@ -4,4 +4,4 @@ from budgetopt.estimate.history import History, build_history
 from budgetopt.estimate.posterior import Estimates, fit
 from budgetopt.estimate.saturation import fit_saturation
 
-__all__ = ["History", "build_history", "Estimates", "fit", "fit_saturation"]
+__all__ = ["Estimates", "History", "build_history", "fit", "fit_saturation"]

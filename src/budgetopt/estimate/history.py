@@ -26,7 +26,7 @@ class Totals:
     conversions: np.ndarray
     revenue: np.ndarray  # currency
 
-    def __add__(self, other: "Totals") -> "Totals":
+    def __add__(self, other: Totals) -> Totals:
         return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
 
@@ -144,7 +144,7 @@ def build_history(
         factor = saturation_factor(segday_spend[segday], saturation_spend[row_segment])
 
     def totals(w: np.ndarray, lag: np.ndarray) -> Totals:
-        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
+        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)
         return Totals(
             spend=add(spend),
             effective_spend=add(spend * factor),
