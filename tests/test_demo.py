@@ -29,6 +29,8 @@ def test_demo_plan_respects_the_policy_and_drops_the_truly_worst_creative(demo_l
     # the money-losing segment (true value per euro < 1) is cut as far as the change limit allows
     world, _, _ = demo_world()
     in_outdoor = np.array(world.segment) == "interest-outdoor"
-    assert np.all(world.conversion_rate * world.basket / world.cost_per_visit < 1.0, where=in_outdoor)
+    previous = plan.set_index(["segment", "creative"])["previous_spend"]
+    yesterday = np.array([previous[key] if outdoor else 0.0 for key, outdoor in zip(zip(world.segment, world.creative), in_outdoor)])
+    assert world.expected_margin(yesterday)[in_outdoor].sum() < 0
     outdoor = result.summary["segments"][2]
     assert outdoor["segment"] == "interest-outdoor" and outdoor["after"] < outdoor["before"]
