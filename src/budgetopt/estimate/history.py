@@ -106,13 +106,20 @@ def build_history(
             f"no log rows before the plan date {as_of:%Y-%m-%d} (the log starts on {log['date'].min():%Y-%m-%d}); "
             "choose a later --date",
         )
-    keys = seen[["campaign", "segment", "creative"]]
-    cell_keys, cell_codes = np.unique(keys.to_numpy(dtype=str), axis=0, return_inverse=True)
+    # integer codes per name column (hash-based), combined so integer order = (campaign, segment, creative) order
+    codes, names = zip(*(pd.factorize(seen[column], sort=True) for column in ("campaign", "segment", "creative")))
+    sizes = [len(n) for n in names]
+    row_key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    cell_keys, cell_codes = np.unique(row_key, return_inverse=True)
     cell_codes = cell_codes.ravel()
-    campaign, segment, creative = cell_keys[:, 0], cell_keys[:, 1], cell_keys[:, 2]
-    seg_keys, segment_index = np.unique(cell_keys[:, :2], axis=0, return_inverse=True)
+    campaign_code, rest = np.divmod(cell_keys, sizes[1] * sizes[2])
+    segment_code, creative_code = np.divmod(rest, sizes[2])
+    campaign = np.asarray(names[0], dtype=str)[campaign_code]
+    segment = np.asarray(names[1], dtype=str)[segment_code]
+    creative = np.asarray(names[2], dtype=str)[creative_code]
+    seg_keys, segment_index = np.unique(cell_keys // sizes[2], return_inverse=True)
     segment_index = segment_index.ravel()
-    _, campaign_index = np.unique(campaign, return_inverse=True)
+    _, campaign_index = np.unique(campaign_code, return_inverse=True)
     segment_start = np.flatnonzero(np.r_[True, segment_index[1:] != segment_index[:-1]])
 
     n_cells = len(cell_keys)
