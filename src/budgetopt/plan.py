@@ -32,7 +32,7 @@ PLAN_COLUMNS = [
 ]
 DECISION_COLUMNS = [
     "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
-    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason",
+    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95",
 ]
 
 
@@ -66,6 +66,7 @@ def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
         "cvr_mean": d.cvr_mean, "cvr_p05": d.cvr_p05, "cvr_p95": d.cvr_p95,
         "metric_mean": d.metric_mean, "metric_p05": d.metric_p05, "metric_p95": d.metric_p95,
         "p_best": d.p_best, "expected_loss": d.expected_loss, "verdict": d.verdict.astype(str), "reason": d.reason,
+        "lift_p05": d.lift_p05, "lift_p95": d.lift_p95,
     })[DECISION_COLUMNS]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from budgetopt.allocate.response import saturation_factor
 from budgetopt.config import DecideSection
-from budgetopt.decide.chance import chance_to_be_best
+from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
 from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, traffic_shares, verdicts
 from budgetopt.estimate import Estimates
 
@@ -21,7 +21,6 @@ class Decisions:
     """Per-cell numbers and verdicts; arrays are (cells,)."""
 
     metric: str  # "margin_per_euro" or "conversion_rate"
-    metric_draws: np.ndarray  # (draws, cells) in the metric's units
     metric_mean: np.ndarray
     metric_p05: np.ndarray
     metric_p95: np.ndarray
@@ -30,6 +29,9 @@ class Decisions:
     cvr_p95: np.ndarray
     p_best: np.ndarray
     expected_loss: np.ndarray  # metric units (per euro, or rate)
+    lift_p05: np.ndarray  # 90 % interval of (cell / segment leader − 1), on value per euro or on rate
+    lift_p95: np.ndarray
+    leader: np.ndarray  # (cells,) index of the segment's leader (highest p_best among eligible)
     verdict: np.ndarray  # object array of str
     share: np.ndarray  # of the segment's budget
     reason: list[str]
@@ -57,27 +59,44 @@ def decide(
     disabled_before = np.zeros(h.n_cells, bool) if previously_disabled is None else previously_disabled
     value_draws = estimates.value_per_euro_draws(rng, draws)
     rate = estimates.conversion_rate
-    if rules.metric == "margin_per_euro":
-        metric_draws = value_draws * _segment_factor(estimates)[None, :] - 1.0
-    else:
-        metric_draws = rate.draws(rng, draws)
     eligible = ~h.paused & ~disabled_before
-    p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
+    cvr_p05, cvr_p95 = rate.quantile(0.05), rate.quantile(0.95)
+    if rules.metric == "margin_per_euro":
+        metric_draws = value_draws * _segment_factor(estimates)[None, :].astype(np.float32) - np.float32(1.0)
+        p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
+        metric_mean = metric_draws.mean(0, dtype=np.float64)
+        p05, p95 = np.quantile(metric_draws, [0.05, 0.95], axis=0)
+        log_mean, log_var = estimates.log_value_moments()
+    else:
+        if len(rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
+            p_best, loss = beta_chance_to_be_best(rate.alpha, rate.beta, h.segment_start, h.segment_index, eligible)
+        else:
+            p_best, loss = chance_to_be_best(rate.draws(rng, draws), h.segment_start, h.segment_index, eligible)
+        metric_mean, p05, p95 = rate.mean(), cvr_p05, cvr_p95
+        log_mean, log_var = rate.log_moments()
+    leader = _leaders(p_best, eligible, h.segment_start, h.segment_index)
+    # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
+    spread = 1.6448536269514722 * np.sqrt(log_var + log_var[leader])
+    centre = log_mean - log_mean[leader]
+    is_leader = leader == np.arange(h.n_cells)
+    lift_p05 = np.where(is_leader, 0.0, np.expm1(centre - spread))
+    lift_p95 = np.where(is_leader, 0.0, np.expm1(centre + spread))
     visits = h.raw.visits
     verdict = verdicts(p_best, loss, visits, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
     share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share)
-    p05, p95 = np.quantile(metric_draws, [0.05, 0.95], axis=0)
     decisions = Decisions(
         metric=rules.metric,
-        metric_draws=metric_draws,
-        metric_mean=metric_draws.mean(0),
-        metric_p05=p05,
-        metric_p95=p95,
+        metric_mean=np.asarray(metric_mean, float),
+        metric_p05=np.asarray(p05, float),
+        metric_p95=np.asarray(p95, float),
         cvr_mean=rate.mean(),
-        cvr_p05=rate.quantile(0.05),
-        cvr_p95=rate.quantile(0.95),
+        cvr_p05=cvr_p05,
+        cvr_p95=cvr_p95,
         p_best=p_best,
         expected_loss=loss,
+        lift_p05=lift_p05,
+        lift_p95=lift_p95,
+        leader=leader,
         verdict=verdict,
         share=share,
         reason=[],
@@ -85,6 +104,15 @@ def decide(
     )
     object.__setattr__(decisions, "reason", reasons(decisions, estimates, rules, disabled_before, currency))
     return decisions
+
+
+def _leaders(p_best: np.ndarray, eligible: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray) -> np.ndarray:
+    """(cells,) index of each cell's segment leader: the first eligible cell with the highest p_best
+    (the segment's first cell when none is eligible)."""
+    index = np.arange(len(p_best))
+    best = np.maximum.reduceat(np.where(eligible, p_best, -1.0), segment_start)[segment_index]
+    leader = np.minimum.reduceat(np.where(eligible & (p_best == best), index, len(p_best)), segment_start)
+    return np.where(leader < len(p_best), leader, segment_start)[segment_index]
 
 
 def format_loss(loss: float, metric: str, currency: str) -> str:
@@ -101,10 +129,16 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
     winner_of = {}
     for i in np.flatnonzero(d.verdict == WINNER):
         winner_of[h.segment_index[i]] = h.creative[i]
+    basis = "per euro" if d.metric == "margin_per_euro" else "in conversion rate"
     for i in range(h.n_cells):
         where = f"{h.campaign[i]}/{h.segment[i]}"
         visits = f"{h.raw.visits[i]:,.0f} visits"
         verdict = d.verdict[i]
+        leader = d.leader[i]
+        lift = (
+            f"; {_percent(d.lift_p05[i])} to {_percent(d.lift_p95[i])} {basis} against the leader '{h.creative[leader]}' (90 %)"
+            if leader != i and not (h.paused[i] or disabled_before[i]) else ""
+        )
         if verdict == PAUSED:
             out.append("paused by you (status = paused in the log); not judged")
         elif verdict == DISABLE and disabled_before[i]:
@@ -112,7 +146,7 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
         elif verdict == DISABLE:
             out.append(
                 f"disabled: {100 * d.p_best[i]:.1f} % chance of being best in {where} after {visits}; "
-                f"keeping it would cost about {format_loss(d.expected_loss[i], d.metric, currency)}"
+                f"keeping it would cost about {format_loss(d.expected_loss[i], d.metric, currency)}{lift}"
             )
         elif verdict == WINNER:
             out.append(
@@ -129,6 +163,10 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
         else:
             out.append(
                 f"still testing: {100 * d.p_best[i]:.1f} % chance of being best in {where} after {visits}; "
-                f"expected loss {format_loss(d.expected_loss[i], d.metric, currency)}"
+                f"expected loss {format_loss(d.expected_loss[i], d.metric, currency)}{lift}"
             )
     return out
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:+.0f} %"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, betaln, expit, logit
+from scipy.special import betainc, betaincinv, betaln, digamma, expit, logit, polygamma
 
 #: hyperparameter grid: points on logit μ per group, and κ values shared by all groups. Measured on
 #: 5 × 1,000 simulated cells (tests/estimate): 90 % intervals cover 89.8–92.8 % with this grid; a
@@ -105,11 +105,25 @@ class BetaMixture:
             todo = todo[~done]
         return x
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, cells) joint posterior draws: one grid point per group and draw, then each cell's rate."""
+    def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
+        """(n, cells) joint posterior draws: one grid point per group and draw, then each cell's rate.
+        `cells` (indices) restricts the draws to those cells (same grid points per group)."""
         component = _draw_components(self.weight, rng, n)  # (n, groups)
-        pair = self.offset[None, :] + component[:, self.group]  # (n, cells)
+        cells = np.arange(self.n_cells) if cells is None else cells
+        pair = self.offset[cells][None, :] + component[:, self.group[cells]]  # (n, cells)
         return rng.beta(self.alpha[pair], self.beta[pair])
+
+    def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of log θ per cell, mixture spread included (closed form: digamma, trigamma)."""
+        a, b = self.alpha, self.beta
+        e = digamma(a) - digamma(a + b)
+        v = polygamma(1, a) - polygamma(1, a + b)
+        mean = self._sum(self.pair_weight * e)
+        return mean, np.maximum(self._sum(self.pair_weight * (v + e**2)) - mean**2, 0.0)
+
+    def smallest_shape(self) -> np.ndarray:
+        """(cells,) the smallest α or β among a cell's components: how far from Gaussian its posterior is."""
+        return np.minimum.reduceat(np.minimum(self.alpha, self.beta), self.offset)
 
 
 def _draw_components(weight: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:

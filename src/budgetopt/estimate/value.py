@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import digamma, polygamma
 
 PRIOR_VISITS = 2.0
 PRIOR_ORDERS = 3.0
@@ -30,9 +31,14 @@ class GammaRate:
     def mean(self) -> np.ndarray:
         return self.shape / self.rate
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, cells) draws."""
-        return rng.standard_gamma(np.broadcast_to(self.shape, (n, len(self.shape)))) / self.rate
+    def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
+        """(n, cells) draws (of the `cells` given, default all)."""
+        shape, rate = (self.shape, self.rate) if cells is None else (self.shape[cells], self.rate[cells])
+        return rng.standard_gamma(np.broadcast_to(shape, (n, len(shape)))) / rate
+
+    def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of the log of the rate, per cell."""
+        return digamma(self.shape) - np.log(self.rate), polygamma(1, self.shape)
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,15 @@ class Basket:
     def mean(self) -> np.ndarray:
         return self.order_shape * self.rate / np.maximum(self.shape - 1.0, 1e-9)
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, cells) draws."""
-        phi = rng.standard_gamma(np.broadcast_to(self.shape, (n, len(self.shape)))) / self.rate
+    def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
+        """(n, cells) draws (of the `cells` given, default all)."""
+        shape, rate = (self.shape, self.rate) if cells is None else (self.shape[cells], self.rate[cells])
+        phi = rng.standard_gamma(np.broadcast_to(shape, (n, len(shape)))) / rate
         return self.order_shape / phi
+
+    def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of log basket = log k − log φ, per cell."""
+        return np.log(self.order_shape) - digamma(self.shape) + np.log(self.rate), polygamma(1, self.shape)
 
 
 def _group_ratio(numerator: np.ndarray, denominator: np.ndarray, group: np.ndarray, fallback: float) -> np.ndarray:
