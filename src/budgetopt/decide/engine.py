@@ -79,8 +79,8 @@ def decide(
     spread = 1.6448536269514722 * np.sqrt(log_var + log_var[leader])
     centre = log_mean - log_mean[leader]
     is_leader = leader == np.arange(h.n_cells)
-    lift_p05 = np.where(is_leader, 0.0, np.expm1(centre - spread))
-    lift_p95 = np.where(is_leader, 0.0, np.expm1(centre + spread))
+    lift_p05 = np.where(is_leader, 0.0, np.expm1(np.clip(centre - spread, -50, 50)))
+    lift_p95 = np.where(is_leader, 0.0, np.expm1(np.clip(centre + spread, -50, 50)))
     visits = h.raw.visits
     verdict = verdicts(p_best, loss, visits, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
     share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share)

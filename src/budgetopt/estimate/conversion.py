@@ -28,6 +28,8 @@ WIDTH = 6.0
 KEEP_MASS = 0.99
 #: … and at most this many (cost of quantiles and draws grows with it)
 KEEP_MAX = 64
+#: hyperprior p(κ) ∝ (1 + κ)^(−HYPERPRIOR_POWER): 1.5 is proper and weakly favours little pooling
+HYPERPRIOR_POWER = 1.5
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
     m = trials[:, None]
     loglik_cells = betaln(cell_a + x, cell_b + m - x) - betaln(cell_a, cell_b)
     loglik = _group_sum(loglik_cells, group, n_groups)
-    log_prior = -1.5 * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
+    log_prior = -HYPERPRIOR_POWER * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
     log_post = loglik + log_prior
     order = np.argsort(-log_post, axis=1)
     ranked = np.take_along_axis(log_post, order, 1)

@@ -2,9 +2,9 @@
 
 Model: segment visits on day d ~ Poisson(λ · T_d · f(T_d / S)), f(x) = (1 − e^(−x)) / x.
 For each S on a grid (multiples r of the segment's mean daily spend) λ has a closed-form
-maximum; the profile log-likelihood is summed over segments to find the account's typical r,
-which is then the prior each segment's own evidence moves (a segment whose spend never varied
-keeps the account's value).
+maximum; the profile log-likelihood is summed over segments (with a weak hyperprior) to find the
+account's typical r, which is then the prior each segment's own evidence moves (a segment whose
+spend never varied keeps the account's value; an account where none varied gets the hyperprior's).
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from budgetopt.allocate.response import saturation_factor
 RATIO_GRID = np.r_[np.geomspace(0.25, 40.0, 33), np.inf]
 #: how far (in log r) a segment's S may move from the account's before its data must insist
 PRIOR_LOG_SD = 0.7
+#: weak hyperprior on the account's typical r (S = 3 × mean daily spend: the first euro buys 1.7×
+#: the visits of the last at the usual spend), decisive only when no segment's spend ever varied
+ACCOUNT_PRIOR_RATIO = 3.0
+ACCOUNT_PRIOR_LOG_SD = 1.5
 
 
 def fit_saturation(day_segment: np.ndarray, day_spend: np.ndarray, day_visits: np.ndarray, n_segments: int) -> np.ndarray:
@@ -40,8 +44,8 @@ def fit_saturation(day_segment: np.ndarray, day_spend: np.ndarray, day_visits: n
     loglik = loglik / np.maximum(1.0, _dispersion(loglik_rows, day_visits, expected, day_segment, n_segments))[:, None]
 
     log_r = np.log(np.where(np.isinf(RATIO_GRID), RATIO_GRID[-2] * 4, RATIO_GRID))
-    account = loglik.sum(0)
-    centre = log_r[np.argmax(account - account.max())]
+    account = loglik.sum(0) - 0.5 * ((log_r - np.log(ACCOUNT_PRIOR_RATIO)) / ACCOUNT_PRIOR_LOG_SD) ** 2
+    centre = log_r[np.argmax(account)]
     log_prior = -0.5 * ((log_r - centre) / PRIOR_LOG_SD) ** 2
     post = loglik + log_prior[None, :]
     post = np.exp(post - post.max(1, keepdims=True))
