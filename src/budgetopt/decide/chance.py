@@ -13,17 +13,22 @@ from scipy.special import betainc, betaincinv, betaln, logsumexp
 def chance_to_be_best(draws: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(p_best, expected_loss), each (cells,), among the `eligible` cells of each segment.
 
-    p_best: share of draws in which the cell is its segment's best (ties split evenly).
-    expected_loss: mean of (segment best − cell) over draws, in the draws' units.
+    p_best: share of draws in which the cell is its segment's best (exact ties, which continuous
+    draws make vanishingly rare, are split by renormalising each segment to 1).
+    expected_loss: mean of (segment best − cell) over draws, in the draws' units; computed as
+    E[best] − E[cell], so no (draws, cells) difference array is formed.
     Ineligible cells get p_best 0 and expected_loss nan.
     """
-    masked = np.where(eligible[None, :], draws, -np.inf)
-    best = np.maximum.reduceat(masked, segment_start, axis=1)[:, segment_index]  # (draws, cells)
-    is_best = (masked == best) & eligible[None, :]
-    ties = np.add.reduceat(is_best, segment_start, axis=1)[:, segment_index]
-    p_best = (is_best / np.maximum(ties, 1)).mean(0)
-    with np.errstate(invalid="ignore"):
-        loss = np.where(eligible, (np.where(np.isfinite(best), best, 0.0) - np.where(eligible[None, :], draws, 0.0)).mean(0), np.nan)
+    lowest = np.array(-np.inf, dtype=draws.dtype)
+    masked = np.where(eligible[None, :], draws, lowest)
+    best = np.maximum.reduceat(masked, segment_start, axis=1)  # (draws, segments)
+    wins = np.count_nonzero(masked == best[:, segment_index], axis=0).astype(float)
+    wins[~eligible] = 0.0
+    total = np.add.reduceat(wins, segment_start)[segment_index]
+    p_best = np.where(total > 0, wins / np.where(total > 0, total, 1.0), 0.0)
+    finite = np.isfinite(best)
+    best_mean = np.where(finite.all(0), np.where(finite, best, 0.0).mean(0, dtype=np.float64), np.nan)
+    loss = np.where(eligible, best_mean[segment_index] - draws.mean(0, dtype=np.float64), np.nan)
     return p_best, loss
 
 

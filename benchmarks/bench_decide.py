@@ -1,0 +1,42 @@
+"""Decision speed (issue 5): verdicts for 10,000 cells in 1,000 segments, target < 1 s.
+
+Times `decide` alone on fitted estimates (2,000 posterior draws per cell, margin per euro), and
+with metric = "conversion_rate" and pooling = "none" (exact quadrature, no sampling).
+
+    python benchmarks/bench_decide.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from budgetopt.config import policy_from_dict
+from budgetopt.decide import decide
+from budgetopt.plan import estimate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_estimate import synthetic_log  # noqa: E402
+
+
+def main() -> None:
+    log = synthetic_log(cells=10_000, per_segment=10, days=60)
+    for label, settings in (
+        ("margin_per_euro, pooled", {}),
+        ("conversion_rate, unpooled (quadrature)", {"estimate": {"pooling": "none"}, "decide": {"metric": "conversion_rate"}}),
+    ):
+        policy = policy_from_dict({"budget": {"daily_total": 1e6}, **settings})
+        estimates = estimate(log, policy)
+        timings = []
+        for repeat in range(3):
+            started = time.perf_counter()
+            decide(estimates, policy.decide, np.random.default_rng(repeat))
+            timings.append(time.perf_counter() - started)
+        print(f"decide, 10,000 cells in 1,000 segments, {label}: median {np.median(timings):.3f} s (target < 1 s)")
+
+
+if __name__ == "__main__":
+    main()
