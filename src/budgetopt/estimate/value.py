@@ -1,12 +1,12 @@
 """Cost and basket posteriors: how many visits a euro buys, and what a conversion is worth.
 
-Visits per euro (at low spend) λ_c: visits ~ Poisson(λ_c · effective spend), Gamma prior
-centred on the cell's group (PRIOR_VISITS pseudo-visits), so the posterior is
-Gamma(a0 + visits, b0 + effective spend). Cost per visit is 1 / λ.
+Visits per euro (at low spend) λ_c: visits ~ Poisson(λ_c · effective spend), with a Gamma prior
+centred on the cell's group whose strength is integrated on a grid (`pooled_gamma`), like the
+conversion rate's κ: a new creative starts at its segment's cost per visit. Cost per visit = 1 / λ.
 
 Basket: each order's value ~ Gamma(shape k, rate φ) with k = 1 / ORDER_CV², so a cell's
-revenue over C orders ~ Gamma(kC, φ). A conjugate Gamma prior on φ worth PRIOR_ORDERS orders at
-the group's basket gives basket = k / φ a posterior mean of (n0·B_group + R) / (n0 + C).
+revenue over C orders ~ Gamma(kC, φ); φ gets the same pooled Gamma prior, centred so that the
+prior mean basket is the group's. basket = k / φ.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, polygamma
+from scipy.special import digamma, gammaln, polygamma
 
-PRIOR_VISITS = 2.0
-PRIOR_ORDERS = 3.0
 ORDER_CV = 0.7  # spread of one order's value around the basket (typical e-commerce: 0.5–1)
 
 
@@ -72,17 +70,53 @@ def _group_ratio(numerator: np.ndarray, denominator: np.ndarray, group: np.ndarr
     return ratio[group]
 
 
+#: prior strengths tried per group (pseudo-events), and the hyperprior on them: p(a) ∝ (1+a)^(−3/2),
+#: proper, as for the conversion rate's κ; the posterior is the mixture over this grid, matched to one
+#: Gamma by its mean and variance (the cells downstream are data-dominated; the match keeps the
+#: hyperparameter's uncertainty in the variance)
+STRENGTH_GRID = np.geomspace(0.5, 1e5, 28)
+BASKET_STRENGTH_GRID = np.geomspace(2.0, 1e5, 28)  # a > 1 keeps a cell without orders at a finite basket
+
+
+def _group_sum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    out = np.zeros((int(group.max()) + 1, values.shape[1]))
+    np.add.at(out, group, values)
+    return out
+
+
+def pooled_gamma(events: np.ndarray, exposure: np.ndarray, group: np.ndarray, grid: np.ndarray, prior_rate: np.ndarray) -> GammaRate:
+    """Cells' Gamma(a + events, b + exposure) posteriors under a group prior Gamma(a, b), the strength a
+    integrated over `grid` by marginal likelihood, then matched to one Gamma per cell.
+
+    prior_rate: (cells, grid) b for each strength (it sets the prior's centre on the group's value).
+    Covers Poisson counts over an exposure (visits over effective spend) and Gamma totals
+    (revenue of k·C order-shapes for the basket's rate), whose marginal likelihoods share this form.
+    """
+    a = grid[None, :]
+    n, x = events[:, None], exposure[:, None]
+    loglik = gammaln(a + n) - gammaln(a) + a * np.log(prior_rate) - (a + n) * np.log(prior_rate + x)
+    log_post = _group_sum(loglik, group) - 1.5 * np.log1p(grid) + np.log(grid)
+    weight = np.exp(log_post - log_post.max(1, keepdims=True))
+    weight = (weight / weight.sum(1, keepdims=True))[group]  # (cells, grid)
+    shape, rate = a + n, prior_rate + x
+    mean = (weight * shape / rate).sum(1)
+    variance = np.maximum((weight * shape * (shape + 1) / rate**2).sum(1) - mean**2, 1e-300)
+    return GammaRate(shape=mean**2 / variance, rate=mean / variance)
+
+
 def per_euro(counts: np.ndarray, effective_spend: np.ndarray, group: np.ndarray) -> GammaRate:
     """Visits (or impressions) per euro at low spend, pooled toward the group's rate."""
     account = counts.sum() / effective_spend.sum() if effective_spend.sum() > 0 else 1.0
     centre = np.maximum(_group_ratio(counts, effective_spend, group, account), 1e-9)
-    return GammaRate(shape=PRIOR_VISITS + counts, rate=PRIOR_VISITS / centre + effective_spend)
+    return pooled_gamma(counts, effective_spend, group, STRENGTH_GRID, STRENGTH_GRID[None, :] / centre[:, None])
 
 
 def basket(conversions: np.ndarray, revenue: np.ndarray, group: np.ndarray) -> Basket:
-    """Basket per conversion, pooled toward the group's basket."""
+    """Basket per conversion, pooled toward the group's basket (prior mean = the group's basket)."""
     k = 1.0 / ORDER_CV**2
     account = revenue.sum() / conversions.sum() if conversions.sum() > 0 else 1.0
     centre = _group_ratio(revenue, conversions, group, account)
     centre = np.where(centre > 0, centre, account if account > 0 else 1.0)
-    return Basket(shape=k * (PRIOR_ORDERS + conversions) + 1.0, rate=PRIOR_ORDERS * centre + revenue, order_shape=k)
+    grid = BASKET_STRENGTH_GRID
+    phi = pooled_gamma(k * conversions, revenue, group, grid, (grid[None, :] - 1.0) * centre[:, None] / k)
+    return Basket(shape=np.maximum(phi.shape, 1.0 + 1e-6), rate=phi.rate, order_shape=k)
