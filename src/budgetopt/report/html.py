@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from budgetopt.report.files import write_atomic
@@ -30,12 +32,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled block of the page: paragraphs, then an optional table, then figures."""
+    """A titled block of the page: paragraphs, then bullets, then an optional table and figures (table first by default)."""
 
     title: str
     paragraphs: tuple[str, ...] = ()
     table: pd.DataFrame | None = None
     figures: tuple[Figure, ...] = field(default_factory=tuple)
+    bullets: tuple[str, ...] = ()
+    figures_first: bool = False  # figures before the table (look first, then read)
 
 
 def figure_png(figure, dpi: int = 110) -> bytes:
@@ -53,25 +57,37 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width:
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.8em; }
 table { border-collapse: collapse; font-size: .88em; margin: .6em 0; }
 th, td { border: 1px solid #ddd; padding: .25em .55em; text-align: right; }
-th { background: #f4f4f4; } td.text { text-align: left; }
+th { background: #f4f4f4; } td.text, th.text { text-align: left; }
 figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: .9em; }
 """
 
 
 def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    first = next(frame.itertuples(index=False), None)
+    head = "".join(
+        f'<th class="text">{html.escape(str(c))}</th>' if first is not None and isinstance(first[i], str) else f"<th>{html.escape(str(c))}</th>"
+        for i, c in enumerate(frame.columns)
+    )
     rows = []
     for values in frame.itertuples(index=False):
         cells = []
         for value in values:
-            if isinstance(value, float):
-                cells.append(f"<td>{value:,.2f}</td>")
-            elif isinstance(value, int):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, numbers.Real)):
+                cells.append(f'<td class="text">{html.escape(str(value))}</td>')
+            elif isinstance(value, numbers.Integral):
                 cells.append(f"<td>{value:,}</td>")
             else:
-                cells.append(f'<td class="text">{html.escape(str(value))}</td>')
+                cells.append(f"<td>{value:,.2f}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figure(figure: Figure) -> str:
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(figure.caption or figure.name)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>"
+    )
 
 
 def render_page(title: str, sections: Sequence[Section]) -> str:
@@ -85,14 +101,11 @@ def render_page(title: str, sections: Sequence[Section]) -> str:
     for section in sections:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
         parts.extend(f"<p>{html.escape(p)}</p>" for p in section.paragraphs)
-        if section.table is not None:
-            parts.append(_table(section.table))
-        for figure in section.figures:
-            data = base64.b64encode(figure.png).decode("ascii")
-            parts.append(
-                f'<figure><img alt="{html.escape(figure.caption or figure.name)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>"
-            )
+        if section.bullets:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in section.bullets) + "</ul>")
+        table = [_table(section.table)] if section.table is not None else []
+        figures = [_figure(figure) for figure in section.figures]
+        parts.extend([*figures, *table] if section.figures_first else [*table, *figures])
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

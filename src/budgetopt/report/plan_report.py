@@ -1,0 +1,247 @@
+"""HTML reports a traffic manager would forward: tomorrow's plan, and the A/B decisions alone.
+
+Each report is a folder: a self-contained `index.html` (figures embedded, nothing loaded from the
+network) and the same figures as PNG files beside it. Every name from the ad platform goes through
+`report.html`, which escapes it, and is drawn by `report.figures` as plain text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from budgetopt.allocate.explain import describe_binding
+from budgetopt.allocate.solve import Binding
+from budgetopt.config import Policy
+from budgetopt.decide.engine import format_loss
+from budgetopt.plan import PlanResult
+from budgetopt.report import figures
+from budgetopt.report.html import Figure, Section, figure_png, write_report
+
+#: segments drawn as a figure of their creatives; the rest (smallest budgets, or fewest visits) get
+#: their table only, so a 500-segment account still renders in seconds and stays a few MB
+MAX_SEGMENT_FIGURES = 30
+#: segments drawn as bars in the spend and margin figures (the largest budgets); every segment is in the table
+MAX_SEGMENT_BARS = 40
+#: binding constraints worth less than half a cent per unit are binding only on paper (as in the terminal)
+MIN_SHADOW_PRICE = 0.005
+
+VERDICT_ORDER = ("winner", "keep", "too early", "disable", "paused")
+VERDICT_WORDS = {
+    "winner": "declared winners",
+    "keep": "still testing",
+    "too early": "too early to judge",
+    "disable": "disabled by the decision engine",
+    "paused": "paused by you",
+}
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def _interval(mean: float, low: float, high: float, metric: str) -> str:
+    if metric == "conversion_rate":
+        return f"{mean:.2%} ({low:.2%} to {high:.2%})"
+    return f"{mean:,.2f} ({low:,.2f} to {high:,.2f})"
+
+
+def _metric_name(metric: str, currency: str) -> str:
+    return "conversion rate" if metric == "conversion_rate" else f"margin per {currency} spent"
+
+
+def _metric_title(metric: str, currency: str) -> str:
+    return f"{_metric_name(metric, currency)}, 90 % interval"
+
+
+def _verdict_counts(verdicts: pd.Series) -> str:
+    counts = verdicts.value_counts()
+    parts = [f"{counts[v]} {VERDICT_WORDS[v]}" for v in VERDICT_ORDER if counts.get(v, 0)]
+    return f"{len(verdicts)} creatives: " + ", ".join(parts) + "."
+
+
+def _rules(policy: Policy) -> str:
+    rules, cur = policy.decide, policy.budget.currency
+    return (
+        f"Creatives are compared within their segment on {_metric_name(rules.metric, cur)}. A creative is disabled when "
+        f"its chance of being best falls below {rules.disable_below_p_best:.1%} after at least "
+        f"{rules.min_visits_before_disable:,.0f} visits (never the segment's leader); the leader is declared the winner when "
+        f"choosing it risks less than {format_loss(rules.winner_expected_loss, rules.metric, cur)}; below "
+        f"{rules.min_visits_before_disable:,.0f} visits a creative is too early to judge. Bars are 90 % credible intervals."
+    )
+
+
+def _creatives_table(rows: pd.DataFrame, metric: str, currency: str, plan_rows: pd.DataFrame | None) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "creative": rows["creative"].astype(str).to_numpy(),
+        "verdict": rows["verdict"].astype(str).to_numpy(),
+        "visits": rows["visits"].round().astype(int).to_numpy(),
+        "conversions": rows["conversions"].round().astype(int).to_numpy(),
+        "conversion rate, 90 % interval": [
+            _interval(m, lo, hi, "conversion_rate") for m, lo, hi in zip(rows["cvr_mean"], rows["cvr_p05"], rows["cvr_p95"])
+        ],
+    })
+    if metric != "conversion_rate":
+        table[_metric_title(metric, currency)] = [
+            _interval(m, lo, hi, metric) for m, lo, hi in zip(rows["metric_mean"], rows["metric_p05"], rows["metric_p95"])
+        ]
+    table["chance to be best"] = [f"{p:.1%}" for p in rows["p_best"]]
+    if plan_rows is not None:
+        table["share"] = [f"{s:.0%}" for s in plan_rows["share"]]
+        table[f"tomorrow ({currency})"] = plan_rows["spend"].astype(float).to_numpy()
+    # the decision's reason: the segment's budget and what set it are said once, above the table
+    table["reason"] = rows["reason"].astype(str).to_numpy()
+    return table
+
+
+def _segment_sections(
+    decisions: pd.DataFrame, policy: Policy, order: list[tuple[str, str]], intro: dict[tuple[str, str], str], plan: pd.DataFrame | None
+) -> list[Section]:
+    """One section per segment, in `order`; the first MAX_SEGMENT_FIGURES get a figure of their creatives."""
+    metric, cur = policy.decide.metric, policy.budget.currency
+    groups = dict(list(decisions.groupby(["campaign", "segment"], sort=False)))
+    plan_groups = dict(list(plan.groupby(["campaign", "segment"], sort=False))) if plan is not None else {}
+    sections = []
+    for k, key in enumerate(order):
+        rows = groups[key]
+        plan_rows = plan_groups.get(key)
+        if plan_rows is not None:
+            plan_rows = plan_rows.set_index("creative").loc[rows["creative"]].reset_index()
+        title = f"{key[0]} / {key[1]}"
+        figs: tuple[Figure, ...] = ()
+        if k < MAX_SEGMENT_FIGURES:
+            png = figure_png(figures.creative_intervals(rows, metric=metric, currency=cur, title=title))
+            figs = (Figure(f"creatives_{k + 1:02d}.png", png, f"{title}: each creative's 90 % credible intervals, coloured by verdict"),)
+        sections.append(Section(
+            title=f"Creatives in {title}",
+            paragraphs=(intro[key],) if key in intro else (),
+            table=_creatives_table(rows, metric, cur, plan_rows),
+            figures=figs,
+            figures_first=True,
+        ))
+    return sections
+
+
+def _figure(name: str, figure, caption: str) -> Figure:
+    return Figure(name, figure_png(figure), caption)
+
+
+def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
+    """The plan report's sections: at a glance, spend by campaign and segment, limits, margin, each segment's creatives."""
+    summary, plan, decisions = result.summary, result.plan, result.decisions
+    cur = summary["currency"]
+    segments = summary_segments(summary)
+    before, after = float(segments["before"].sum()), float(summary["total_spend"])
+    glance = Section("At a glance", paragraphs=(
+        (
+            f"Tomorrow ({summary['date']}) the plan spends {_money(after, cur)} per day over {len(segments)} segments "
+            f"(yesterday: {_money(before, cur)}), for an expected gross margin of {_money(summary['expected_margin'], cur)}, "
+            f"90 % likely between {_money(summary['margin_p05'], cur)} and {_money(summary['margin_p95'], cur)}."
+        ),
+        _verdict_counts(decisions["verdict"].astype(str)),
+        (
+            f"{summary['exploration']:.0%} of the budget explores uncertain segments. Solved by {summary['solver']} "
+            f"({summary['status']}) in {summary['seconds']:.2f} s."
+        ),
+    ))
+
+    by_campaign = Section(
+        "Spend by campaign, yesterday → tomorrow",
+        paragraphs=(f"Each campaign's total spend per day, in {cur}: the sum of its segments' budgets (below).",),
+        figures=(_figure("spend_by_campaign.png", figures.spend_by_campaign(segments, cur), f"spend by campaign ({cur} per day)"),),
+    )
+    # segments by tomorrow's budget, largest first: the order of the creatives' sections, and the bars drawn
+    order = [(str(c), str(s)) for c, s in segments.sort_values("after", ascending=False, kind="stable")[["campaign", "segment"]].itertuples(index=False)]
+    drawn_keys = set(order[:MAX_SEGMENT_BARS])
+    drawn = segments[[(str(c), str(s)) in drawn_keys for c, s in zip(segments["campaign"], segments["segment"])]]
+    drawn_plan = plan[[(str(c), str(s)) in drawn_keys for c, s in zip(plan["campaign"], plan["segment"])]]
+    which = f"; the {MAX_SEGMENT_BARS} largest budgets of {len(order)} segments" if len(order) > MAX_SEGMENT_BARS else ""
+    by_segment = Section(
+        "Spend by segment, yesterday → tomorrow",
+        paragraphs=(f"Each segment's budget (what you type into the ad platform), in {cur} per day, and what set it.",),
+        table=pd.DataFrame({
+            "campaign": segments["campaign"].astype(str), "segment": segments["segment"].astype(str),
+            f"yesterday ({cur})": segments["before"].astype(float), f"tomorrow ({cur})": segments["after"].astype(float),
+            f"change ({cur})": (segments["after"] - segments["before"]).astype(float), "what set it": segments["limited_by"].astype(str),
+        }),
+        figures=(_figure("spend_by_segment.png", figures.spend_by_segment(drawn, cur), f"spend by segment ({cur} per day){which}"),),
+    )
+
+    worth_saying = [b for b in summary["binding"] if abs(b["shadow_price"]) >= MIN_SHADOW_PRICE]
+    if worth_saying:
+        limits = Section(
+            "What limits the plan",
+            paragraphs=((
+                f"The constraints the plan is pressed against, and their shadow prices: what one more {cur} of that limit "
+                "would earn (or cost) in expected gross margin. A large one says which limit is worth revisiting."
+            ),),
+            bullets=tuple(describe_binding(Binding(b["constraint"], b["shadow_price"]), cur) for b in worth_saying),
+        )
+    else:
+        limits = Section("What limits the plan", paragraphs=(
+            f"No constraint binds: every segment stopped where its next {cur} would earn no more margin than it costs.",
+        ))
+
+    margin = Section(
+        "Expected gross margin",
+        paragraphs=((
+            f"Expected gross margin tomorrow: {_money(summary['expected_margin'], cur)}, with a 90 % credible interval "
+            f"from {_money(summary['margin_p05'], cur)} to {_money(summary['margin_p95'], cur)} "
+            "(revenue × margin rate − spend, under the posterior). Each segment's expected share is below; "
+            "each cell's interval is in plan.csv (margin_p05, margin_p95)."
+        ),),
+        figures=(_figure("expected_margin.png", figures.expected_margin(drawn_plan, summary), f"expected gross margin ({cur} per day){which}"),),
+    )
+
+    intro = {
+        (str(r.campaign), str(r.segment)): f"Budget {_money(r.before, cur)} → {_money(r.after, cur)} per day ({r.limited_by})."
+        for r in segments.itertuples(index=False)
+    }
+    creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), _drawn_note(len(order), "largest budgets")))
+    return [glance, by_campaign, by_segment, limits, margin, creatives_intro, *_segment_sections(decisions, policy, order, intro, plan)]
+
+
+def _drawn_note(n_segments: int, criterion: str) -> str:
+    if n_segments <= MAX_SEGMENT_FIGURES:
+        return "Segments are listed from the largest budget to the smallest." if criterion == "largest budgets" else (
+            "Segments are listed from the most visited to the least."
+        )
+    return f"Figures are drawn for the {MAX_SEGMENT_FIGURES} segments with the {criterion}; the other {n_segments - MAX_SEGMENT_FIGURES} have their table only."
+
+
+def decisions_sections(decisions: pd.DataFrame, policy: Policy) -> list[Section]:
+    """The decisions report's sections: at a glance with the rules, then each segment's creatives."""
+    visits = decisions.groupby(["campaign", "segment"], sort=False)["visits"].sum().sort_values(ascending=False, kind="stable")
+    order = [(str(c), str(s)) for c, s in visits.index]
+    date = str(decisions["date"].iloc[0]) if len(decisions) else "—"
+    glance = Section("At a glance", paragraphs=(
+        f"Verdicts as of {date}, over {len(order)} segments. " + _verdict_counts(decisions["verdict"].astype(str)),
+        _rules(policy),
+        _drawn_note(len(order), "most visits"),
+    ))
+    return [glance, *_segment_sections(decisions, policy, order, {}, None)]
+
+
+def write_plan_report(result: PlanResult, policy: Policy, directory: str | Path, *, title: str | None = None) -> Path:
+    """Write the plan report (index.html and its PNG figures) into `directory`; returns index.html's path.
+
+    policy: the policy the plan was made with (for the decision metric's name and the verdict rules).
+    """
+    sections = plan_sections(result, policy)
+    return write_report(directory, title or f"Budget plan for {result.summary['date']}", sections)
+
+
+def write_decisions_report(decisions: pd.DataFrame, policy: Policy, directory: str | Path, *, title: str | None = None) -> Path:
+    """Write the A/B decisions report (index.html and its PNG figures) into `directory`; returns index.html's path.
+
+    decisions: the decisions table (`budgetopt decide`'s columns), e.g. `budgetopt.decide(...).decisions`.
+    """
+    date = str(decisions["date"].iloc[0]) if len(decisions) else ""
+    return write_report(directory, title or f"A/B decisions for {date}", decisions_sections(decisions, policy))
+
+
+def summary_segments(summary: dict[str, Any]) -> pd.DataFrame:
+    """The summary's per-segment before → after as a DataFrame (campaign, segment, before, after, limited_by)."""
+    return pd.DataFrame(summary["segments"], columns=["campaign", "segment", "before", "after", "limited_by"])
