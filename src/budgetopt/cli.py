@@ -41,7 +41,7 @@ def _load(log_path: Path, policy_path: Path, sum_duplicates: bool):
     return log, policy
 
 
-def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, console, decisions_path=None):
+def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, console, decisions_path=None, report_dir=None):
     from budgetopt.plan import make_plan
     from budgetopt.report.files import write_csv, write_json
     from budgetopt.report.tables import print_plan
@@ -55,6 +55,10 @@ def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicat
         write_json(summary_path, result.summary)
     if decisions_path:
         write_csv(decisions_path, result.decisions)
+    if report_dir:
+        from budgetopt.report.plan_report import write_plan_report
+
+        write_plan_report(result, policy, report_dir)
     print_plan(console, result.plan, result.summary)
     return result
 
@@ -88,6 +92,10 @@ _policy_option = click.option("--policy", "policy_path", type=_existing, require
 _date_option = click.option("--date", default=None, help="Plan date yyyy-mm-dd (default: the day after the log's last); only earlier days are used.")
 _seed_option = click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed of the posterior draws (results are reproducible).")
 _dup_option = click.option("--sum-duplicates", is_flag=True, help="Add up rows of the same date and cell instead of rejecting them.")
+_report_option = click.option(
+    "--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+    help="Write an HTML report (index.html, figures embedded, and the PNGs) into this folder.",
+)
 
 
 @main.command()
@@ -98,9 +106,10 @@ _dup_option = click.option("--sum-duplicates", is_flag=True, help="Add up rows o
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the summary JSON here.")
 @_seed_option
 @_dup_option
-def plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates) -> None:
+@_report_option
+def plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, report_dir) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet)."""
-    _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console())
+    _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(), report_dir=report_dir)
 
 
 @main.command("decide")
@@ -110,7 +119,8 @@ def plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates) -
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the decisions CSV here.")
 @_seed_option
 @_dup_option
-def decide_command(log_path, policy_path, date, out, seed, sum_duplicates) -> None:
+@_report_option
+def decide_command(log_path, policy_path, date, out, seed, sum_duplicates, report_dir) -> None:
     """The A/B verdicts alone: chance to be best, expected loss and verdict per creative."""
     from budgetopt.decide import decide
     from budgetopt.plan import decisions_table, estimate
@@ -123,16 +133,22 @@ def decide_command(log_path, policy_path, date, out, seed, sum_duplicates) -> No
     table = decisions_table(estimates, decisions)
     if out:
         write_csv(out, table)
+    if report_dir:
+        from budgetopt.report.plan_report import write_decisions_report
+
+        write_decisions_report(table, policy, report_dir)
     print_decisions(Console(), table, policy.decide.metric)
 
 
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("budgetopt-demo"), show_default=True, help="Folder for the demo's files.")
-def demo(out_dir: Path) -> None:
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for the HTML report  [default: OUT/report]")
+def demo(out_dir: Path, report_dir: Path | None) -> None:
     """The main job on the bundled demo account: plan tomorrow's budget and say where the files are."""
     from budgetopt.data.demo import demo_path
 
     console = Console()
+    report_dir = report_dir or out_dir / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path, policy_path = out_dir / "demo_log.csv", out_dir / "demo_policy.toml"
     shutil.copyfile(demo_path("demo_log.csv"), log_path)
@@ -140,12 +156,13 @@ def demo(out_dir: Path) -> None:
     console.print(f"demo account: 4 weeks, 3 campaigns, 8 segments, 21 creatives → {log_path}")
     _run_plan(
         log_path, policy_path, None, out_dir / "plan.csv", out_dir / "summary.json", DEFAULT_SEED, False, console,
-        decisions_path=out_dir / "decisions.csv",
+        decisions_path=out_dir / "decisions.csv", report_dir=report_dir,
     )
     console.print(
         f"wrote {out_dir / 'plan.csv'}, {out_dir / 'decisions.csv'} and {out_dir / 'summary.json'}; "
         f"try: budgetopt plan {log_path} --policy {policy_path}"
     )
+    console.print(f"report: open {report_dir / 'index.html'} in a browser")
 
 
 if __name__ == "__main__":
