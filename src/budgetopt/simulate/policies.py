@@ -1,0 +1,324 @@
+"""The policies the simulator compares (DESIGN.md): this project's plan, the baselines people run
+today, and the oracle. Each sees only the simulated log so far (the oracle also sees the day's
+truth) and returns tomorrow's spend per cell; all work under the scenario's budget policy.
+
+- `budgetopt`: `budgetopt.plan.make_plan` on the log so far — the same code as `budgetopt plan`;
+  creatives it disables stay disabled (the simulator keeps them as the ledger would).
+- `even`: the daily total split equally across segments, and equally across each segment's creatives.
+- `proportional`: budgets ∝ exponentially weighted return on ad spend (recent days count most,
+  half-life 7 days), for segments and, within them, creatives; each shrunk towards its group's
+  return by one even day's worth of pseudo-spend so a creative with a bad first day is not starved.
+- `rules`: automated rules as ad managers run them: pause a creative whose cost per acquisition
+  over the last 3 days is above 2 × target with at least 10 conversions, or that spent 200 without
+  a conversion after 5 days (never a segment's last creative); raise a segment's budget 20 % when
+  its last-3-day return on ad spend beats target, cut it 20 % when it misses. Targets from the
+  scenario's [rules] table, else the account's averages over the warm-up. Creatives rotate evenly.
+- `ab_then_commit`: each segment's creatives share traffic evenly for 14 days from the start
+  (warm-up included), then the one with the best return on ad spend takes it all and the others are
+  switched off; a creative launched later is tested the same way against the champion.
+  Segment budgets stay even.
+- `thompson`: probability matching on Beta(1 + conversions, 1 + visits − conversions) posteriors of
+  the conversion rate within each segment, as a bandit library does it; segment budgets stay even.
+- `oracle`: knows every true rate (today's, with fatigue, shocks and seasonality), puts each
+  segment's traffic on its truly best creative and solves the same allocation LP on the true curves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from budgetopt.allocate import AllocationProblem, SegmentCurves, diagnose, solve
+from budgetopt.errors import InputError, SolverError
+from budgetopt.simulate.limits import Account, feasible_budgets
+from budgetopt.simulate.log import LogView
+from budgetopt.simulate.world import DayTruth
+
+#: `proportional`: a day this many days older counts half
+PROPORTIONAL_HALF_LIFE_DAYS = 7.0
+#: `rules` (issue 6): the automated rules an ad manager's tool runs each day
+RULES_CPA_FACTOR = 2.0
+RULES_CPA_DAYS = 3
+RULES_CPA_MIN_CONVERSIONS = 10
+RULES_NO_CONVERSION_SPEND = 200.0
+RULES_NO_CONVERSION_DAYS = 5
+RULES_ROAS_DAYS = 3
+RULES_BUDGET_STEP = 0.20
+#: `ab_then_commit`: days of even split before committing
+AB_TEST_DAYS = 14
+#: `thompson`: posterior draws per day for the probability-matching shares
+THOMPSON_DRAWS = 1000
+
+
+@dataclass(frozen=True)
+class Step:
+    """A policy's decision for one day."""
+
+    spend: np.ndarray  # (cells,) currency
+    disabled: np.ndarray  # (cells,) bool: switched off for good by the policy (so far)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What the baselines are told besides the account: the log's first date and the rules' targets."""
+
+    start_date: dt.date
+    target_cpa: float | None = None
+    target_roas: float | None = None
+
+
+class SimulationPolicy:
+    """One policy's state through one replication; `plan` is called once per day, in order."""
+
+    name: ClassVar[str]
+    knows_truth: ClassVar[bool] = False
+    disables: ClassVar[bool] = False  # whether it ever switches a creative off for good
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
+        self.account = account
+        self.briefing = briefing
+        self.rng = rng
+        self.disabled = np.zeros(account.n_cells, dtype=bool)
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        raise NotImplementedError
+
+    # helpers shared by the baselines --------------------------------------------------------------
+
+    def previous_budgets(self, log: LogView) -> np.ndarray:
+        """(segments,) yesterday's segment spend."""
+        return self.account.segment_sum(log.spend[-1])
+
+    def even_shares(self, active: np.ndarray) -> np.ndarray:
+        """(cells,) equal shares among each segment's active cells."""
+        count = self.account.segment_sum(active.astype(float))[self.account.segment_index]
+        return np.where(active, 1.0 / np.maximum(count, 1.0), 0.0)
+
+    def even_budgets(self, shares: np.ndarray) -> np.ndarray:
+        """(segments,) the daily total split equally across segments with an active cell."""
+        live = self.account.segment_sum(shares) > 0
+        return np.where(live, self.account.policy.budget.daily_total / max(live.sum(), 1), 0.0)
+
+    def spend(self, desired: np.ndarray, shares: np.ndarray, log: LogView) -> Step:
+        """Step with the desired budgets made feasible under the policy, split by `shares`."""
+        budgets = feasible_budgets(desired, shares, self.previous_budgets(log), self.account)
+        return Step(shares * budgets[self.account.segment_index], self.disabled.copy())
+
+
+class BudgetoptPolicy(SimulationPolicy):
+    name = "budgetopt"
+    disables = True
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
+        super().__init__(account, briefing, rng)
+        self.cell_of = {key: i for i, key in enumerate(zip(account.campaign, account.segment, account.creative))}
+        self.disabled_keys: set[tuple[str, str, str]] = set()
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        from budgetopt.plan import make_plan
+
+        result = make_plan(log.frame(self.account, self.briefing.start_date), self.account.policy, rng=self.rng, previously_disabled=self.disabled_keys)
+        plan = result.plan
+        cells = np.array([self.cell_of[key] for key in zip(plan["campaign"], plan["segment"], plan["creative"])], dtype=int)
+        spend = np.zeros(self.account.n_cells)
+        spend[cells] = plan["spend"].to_numpy(float)
+        off = cells[(plan["status"] == "disabled").to_numpy()]
+        self.disabled[off] = True
+        self.disabled_keys.update(zip(self.account.campaign[off], self.account.segment[off], self.account.creative[off]))
+        return Step(spend, self.disabled.copy())
+
+
+class EvenPolicy(SimulationPolicy):
+    name = "even"
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        shares = self.even_shares(log.known)
+        return self.spend(self.even_budgets(shares), shares, log)
+
+
+class ProportionalPolicy(SimulationPolicy):
+    name = "proportional"
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        a = self.account
+        age = log.today - np.arange(log.today)
+        weight = 0.5 ** ((age - 1) / PROPORTIONAL_HALF_LIFE_DAYS)
+        spend = weight @ log.spend
+        revenue = (weight @ log.revenue) * a.policy.budget.margin_rate
+        active = log.known
+        live = a.segment_sum(active.astype(float)) > 0
+        account_roas = revenue.sum() / max(spend.sum(), 1e-9)
+        prior = a.policy.budget.daily_total / max(live.sum(), 1)  # one even day of a segment
+        segment_roas = (a.segment_sum(revenue) + account_roas * prior) / (a.segment_sum(spend) + prior)
+        n_active = a.segment_sum(active.astype(float))[a.segment_index]
+        cell_prior = prior / np.maximum(n_active, 1.0)
+        cell_roas = np.where(active, (revenue + segment_roas[a.segment_index] * cell_prior) / (spend + cell_prior), 0.0)
+        shares = cell_roas / np.maximum(a.segment_sum(cell_roas)[a.segment_index], 1e-12)
+        segment_roas = np.where(live, segment_roas, 0.0)
+        desired = a.policy.budget.daily_total * segment_roas / max(segment_roas.sum(), 1e-12)
+        return self.spend(desired, shares, log)
+
+
+class RulesPolicy(SimulationPolicy):
+    name = "rules"
+    disables = True
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
+        super().__init__(account, briefing, rng)
+        self.budgets: np.ndarray | None = None
+        self.target_cpa = briefing.target_cpa
+        self.target_roas = briefing.target_roas
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        a = self.account
+        margin_rate = a.policy.budget.margin_rate
+        if self.budgets is None:  # the first day: targets from the account so far, budgets as they were
+            if self.target_cpa is None:
+                self.target_cpa = log.spend.sum() / max(log.conversions.sum(), 1.0)
+            if self.target_roas is None:
+                self.target_roas = log.revenue.sum() * margin_rate / max(log.spend.sum(), 1e-9)
+            self.budgets = self.previous_budgets(log)
+        active = log.known & ~self.disabled
+        recent = slice(max(log.today - RULES_CPA_DAYS, 0), log.today)
+        spend3, conversions3 = log.spend[recent].sum(0), log.conversions[recent].sum(0)
+        costly = (conversions3 >= RULES_CPA_MIN_CONVERSIONS) & (spend3 > RULES_CPA_FACTOR * self.target_cpa * conversions3)
+        spend_all, conversions_all = log.spend.sum(0), log.conversions.sum(0)
+        barren = (spend_all >= RULES_NO_CONVERSION_SPEND) & (conversions_all == 0) & (log.today - log.first_seen >= RULES_NO_CONVERSION_DAYS)
+        pause = active & (costly | barren)
+        # never the last creative of a segment: keep the one with the lowest cost per acquisition so far
+        left = a.segment_sum((active & ~pause).astype(float))
+        for s in np.flatnonzero((left == 0) & (a.segment_sum(pause.astype(float)) > 0)):
+            members = np.flatnonzero(pause & (a.segment_index == s))
+            pause[members[np.argmax(conversions_all[members] / np.maximum(spend_all[members], 1e-9))]] = False
+        self.disabled |= pause
+        active &= ~pause
+
+        window = slice(max(log.today - RULES_ROAS_DAYS, 0), log.today)
+        segment_spend = a.segment_sum(log.spend[window].sum(0))
+        segment_roas = a.segment_sum(log.revenue[window].sum(0)) * margin_rate / np.maximum(segment_spend, 1e-9)
+        step = np.where(segment_spend <= 0, 1.0, np.where(segment_roas > self.target_roas, 1 + RULES_BUDGET_STEP, 1 - RULES_BUDGET_STEP))
+        shares = self.even_shares(active)
+        live = a.segment_sum(shares) > 0
+        fresh = live & (self.budgets <= 0)  # a segment that just appeared starts at an even share
+        desired = np.where(fresh, a.policy.budget.daily_total / max(live.sum(), 1), self.budgets * step)
+        budgets = feasible_budgets(desired, shares, self.previous_budgets(log), a)
+        self.budgets = budgets
+        return Step(shares * budgets[a.segment_index], self.disabled.copy())
+
+
+class AbThenCommitPolicy(SimulationPolicy):
+    name = "ab_then_commit"
+    disables = True
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
+        super().__init__(account, briefing, rng)
+        self.seen = np.zeros(account.n_cells, dtype=bool)
+        self.test_start = np.zeros(account.n_segments, dtype=int)
+        self.champion = np.full(account.n_segments, -1)
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        a = self.account
+        first_seen = log.first_seen
+        new = log.known & ~self.seen
+        for s in np.unique(a.segment_index[new]):  # a new creative opens a test against the champion
+            members = a.segment_index == s
+            self.test_start[s] = first_seen[members & log.known].max()
+            self.champion[s] = -1
+        self.seen |= log.known
+        contenders = log.known & ~self.disabled
+        for s in np.flatnonzero((self.champion < 0) & (log.today - self.test_start >= AB_TEST_DAYS)):
+            members = np.flatnonzero(contenders & (a.segment_index == s))
+            if len(members) == 0:
+                continue
+            window = slice(self.test_start[s], log.today)
+            roas = log.revenue[window, members].sum(0) / np.maximum(log.spend[window, members].sum(0), 1e-9)
+            best = members[np.argmax(roas)]
+            self.champion[s] = best
+            self.disabled[members[members != best]] = True
+        contenders = log.known & ~self.disabled
+        shares = self.even_shares(contenders)
+        return self.spend(self.even_budgets(shares), shares, log)
+
+
+class ThompsonPolicy(SimulationPolicy):
+    name = "thompson"
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        a = self.account
+        active = log.known
+        conversions, visits = log.conversions.sum(0), log.visits.sum(0)
+        draws = self.rng.beta(1.0 + conversions, 1.0 + visits - conversions, size=(THOMPSON_DRAWS, a.n_cells))
+        draws = np.where(active, draws, -np.inf)
+        top = np.full((a.n_segments, THOMPSON_DRAWS), -np.inf)
+        np.maximum.at(top, a.segment_index, draws.T)
+        wins = (draws >= top.T[:, a.segment_index]) & active
+        shares = wins.mean(0)
+        shares = shares / np.maximum(a.segment_sum(shares)[a.segment_index], 1e-12)
+        return self.spend(self.even_budgets(shares), shares, log)
+
+
+class OraclePolicy(SimulationPolicy):
+    name = "oracle"
+    knows_truth = True
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator, saturation_spend: np.ndarray | None = None) -> None:
+        super().__init__(account, briefing, rng)
+        if saturation_spend is None:
+            raise ValueError("the oracle needs the true saturation spend of every segment")
+        self.saturation_spend = saturation_spend
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        if truth is None:
+            raise ValueError("the oracle plans from the day's truth")
+        a = self.account
+        value = np.where(truth.live, truth.value_per_euro, -np.inf)
+        order = np.lexsort((np.arange(a.n_cells), -value, a.segment_index))  # per segment: best first, ties by position
+        first = order[np.r_[True, a.segment_index[order][1:] != a.segment_index[order][:-1]]]
+        shares = np.zeros(a.n_cells)
+        shares[first[truth.live[first]]] = 1.0
+        segment_value = a.segment_sum(np.where(shares > 0, truth.value_per_euro, 0.0))
+        live = a.segment_sum(shares) > 0
+        b = a.policy.budget
+        lower, upper, lower_label, upper_label = a.segment_limits(self.previous_budgets(log), live)
+        problem = AllocationProblem(
+            curves=SegmentCurves(segment_value, self.saturation_spend),
+            segment_labels=a.segment_labels,
+            lower=lower,
+            upper=upper,
+            lower_label=tuple(lower_label),
+            upper_label=tuple(upper_label),
+            total_max=b.daily_total,
+            total_min=b.min_total,
+            bound_coef=a.bound_coef(shares),
+            bound_min=np.array([x.min for x in a.policy.bounds], dtype=float),
+            bound_max=np.array([x.max for x in a.policy.bounds], dtype=float),
+            bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(a.policy.bounds)),
+            currency=b.currency,
+        )
+        allocation = solve(problem)
+        if allocation.status == "infeasible":
+            raise diagnose(problem)
+        if allocation.status != "optimal":
+            raise SolverError(f"the oracle's allocation {allocation.status}")
+        return Step(shares * allocation.spend[a.segment_index], self.disabled.copy())
+
+
+POLICIES: dict[str, type[SimulationPolicy]] = {
+    cls.name: cls
+    for cls in (BudgetoptPolicy, EvenPolicy, ProportionalPolicy, RulesPolicy, AbThenCommitPolicy, ThompsonPolicy, OraclePolicy)
+}
+
+
+def parse_policies(text: str | None) -> tuple[str, ...]:
+    """'a,b' → ('a', 'b') in the registry's order, the oracle always included (it is the yardstick)."""
+    if text is None or not text.strip():
+        return tuple(POLICIES)
+    wanted = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in POLICIES]
+    if unknown:
+        raise InputError(f"--policies: unknown policy {unknown[0]!r}; choose among {', '.join(POLICIES)}")
+    chosen = set(wanted) | {"oracle"}
+    return tuple(name for name in POLICIES if name in chosen)
