@@ -165,5 +165,12 @@ def demo(out_dir: Path, report_dir: Path | None) -> None:
     console.print(f"report: open {report_dir / 'index.html'} in a browser")
 
 
+
+# `simulate` lives in its own module, which imports click only: --help stays fast
+from budgetopt.simulate.command import simulate_command
+
+main.add_command(simulate_command, "simulate")
+
+
 if __name__ == "__main__":
     main()
