@@ -1,0 +1,36 @@
+"""The ledger: an SQLite file that remembers observations, plans, decisions and re-enables across days.
+
+    with open_ledger("budgetopt.db", create=True) as ledger:
+        counts = ingest(ledger, load_log("yesterday.csv"), source="yesterday.csv")   # one transaction
+        daily = plan_from_ledger(ledger, policy, rng=np.random.default_rng(7))       # reads, plans, stores
+
+Every change is one transaction (all or nothing, also under SIGKILL); writers take turns (WAL mode,
+a busy timeout); the schema is versioned (`schema_version` table) and migrated on open.
+"""
+
+from budgetopt.ledger.history import HISTORY_COLUMNS, history, history_table
+from budgetopt.ledger.observations import (
+    IngestCounts,
+    ingest,
+    last_date,
+    read_observations,
+)
+from budgetopt.ledger.plans import (
+    EnableResult,
+    LedgerPlan,
+    disabled_cells,
+    enable,
+    has_plan,
+    plan_from_ledger,
+    planned_cells,
+    previous_budgets,
+    store_plan,
+)
+from budgetopt.ledger.schema import MIGRATIONS, schema_version
+from budgetopt.ledger.store import DEFAULT_WAIT, Ledger, LedgerBusyError, open_ledger
+
+__all__ = [
+    "DEFAULT_WAIT", "HISTORY_COLUMNS", "MIGRATIONS", "EnableResult", "IngestCounts", "Ledger", "LedgerBusyError", "LedgerPlan",
+    "disabled_cells", "enable", "has_plan", "history", "history_table", "ingest", "last_date", "open_ledger",
+    "plan_from_ledger", "planned_cells", "previous_budgets", "read_observations", "schema_version", "store_plan",
+]

@@ -1,0 +1,135 @@
+"""Plans against what happened: each stored plan's spend and expected margin beside the day's observations.
+
+Actual margin = revenue × margin_rate − spend, with the margin_rate of the policy the plan was made
+under. The plan's 90 % interval is a statement about the planned spend, so `outcome` compares the
+actual margin with it (within, below, above) only when the plan was followed: every cell's actual
+spend within `SPEND_TOLERANCE` of its planned spend. Otherwise it says "off plan" (and in how many
+cells, for the account). A cell without a row on a day the ledger has other rows for spent nothing;
+a day without any row is "no data yet". For the whole account the actual figures add up every cell
+observed that day (a creative launched after the plan counts, and counts as off plan).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.table import Table
+from rich.text import Text
+
+from budgetopt.ledger.plans import planned_cells
+from budgetopt.ledger.store import Ledger, translating
+
+#: a cell followed its plan when |actual − planned spend| ≤ 10 % of planned (or 1 currency unit for tiny
+#: budgets): ad platforms pace a daily budget loosely, and a day's spend commonly lands within ±10 % of it
+SPEND_TOLERANCE = 0.10
+SPEND_TOLERANCE_MIN = 1.0
+
+HISTORY_COLUMNS = [
+    "date", "status", "planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin",
+    "outcome", "currency",
+]
+
+_ACCOUNT = """
+SELECT p.date, p.currency, p.margin_rate, p.total_spend, p.expected_margin, p.margin_p05, p.margin_p95,
+    (SELECT count(*) FROM observations AS o WHERE o.date = p.date),
+    (SELECT sum(o.spend) FROM observations AS o WHERE o.date = p.date),
+    (SELECT sum(o.revenue) FROM observations AS o WHERE o.date = p.date)
+FROM plans AS p ORDER BY p.date
+"""
+_OFF_PLAN = """
+SELECT c.date, count(*) FROM plan_cells AS c
+LEFT JOIN observations AS o ON o.date = c.date AND o.campaign = c.campaign AND o.segment = c.segment AND o.creative = c.creative
+WHERE abs(coalesce(o.spend, 0) - c.spend) > max(:tolerance * c.spend, :minimum)
+GROUP BY c.date
+UNION ALL
+SELECT o.date, count(*) FROM observations AS o JOIN plans AS p ON p.date = o.date
+WHERE o.spend > :minimum AND NOT EXISTS (
+    SELECT 1 FROM plan_cells AS c
+    WHERE c.date = o.date AND c.campaign = o.campaign AND c.segment = o.segment AND c.creative = o.creative)
+GROUP BY o.date
+"""
+_CELL = """
+SELECT p.date, p.currency, p.margin_rate, c.spend, c.expected_margin, c.margin_p05, c.margin_p95, c.status,
+    EXISTS (SELECT 1 FROM observations AS any_row WHERE any_row.date = p.date), o.spend, o.revenue
+FROM plans AS p
+JOIN plan_cells AS c ON c.date = p.date AND c.campaign = ? AND c.segment = ? AND c.creative = ?
+LEFT JOIN observations AS o ON o.date = p.date AND o.campaign = c.campaign AND o.segment = c.segment AND o.creative = c.creative
+ORDER BY p.date
+"""
+
+
+def _outcome(actual: float | None, low: float, high: float, off_plan: int, account: bool) -> str:
+    if actual is None:
+        return "no data yet"
+    if off_plan:
+        return f"off plan ({off_plan} cell{'s' if off_plan > 1 else ''})" if account else "off plan"
+    if actual < low - 0.005:
+        return "below"
+    if actual > high + 0.005:
+        return "above"
+    return "within"
+
+
+@translating
+def history(ledger: Ledger, cell: str | None = None) -> pd.DataFrame:
+    """One row per stored plan (columns HISTORY_COLUMNS), for the whole account or one "campaign/segment/creative".
+
+    `status` is the cell's planned status, or for the account how many cells were disabled or paused;
+    `outcome` is "within", "below" or "above" the plan's 90 % interval, "off plan" or "no data yet"
+    (see the module doc). Actual figures are NaN for days the ledger has no observations of.
+    """
+    con = ledger.connection
+    rows = []
+    if cell is None:
+        counts: dict[str, list[str]] = {}
+        for day, status, n in con.execute("SELECT date, status, count(*) FROM plan_cells GROUP BY date, status ORDER BY date, status"):
+            if status != "active":
+                counts.setdefault(day, []).append(f"{n} {status}")  # e.g. "1 disabled, 1 paused"
+        off_plan: dict[str, int] = {}
+        for day, n in con.execute(_OFF_PLAN, {"tolerance": SPEND_TOLERANCE, "minimum": SPEND_TOLERANCE_MIN}):
+            off_plan[day] = off_plan.get(day, 0) + n
+        for day, currency, rate, planned, expected, low, high, observed, spend, revenue in con.execute(_ACCOUNT):
+            actual = revenue * rate - spend if observed else None
+            outcome = _outcome(actual, low, high, off_plan.get(day, 0), account=True)
+            rows.append((day, ", ".join(counts.get(day, ["all active"])), planned, spend, expected, low, high, actual, outcome, currency))
+    else:
+        (key,) = planned_cells(ledger, [cell])
+        for day, currency, rate, planned, expected, low, high, status, logged, spend, revenue in con.execute(_CELL, key):
+            if logged:  # no row for the cell on a logged day: it did not run
+                spend, revenue = spend or 0.0, revenue or 0.0
+            actual = revenue * rate - spend if logged else None
+            off = logged and abs(spend - planned) > max(SPEND_TOLERANCE * planned, SPEND_TOLERANCE_MIN)
+            rows.append((day, status, planned, spend, expected, low, high, actual, _outcome(actual, low, high, int(off), account=False), currency))
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    for column in ("planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def history_table(frame: pd.DataFrame, title: str, *, show_status: bool = True) -> Table:
+    """The history as a terminal table; amounts in the plans' currency (named in the title)."""
+    currencies = ", ".join(dict.fromkeys(frame["currency"]))
+    table = Table(
+        title=Text(f"{title} ({currencies})"), header_style="bold underline", box=None, pad_edge=False,
+        caption=(
+            "margin = revenue × margin_rate − spend; interval: the plan's 90 % interval; outcome: where the actual "
+            f"margin fell, when every cell spent within {SPEND_TOLERANCE:.0%} of its plan (else: off plan)"
+        ),
+    )
+    table.add_column("date", no_wrap=True)
+    if show_status:
+        table.add_column("status", min_width=8)
+    for name in ("spend\nplanned", "spend\nactual", "margin\nexpected", "margin\ninterval", "margin\nactual"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("outcome", min_width=7)
+
+    def amount(value: float) -> str:
+        return "—" if pd.isna(value) else f"{value:,.0f}"
+
+    for row in frame.itertuples(index=False):
+        status = [Text(row.status)] if show_status else []
+        table.add_row(
+            row.date, *status, amount(row.planned_spend), amount(row.actual_spend), amount(row.expected_margin),
+            f"{amount(row.margin_p05)}–{amount(row.margin_p95)}", amount(row.actual_margin), row.outcome,
+            style="dim" if row.outcome == "no data yet" else None,
+        )
+    return table

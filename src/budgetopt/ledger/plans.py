@@ -1,0 +1,258 @@
+"""Plans in the ledger: storing a day's plan and decisions, and what the next plan carries over.
+
+Two things carry over from one plan to the next:
+- budgets: a plan's segment budgets are what the ad platform runs until the next plan, so the
+  latest plan dated before day D gives D's `previous_segment_spend` (max_daily_change is measured
+  from them; segments it did not cover fall back to the log's last day);
+- disabled creatives: a cell the latest plan before D disabled stays disabled on D, unless
+  `enable` was recorded for it after that plan was made (events are ordered by their id, so this
+  holds whatever order the days were planned in).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.config import Policy
+from budgetopt.errors import InputError
+from budgetopt.ledger.observations import last_date, read_observations
+from budgetopt.ledger.store import Ledger, translating
+from budgetopt.plan import PlanResult, make_plan
+
+Cell = tuple[str, str, str]
+
+_CELL_COLUMNS = (
+    "campaign", "segment", "creative", "status", "spend", "share", "segment_spend", "previous_spend", "change",
+    "expected_visits", "expected_conversions", "expected_margin", "margin_p05", "margin_p95", "p_best", "reason",
+)
+_DECISION_COLUMNS = (
+    "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
+    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason",
+)
+
+
+@dataclass(frozen=True)
+class LedgerPlan:
+    """A plan made from the ledger and stored in it, with what it carried over from earlier plans."""
+
+    result: PlanResult
+    previous_plan: str | None  # date of the plan whose budgets bounded max_daily_change, if any
+    kept_disabled: tuple[str, ...]  # "campaign/segment/creative" kept disabled from earlier days
+    replaced: bool  # a plan for the same date was replaced (--replace)
+
+
+@dataclass(frozen=True)
+class EnableResult:
+    enabled: tuple[str, ...]  # "campaign/segment/creative" re-enabled for the next plan
+    unchanged: tuple[str, ...]  # "campaign/segment/creative: why nothing was done"
+
+
+def label(cell: Cell) -> str:
+    return "/".join(cell)
+
+
+def _latest_plan(ledger: Ledger, before: str | None) -> tuple[str, int] | None:
+    """(date, event id) of the latest plan dated before `before` (any date when None)."""
+    if before is None:
+        row = ledger.connection.execute("SELECT date, event_id FROM plans ORDER BY date DESC LIMIT 1").fetchone()
+    else:
+        row = ledger.connection.execute("SELECT date, event_id FROM plans WHERE date < ? ORDER BY date DESC LIMIT 1", (before,)).fetchone()
+    return None if row is None else (row[0], int(row[1]))
+
+
+@translating
+def has_plan(ledger: Ledger, day: str) -> bool:
+    return ledger.connection.execute("SELECT 1 FROM plans WHERE date = ?", (day,)).fetchone() is not None
+
+
+@translating
+def previous_budgets(ledger: Ledger, before: str) -> tuple[str | None, dict[tuple[str, str], float]]:
+    """(date of the plan, its budget per (campaign, segment)) for the latest plan dated before `before`."""
+    latest = _latest_plan(ledger, before)
+    if latest is None:
+        return None, {}
+    rows = ledger.connection.execute("SELECT campaign, segment, after FROM plan_segments WHERE date = ?", (latest[0],))
+    return latest[0], {(c, s): float(after) for c, s, after in rows}
+
+
+@translating
+def disabled_cells(ledger: Ledger, before: str | None = None) -> set[Cell]:
+    """Cells a plan on day `before` keeps disabled (None: the next plan after the latest); see the module doc."""
+    latest = _latest_plan(ledger, before)
+    if latest is None:
+        return set()
+    rows = ledger.connection.execute(
+        """SELECT c.campaign, c.segment, c.creative FROM plan_cells AS c
+           WHERE c.date = ? AND c.status = 'disabled' AND NOT EXISTS (
+               SELECT 1 FROM enables AS e
+               WHERE e.campaign = c.campaign AND e.segment = c.segment AND e.creative = c.creative AND e.event_id > ?)""",
+        latest,
+    )
+    return {(c, s, k) for c, s, k in rows}
+
+
+def _column_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[list]:
+    """Python values per column (NaN → None, so SQLite stores NULL)."""
+    out = []
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            array = values.to_numpy(dtype=float)
+            out.append([None if np.isnan(v) else v for v in array.tolist()])
+        else:
+            out.append(values.astype(object).tolist())
+    return out
+
+
+@translating
+def store_plan(ledger: Ledger, result: PlanResult, policy: Policy, *, seed: int | None = None, replace: bool = False) -> bool:
+    """Store a plan with its segments and decisions; returns True if it replaced one for the same date.
+
+    A plan for a date that already has one raises InputError unless `replace`.
+    """
+    day = result.summary["date"]
+    con = ledger.connection
+    with ledger.transaction():
+        exists = has_plan(ledger, day)
+        if exists and not replace:
+            raise InputError(
+                f"the ledger already has a plan for {day}; pass --replace to make a new one in its place",
+                source=str(ledger.path),
+            )
+        if exists:
+            for table in ("decisions", "plan_cells", "plan_segments", "plans"):
+                con.execute(f"DELETE FROM {table} WHERE date = ?", (day,))  # table names are ours; values are bound
+        summary = result.summary
+        event_id = ledger.record_event("plan", detail={"date": day, "replaced": exists})
+        con.execute(
+            "INSERT INTO plans (date, event_id, currency, margin_rate, total_spend, expected_margin, margin_p05, margin_p95, "
+            "seed, policy, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                day, event_id, policy.budget.currency, policy.budget.margin_rate, summary["total_spend"],
+                summary["expected_margin"], summary["margin_p05"], summary["margin_p95"], seed,
+                policy.model_dump_json(), json.dumps(summary),
+            ),
+        )
+        con.executemany(
+            "INSERT INTO plan_segments (date, campaign, segment, before, after, limited_by) VALUES (?, ?, ?, ?, ?, ?)",
+            [(day, s["campaign"], s["segment"], s["before"], s["after"], s["limited_by"]) for s in summary["segments"]],
+        )
+        for table, frame, columns in (("plan_cells", result.plan, _CELL_COLUMNS), ("decisions", result.decisions, _DECISION_COLUMNS)):
+            placeholders = ", ".join("?" * (len(columns) + 1))
+            con.executemany(
+                f"INSERT INTO {table} (date, {', '.join(columns)}) VALUES ({placeholders})",  # our names; values bound
+                zip([day] * len(frame), *_column_values(frame, columns)),
+            )
+    return exists
+
+
+@translating
+def plan_from_ledger(
+    ledger: Ledger,
+    policy: Policy,
+    *,
+    date: pd.Timestamp | str | None = None,
+    replace: bool = False,
+    rng: np.random.Generator | None = None,
+    seed: int | None = None,
+) -> LedgerPlan:
+    """Plan `date` (default: the day after the ledger's last observations) from the ledger's whole history,
+    carrying over the previous plan's budgets and disabled creatives, and store it, all in one transaction.
+
+    `seed` is only recorded with the plan (the draws come from `rng`).
+    """
+    with ledger.transaction():
+        last = last_date(ledger)
+        if last is None:
+            raise InputError("the ledger has no observations yet; ingest a log first (budgetopt ingest LOG)", source=str(ledger.path))
+        day = last + pd.Timedelta(days=1) if date is None else pd.Timestamp(date)
+        key = day.strftime("%Y-%m-%d")
+        if has_plan(ledger, key) and not replace:  # say so before spending time on the plan
+            raise InputError(
+                f"the ledger already has a plan for {key}; pass --replace to make a new one in its place",
+                source=str(ledger.path),
+            )
+        history = read_observations(ledger, before=key, exposure=policy.estimate.exposure)
+        if history.empty:
+            raise InputError(f"the ledger has no observations before {key}; ingest earlier days or choose a later --date", source=str(ledger.path))
+        previous_date, budgets = previous_budgets(ledger, key)
+        disabled = disabled_cells(ledger, key)
+        result = make_plan(history, policy, date=day, rng=rng, previous_segment_spend=budgets, previously_disabled=disabled)
+        replaced = store_plan(ledger, result, policy, seed=seed, replace=replace)
+    planned = set(zip(result.plan["campaign"], result.plan["segment"], result.plan["creative"]))
+    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced)
+
+
+@translating
+def planned_cells(ledger: Ledger, names: list[str]) -> list[Cell]:
+    """Each "campaign/segment/creative" matched against the cells of stored plans (names may contain '/').
+
+    Raises InputError naming the unknown or ambiguous ones, with the closest known cells.
+    """
+    con = ledger.connection
+    found, problems = [], []
+    for name in names:
+        rows = con.execute(
+            "SELECT DISTINCT campaign, segment, creative FROM plan_cells WHERE campaign || '/' || segment || '/' || creative = ?",
+            (name,),
+        ).fetchall()
+        if len(rows) == 1:
+            found.append(tuple(rows[0]))
+            continue
+        if rows:
+            problems.append(f"{name!r} matches {len(rows)} cells ({'; '.join(repr(r) for r in rows[:3])}); rename one in your ad platform")
+            continue
+        known = [label(tuple(r)) for r in con.execute("SELECT DISTINCT campaign, segment, creative FROM plan_cells")]
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "give it as CAMPAIGN/SEGMENT/CREATIVE as in the plan"
+        problems.append(f"no planned cell {name!r}; {hint}")
+    if problems:
+        raise InputError(problems, source=str(ledger.path))
+    return found
+
+
+@translating
+def enable(ledger: Ledger, names: list[str]) -> EnableResult:
+    """Re-enable creatives the decision engine disabled: the next plan judges them afresh.
+
+    All or nothing: an unknown name raises InputError and records nothing. Cells that are not
+    disabled are left alone and reported in `unchanged`.
+    """
+    with ledger.transaction():
+        latest = _latest_plan(ledger, None)
+        if latest is None:
+            raise InputError("the ledger has no plan yet, so nothing is disabled; make one with budgetopt plan --ledger", source=str(ledger.path))
+        cells = list(dict.fromkeys(planned_cells(ledger, names)))
+        disabled = disabled_cells(ledger, None)
+        status = {
+            (c, s, k): st
+            for c, s, k, st in ledger.connection.execute(
+                "SELECT campaign, segment, creative, status FROM plan_cells WHERE date = ?", (latest[0],)
+            )
+        }
+        to_enable = [cell for cell in cells if cell in disabled]
+        unchanged = []
+        for cell in cells:
+            if cell in disabled:
+                continue
+            if status.get(cell) == "paused":
+                why = "paused by you in the log, not disabled by budgetopt; un-pause it in the ad platform"
+            elif status.get(cell) == "disabled":
+                why = "already re-enabled for the next plan"
+            elif cell in status:
+                why = f"not disabled (it is {status[cell]} in the plan for {latest[0]})"
+            else:
+                why = f"not in the latest plan ({latest[0]})"
+            unchanged.append(f"{label(cell)}: {why}")
+        if to_enable:
+            event_id = ledger.record_event("enable", detail={"cells": [list(cell) for cell in to_enable]})
+            ledger.connection.executemany(
+                "INSERT INTO enables (event_id, campaign, segment, creative) VALUES (?, ?, ?, ?)",
+                [(event_id, *cell) for cell in to_enable],
+            )
+    return EnableResult(tuple(label(c) for c in to_enable), tuple(unchanged))
