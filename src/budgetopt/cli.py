@@ -12,8 +12,10 @@ import click
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.text import Text
 
 from budgetopt.errors import BudgetoptError, InputError
+from budgetopt.ledger.store import DEFAULT_WAIT
 
 DEFAULT_SEED = 7
 
@@ -98,18 +100,154 @@ _report_option = click.option(
 )
 
 
+_ledger_file = click.Path(path_type=Path, dir_okay=False)
+_ledger_option = click.option("--ledger", "ledger_path", type=_ledger_file, default=Path("budgetopt.db"), show_default=True, help="The ledger file (SQLite).")
+_wait_option = click.option(
+    "--wait", default=DEFAULT_WAIT, show_default=True, type=click.FloatRange(min=0),
+    help="Seconds to wait while another budgetopt process writes to the same ledger, before giving up (exit 2).",
+)
+
+
+def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, sum_duplicates, replace, wait, console):
+    """`plan --ledger`: ingest LOG (if any), plan from the whole history, write the files, store the plan — the
+    ledger changes only if all of it succeeds (one transaction, committed after the files are written)."""
+    from budgetopt.config import load_policy
+    from budgetopt.ledger import ingest as ingest_log
+    from budgetopt.ledger import open_ledger, plan_from_ledger
+    from budgetopt.report.files import write_csv, write_json
+    from budgetopt.report.tables import print_plan
+
+    out, summary_path, decisions_path, report_dir = outputs
+    if log_path is not None:
+        log, policy = _load(log_path, policy_path, sum_duplicates)
+    else:
+        log, policy = None, load_policy(policy_path)
+    day = _date(date)
+    with open_ledger(ledger_path, create=log is not None, wait=wait) as ledger, ledger.transaction():
+        counts = None if log is None else ingest_log(ledger, log, source=str(log_path))
+        daily = plan_from_ledger(ledger, policy, date=day, replace=replace, rng=np.random.default_rng(seed), seed=seed)
+        result = daily.result
+        if out:
+            write_csv(out, result.plan)
+        if summary_path:
+            write_json(summary_path, result.summary)
+        if decisions_path:
+            write_csv(decisions_path, result.decisions)
+        if report_dir:
+            from budgetopt.report.plan_report import write_plan_report
+
+            write_plan_report(result, policy, report_dir)
+    if counts is not None:
+        console.print(Text(f"{ledger_path}: ingested {log_path}, {counts.describe()}"))
+    print_plan(console, result.plan, result.summary)
+    carried = f"budgets from the plan for {daily.previous_plan}" if daily.previous_plan else "no earlier plan"
+    if daily.kept_disabled:
+        carried += f"; kept disabled from earlier days: {', '.join(daily.kept_disabled)}, until you run budgetopt enable"
+    console.print(Text(f"{'replaced' if daily.replaced else 'stored'} the plan for {result.summary['date']} in {ledger_path} ({carried})"))
+
+
 @main.command()
-@click.argument("log_path", metavar="LOG", type=_existing)
+@click.argument("log_path", metavar="[LOG]", type=_existing, required=False)
 @_policy_option
 @_date_option
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan CSV here.")
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the summary JSON here.")
+@click.option("--decisions", "decisions_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the decisions CSV here.")
 @_seed_option
 @_dup_option
 @_report_option
-def plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, report_dir) -> None:
-    """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet)."""
-    _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(), report_dir=report_dir)
+@click.option(
+    "--ledger", "ledger_path", type=_ledger_file, default=None,
+    help="Plan from this ledger's whole history (LOG, if given, is ingested first) and store the plan in it.",
+)
+@click.option("--replace", is_flag=True, help="With --ledger: replace the plan already stored for the same date.")
+@_wait_option
+def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait) -> None:
+    """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
+
+    With --ledger DB the plan uses the ledger's whole history, keeps creatives disabled on earlier
+    days disabled, measures max_daily_change from the stored previous plan, and is stored in the
+    ledger; LOG is then optional.
+    """
+    if ledger_path is not None:
+        outputs = (out, summary_path, decisions_path, report_dir)
+        _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, sum_duplicates, replace, wait, Console())
+        return
+    if log_path is None:
+        raise InputError("give a performance LOG, or --ledger DB to plan from a ledger's history")
+    if replace:
+        raise InputError("--replace applies to a plan stored in a ledger; add --ledger DB")
+    _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(), decisions_path=decisions_path, report_dir=report_dir)
+
+
+@main.command("ingest")
+@click.argument("log_path", metavar="LOG", type=_existing)
+@_ledger_option
+@click.option(
+    "--policy", "policy_path", type=_existing, default=None,
+    help='Check conversions as this policy\'s [estimate] exposure requires (default: conversions ≤ visits; give a policy with exposure = "impressions" for view-through exports).',
+)
+@_dup_option
+@_wait_option
+def ingest_command(log_path, ledger_path, policy_path, sum_duplicates, wait) -> None:
+    """Store a performance LOG in the ledger, all or nothing; the same rows twice are stored once, and a
+    corrected row replaces the stored one."""
+    from budgetopt.config import load_policy
+    from budgetopt.data import load_log
+    from budgetopt.ledger import ingest, open_ledger
+
+    exposure = load_policy(policy_path).estimate.exposure if policy_path else "visits"
+    log = load_log(log_path, exposure=exposure, sum_duplicates=sum_duplicates)
+    console = Console()
+    with open_ledger(ledger_path, create=True, wait=wait) as ledger:
+        if console.is_terminal:
+            from rich.progress import Progress
+
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task(f"ingesting {log_path.name}", total=len(log))
+                counts = ingest(ledger, log, source=str(log_path), progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            counts = ingest(ledger, log, source=str(log_path))
+    first, last = f"{log['date'].min():%Y-%m-%d}", f"{log['date'].max():%Y-%m-%d}"
+    days = first if first == last else f"{first} to {last}"
+    console.print(Text(f"{ledger_path}: ingested {log_path} ({days}), {counts.describe()}"))
+
+
+@main.command("enable")
+@click.argument("cells", metavar="CAMPAIGN/SEGMENT/CREATIVE...", nargs=-1, required=True)
+@_ledger_option
+@_wait_option
+def enable_command(cells, ledger_path, wait) -> None:
+    """Re-enable creatives the decision engine disabled: the next plan judges them afresh."""
+    from budgetopt.ledger import enable, open_ledger
+
+    with open_ledger(ledger_path, wait=wait) as ledger:
+        result = enable(ledger, list(cells))
+    console = Console()
+    for cell in result.enabled:
+        console.print(Text(f"re-enabled {cell}: the next plan judges it afresh (and disables it again if the evidence still says so)"))
+    for line in result.unchanged:
+        console.print(Text(f"left alone {line}"))
+
+
+@main.command("history")
+@_ledger_option
+@click.option("--cell", default=None, metavar="CAMPAIGN/SEGMENT/CREATIVE", help="One cell instead of the whole account.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the table as CSV.")
+def history_command(ledger_path, cell, out) -> None:
+    """Stored plans against what happened: planned vs actual spend, expected vs actual gross margin."""
+    from budgetopt.ledger import history, history_table, open_ledger
+    from budgetopt.report.files import write_csv
+
+    with open_ledger(ledger_path) as ledger:
+        table = history(ledger, cell)
+    if out:
+        write_csv(out, table)
+    console = Console()
+    if table.empty:
+        console.print(Text(f"{ledger_path} holds no plan yet; make one with budgetopt plan --ledger {ledger_path}"))
+        return
+    console.print(history_table(table, f"plans against what happened: {cell or 'whole account'}", show_status=cell is not None))
 
 
 @main.command("decide")
