@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from budgetopt.allocate import (
 )
 from budgetopt.config import Policy
 from budgetopt.decide import Decisions, decide
+from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
 from budgetopt.estimate import Estimates, build_history, fit, fit_saturation
@@ -148,6 +149,8 @@ def make_plan(
         [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool
     )
     d = decide(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
+    if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
+        d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     previous = h.segment_sum(h.previous_spend)
     if previous_segment_spend:
         starts = h.segment_start

@@ -35,7 +35,7 @@ class Decisions:
     verdict: np.ndarray  # object array of str
     share: np.ndarray  # of the segment's budget
     reason: list[str]
-    value_draws: np.ndarray  # (draws, cells) revenue-margin per unsaturated euro, for the allocator
+    value_draws: np.ndarray | None  # (draws, cells) revenue-margin per unsaturated euro (margin metric only)
 
 
 def _segment_factor(estimates: Estimates) -> np.ndarray:
@@ -57,11 +57,12 @@ def decide(
     """Judge every creative within its segment; see `verdicts` for the rules."""
     h = estimates.history
     disabled_before = np.zeros(h.n_cells, bool) if previously_disabled is None else previously_disabled
-    value_draws = estimates.value_per_euro_draws(rng, draws)
     rate = estimates.conversion_rate
+    value_draws = None
     eligible = ~h.paused & ~disabled_before
     cvr_p05, cvr_p95 = rate.quantile(0.05), rate.quantile(0.95)
     if rules.metric == "margin_per_euro":
+        value_draws = estimates.value_per_euro_draws(rng, draws)
         metric_draws = value_draws * _segment_factor(estimates)[None, :].astype(np.float32) - np.float32(1.0)
         p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
         metric_mean = metric_draws.mean(0, dtype=np.float64)
