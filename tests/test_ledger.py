@@ -358,3 +358,19 @@ def test_read_observations_types_the_history_as_load_log_does(demo_log, demo_pol
     pd.testing.assert_frame_equal(stored, log[stored.columns], check_dtype=False)
     assert stored.dtypes.to_dict() == log[stored.columns].dtypes.to_dict()
     assert before["date"].max() == pd.Timestamp("2026-10-31")
+
+
+def test_a_re_enabled_creative_is_judged_only_on_what_it_does_after(runner, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[budget]\ndaily_total = 250.0\n")
+    db = tmp_path / "ledger.db"
+    log = write_log(tmp_path / "w1.csv", _ab_rows(days("2026-03-01", 10), {"a": 0.05, "b": 0.005}))
+    plan = tmp_path / "plan.csv"
+    ok(runner.invoke(main, ["plan", str(log), "--policy", str(policy), "--ledger", str(db), "--out", str(plan)]))
+    assert pd.read_csv(plan).set_index("creative").loc["b", "status"] == "disabled"
+    ok(runner.invoke(main, ["enable", "c/s/b", "--ledger", str(db)]))
+    ok(runner.invoke(main, ["plan", "--policy", str(policy), "--ledger", str(db), "--replace", "--out", str(plan)]))
+    b = pd.read_csv(plan).set_index("creative").loc["b"]
+    # its 4,000 visits at 0.5 % are set aside: no new visits yet, so it is too early to judge, and it gets traffic
+    assert b["status"] == "active" and b["spend"] > 0
+    assert b["reason"].endswith("so far") and "too early: 0 visits" in b["reason"]

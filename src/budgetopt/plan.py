@@ -49,10 +49,16 @@ class PlanResult:
     allocation: Allocation
 
 
-def estimate(log: pd.DataFrame, policy: Policy, date: pd.Timestamp | None = None) -> Estimates:
-    """Fit every cell's posteriors from the log as seen on `date` (default: the day after its last)."""
+def estimate(
+    log: pd.DataFrame, policy: Policy, date: pd.Timestamp | None = None, fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None
+) -> Estimates:
+    """Fit every cell's posteriors from the log as seen on `date` (default: the day after its last).
+
+    fresh_since: re-enabled cells and the day their new test began (see build_history)."""
     settings = policy.estimate
-    kwargs = dict(half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure)
+    kwargs = dict(
+        half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since
+    )
     first = build_history(log, date, **kwargs)
     saturation = fit_saturation(first.day_segment, first.day_spend, first.day_visits, first.n_segments)
     history = build_history(log, date, saturation_spend=saturation, **kwargs)
@@ -134,16 +140,18 @@ def make_plan(
     rng: np.random.Generator | None = None,
     previous_segment_spend: dict[tuple[str, str], float] | None = None,
     previously_disabled: set[tuple[str, str, str]] | None = None,
+    fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
 ) -> PlanResult:
     """Tomorrow's plan for every cell of `log`.
 
     previous_segment_spend: yesterday's budgets by (campaign, segment), e.g. the ledger's last plan;
     default: each segment's spend on the last day of the log. previously_disabled: cells the engine
-    disabled on an earlier day, kept disabled.
+    disabled on an earlier day, kept disabled. fresh_since: creatives the user re-enabled, with the day
+    their new test began; they are judged only on the evidence since (earlier conversions set aside).
     """
     started = time.perf_counter()
     rng = np.random.default_rng(0) if rng is None else rng
-    estimates = estimate(log, policy, None if date is None else pd.Timestamp(date))
+    estimates = estimate(log, policy, None if date is None else pd.Timestamp(date), fresh_since)
     h = estimates.history
     disabled_before = np.array(
         [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool

@@ -93,10 +93,13 @@ def build_history(
     conversion_lag: tuple[float, ...] = (),
     exposure: str = "visits",
     saturation_spend: np.ndarray | None = None,
+    fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
     `saturation_spend` (segments,) turns spend into effective spend; without it, spend is unsaturated.
+    `fresh_since` maps re-enabled cells to the day their new test began: their conversions, revenue
+    and exposure before it are set aside (spend and visits still inform their cost per visit).
     """
     last = log["date"].max()
     as_of = last + pd.Timedelta(days=1) if as_of is None else pd.Timestamp(as_of)
@@ -150,16 +153,23 @@ def build_history(
 
         factor = saturation_factor(segday_spend[segday], saturation_spend[row_segment])
 
-    def totals(w: np.ndarray, lag: np.ndarray) -> Totals:
-        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)
+    evidence = np.ones_like(spend)
+    if fresh_since:
+        since = pd.Series(fresh_since, dtype="datetime64[ns]")
+        since.index = pd.MultiIndex.from_tuples(since.index)
+        cutoff = since.reindex(pd.MultiIndex.from_frame(seen[["campaign", "segment", "creative"]])).to_numpy()
+        evidence[dates < cutoff] = 0.0  # NaT (cells not re-enabled) compares False: kept
+
+    def totals(w: np.ndarray, lag: np.ndarray, display: bool) -> Totals:
+        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
         return Totals(
             spend=add(spend),
             effective_spend=add(spend * factor),
-            visits=add(visits),
-            exposure=add(expo * lag),
+            visits=add(visits * evidence) if display else add(visits),
+            exposure=add(expo * lag * evidence),
             raw_exposure=add(expo),
-            conversions=add(conversions),
-            revenue=add(revenue),
+            conversions=add(conversions * evidence),
+            revenue=add(revenue * evidence),
         )
 
     last_date = pd.Timestamp(dates.max())
@@ -182,8 +192,8 @@ def build_history(
         campaign_index=campaign_index.ravel(),
         segment_start=segment_start,
         paused=paused,
-        totals=totals(weight, completeness),
-        raw=totals(ones, ones),
+        totals=totals(weight, completeness, display=False),
+        raw=totals(ones, ones, display=True),
         previous_spend=previous_spend,
         last_date=last_date,
         days=segday_ids % n_days,

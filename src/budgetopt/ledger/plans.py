@@ -96,6 +96,19 @@ def disabled_cells(ledger: Ledger, before: str | None = None) -> set[Cell]:
     return {(c, s, k) for c, s, k in rows}
 
 
+def fresh_since(ledger: Ledger, day: str) -> dict[Cell, pd.Timestamp]:
+    """Re-enabled cells and the day their new test began: the first plan made after their latest
+    `enable` (or `day`, the plan being made). The plan sets their earlier conversions aside."""
+    rows = ledger.connection.execute(
+        """WITH latest AS (SELECT campaign, segment, creative, MAX(event_id) AS enabled FROM enables GROUP BY 1, 2, 3)
+           SELECT l.campaign, l.segment, l.creative,
+                  (SELECT MIN(p.date) FROM plans AS p WHERE p.event_id > l.enabled AND p.date <= ?)
+           FROM latest AS l""",
+        (day,),
+    )
+    return {(c, s, k): pd.Timestamp(since or day) for c, s, k, since in rows}
+
+
 def _column_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[list]:
     """Python values per column (NaN → None, so SQLite stores NULL)."""
     out = []
@@ -182,7 +195,10 @@ def plan_from_ledger(
             raise InputError(f"the ledger has no observations before {key}; ingest earlier days or choose a later --date", source=str(ledger.path))
         previous_date, budgets = previous_budgets(ledger, key)
         disabled = disabled_cells(ledger, key)
-        result = make_plan(history, policy, date=day, rng=rng, previous_segment_spend=budgets, previously_disabled=disabled)
+        result = make_plan(
+            history, policy, date=day, rng=rng, previous_segment_spend=budgets, previously_disabled=disabled,
+            fresh_since=fresh_since(ledger, key),
+        )
         replaced = store_plan(ledger, result, policy, seed=seed, replace=replace)
     planned = set(zip(result.plan["campaign"], result.plan["segment"], result.plan["creative"]))
     return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced)
@@ -218,7 +234,8 @@ def planned_cells(ledger: Ledger, names: list[str]) -> list[Cell]:
 
 @translating
 def enable(ledger: Ledger, names: list[str]) -> EnableResult:
-    """Re-enable creatives the decision engine disabled: the next plan judges them afresh.
+    """Re-enable creatives the decision engine disabled: from the next plan on they are judged afresh,
+    on the conversions they get from then (their earlier ones are set aside; see fresh_since).
 
     All or nothing: an unknown name raises InputError and records nothing. Cells that are not
     disabled are left alone and reported in `unchanged`.
