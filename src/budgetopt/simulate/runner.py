@@ -158,6 +158,16 @@ def run_replication(
     return trajectories, seconds
 
 
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Workers start from a clean process, never a fork of this one (whose solver may hold threads):
+    a fork server that has imported the simulator once (fast starts) where the OS has one, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["budgetopt.simulate.runner"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -179,8 +189,7 @@ def simulate(
             if progress:
                 progress(r + 1)
     else:
-        # "spawn": a fresh interpreter per worker, safe beside the solver's threads and on every OS
-        context = multiprocessing.get_context("spawn")
+        context = _process_context()
         with ProcessPoolExecutor(max_workers=min(workers, reps), mp_context=context) as pool:
             futures = {pool.submit(run_replication, scenario, replication, tuple(policies)): r for r, replication in enumerate(replications)}
             for done, future in enumerate(as_completed(futures), start=1):
