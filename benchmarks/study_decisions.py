@@ -6,7 +6,10 @@ Prints: share of tests whose best creative was disabled, visits the 30 %-worse c
 when disabled (median, 90th percentile) and share disabled by the end, winners declared and
 the share of them that were right.
 
-    python benchmarks/study_decisions.py [tests] [days] [budget]
+    python benchmarks/study_decisions.py [tests] [days] [budget] [even]
+
+With a fourth argument `even`, traffic is split evenly among the creatives still running (a classic
+A/B test) instead of following the engine's shares: that measures how many visits the verdicts need.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ def main() -> None:
     tests = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     days = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     budget = float(sys.argv[3]) if len(sys.argv) > 3 else 1500.0
+    adaptive = not (len(sys.argv) > 4 and sys.argv[4] == "even")
     started = time.perf_counter()
-    result = run_ab_tests(tests, days, budget, seed=2026)
+    result = run_ab_tests(tests, days, budget, seed=2026, adaptive=adaptive)
     seconds = time.perf_counter() - started
     worst = result.worst_disabled_after
     declared = result.winner >= 0
-    print(f"{tests} tests × {days} days at {budget:,.0f} €/day ({budget / 0.5:,.0f} visits/day per test), {seconds:.1f} s")
+    split = "the engine's shares" if adaptive else "an even split"
+    print(f"{tests} tests × {days} days at {budget:,.0f} €/day ({budget / 0.5:,.0f} visits/day per test), {split}, {seconds:.1f} s")
     print(f"best creative disabled in {result.best_disabled.mean():.2%} of tests")
     if np.isfinite(worst).any():
         print(f"30 %-worse creative disabled in {np.isfinite(worst).mean():.1%} of tests; when disabled it had "

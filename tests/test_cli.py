@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,3 +99,26 @@ def test_names_that_look_like_formulas_are_neutralised_in_csv(runner, tmp_path):
     for column in ("campaign", "segment", "creative", "reason"):
         assert not plan[column].str.match(r"^[=+\-@]").any()
     assert plan.loc[0, "campaign"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_export_lp_writes_the_model_that_was_solved(runner, demo_log, demo_policy, tmp_path):
+    import highspy
+
+    lp_file = tmp_path / "allocation.lp"
+    result = runner.invoke(main, ["plan", str(demo_log), "--policy", str(demo_policy), "--export-lp", str(lp_file)])
+    assert result.exit_code == 0, result.output
+    text = lp_file.read_text()
+    assert "segment_prospecting_social_women_25_34" in text and "total" in text
+    highs = highspy.Highs()
+    highs.silent()
+    highs.readModel(str(lp_file))
+    highs.run()
+    from budgetopt import load_log, load_policy, make_plan
+
+    solved = make_plan(load_log(demo_log), load_policy(demo_policy), rng=np.random.default_rng(7)).allocation
+    assert -highs.getInfo().objective_function_value == pytest.approx(solved.objective, rel=1e-7)
+
+
+def test_export_lp_needs_an_lp_or_mps_name(runner, demo_log, demo_policy, tmp_path):
+    result = runner.invoke(main, ["plan", str(demo_log), "--policy", str(demo_policy), "--export-lp", str(tmp_path / "model.txt")])
+    assert result.exit_code == 2 and ".lp or .mps" in result.stderr

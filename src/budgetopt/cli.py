@@ -43,24 +43,34 @@ def _load(log_path: Path, policy_path: Path, sum_duplicates: bool):
     return log, policy
 
 
-def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, console, decisions_path=None, report_dir=None):
-    from budgetopt.plan import make_plan
+def _write_plan_outputs(result, policy, out=None, summary_path=None, decisions_path=None, report_dir=None, export_lp=None) -> None:
+    """Every file a plan can write; called only once the plan has succeeded."""
     from budgetopt.report.files import write_csv, write_json
-    from budgetopt.report.tables import print_plan
 
-    log, policy = _load(log_path, policy_path, sum_duplicates)
-    result = make_plan(log, policy, date=_date(date), rng=np.random.default_rng(seed))
-    # everything is computed before anything is written: bad input leaves no file behind
     if out:
         write_csv(out, result.plan)
     if summary_path:
         write_json(summary_path, result.summary)
     if decisions_path:
         write_csv(decisions_path, result.decisions)
+    if export_lp:
+        from budgetopt.allocate.solve import export_model
+
+        export_model(result.problem, export_lp)
     if report_dir:
         from budgetopt.report.plan_report import write_plan_report
 
         write_plan_report(result, policy, report_dir)
+
+
+def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, console, decisions_path=None, report_dir=None, export_lp=None):
+    from budgetopt.plan import make_plan
+    from budgetopt.report.tables import print_plan
+
+    log, policy = _load(log_path, policy_path, sum_duplicates)
+    result = make_plan(log, policy, date=_date(date), rng=np.random.default_rng(seed))
+    # everything is computed before anything is written: bad input leaves no file behind
+    _write_plan_outputs(result, policy, out, summary_path, decisions_path, report_dir, export_lp)
     print_plan(console, result.plan, result.summary)
     return result
 
@@ -114,10 +124,8 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, su
     from budgetopt.config import load_policy
     from budgetopt.ledger import ingest as ingest_log
     from budgetopt.ledger import open_ledger, plan_from_ledger
-    from budgetopt.report.files import write_csv, write_json
     from budgetopt.report.tables import print_plan
 
-    out, summary_path, decisions_path, report_dir = outputs
     if log_path is not None:
         log, policy = _load(log_path, policy_path, sum_duplicates)
     else:
@@ -127,16 +135,7 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, su
         counts = None if log is None else ingest_log(ledger, log, source=str(log_path))
         daily = plan_from_ledger(ledger, policy, date=day, replace=replace, rng=np.random.default_rng(seed), seed=seed)
         result = daily.result
-        if out:
-            write_csv(out, result.plan)
-        if summary_path:
-            write_json(summary_path, result.summary)
-        if decisions_path:
-            write_csv(decisions_path, result.decisions)
-        if report_dir:
-            from budgetopt.report.plan_report import write_plan_report
-
-            write_plan_report(result, policy, report_dir)
+        _write_plan_outputs(result, policy, *outputs)
     if counts is not None:
         console.print(Text(f"{ledger_path}: ingested {log_path}, {counts.describe()}"))
     print_plan(console, result.plan, result.summary)
@@ -162,7 +161,11 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, su
 )
 @click.option("--replace", is_flag=True, help="With --ledger: replace the plan already stored for the same date.")
 @_wait_option
-def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait) -> None:
+@click.option(
+    "--export-lp", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Write the allocation model as solved (.lp or .mps, by the extension), to inspect or solve elsewhere.",
+)
+def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait, export_lp) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
 
     With --ledger DB the plan uses the ledger's whole history, keeps creatives disabled on earlier
@@ -170,14 +173,17 @@ def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, s
     ledger; LOG is then optional.
     """
     if ledger_path is not None:
-        outputs = (out, summary_path, decisions_path, report_dir)
+        outputs = (out, summary_path, decisions_path, report_dir, export_lp)
         _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, sum_duplicates, replace, wait, Console())
         return
     if log_path is None:
         raise InputError("give a performance LOG, or --ledger DB to plan from a ledger's history")
     if replace:
         raise InputError("--replace applies to a plan stored in a ledger; add --ledger DB")
-    _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(), decisions_path=decisions_path, report_dir=report_dir)
+    _run_plan(
+        log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(),
+        decisions_path=decisions_path, report_dir=report_dir, export_lp=export_lp,
+    )
 
 
 @main.command("ingest")
@@ -301,7 +307,6 @@ def demo(out_dir: Path, report_dir: Path | None) -> None:
         f"try: budgetopt plan {log_path} --policy {policy_path}"
     )
     console.print(f"report: open {report_dir / 'index.html'} in a browser")
-
 
 
 # `simulate` lives in its own module, which imports click only: --help stays fast

@@ -31,7 +31,9 @@ class ABResult:
     winner: np.ndarray  # (tests,) index of the declared winner, -1 if none
 
 
-def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict | None = None) -> ABResult:
+def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict | None = None, adaptive: bool = True) -> ABResult:
+    """adaptive: traffic follows the engine's shares; else an even split among creatives not disabled
+    (a classic A/B test, which measures how fast the verdicts come rather than what they cost)."""
     rng = np.random.default_rng(seed)
     policy = policy_from_dict({"budget": {"daily_total": budget * tests}, **(settings or {})})
     k = len(CREATIVES)
@@ -74,7 +76,11 @@ def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict
         won = (verdict == "winner").reshape(tests, k)
         fresh = (winner < 0) & won.any(1)
         winner[fresh] = won[fresh].argmax(1)
-        share = d.share[to_history]
+        if adaptive:
+            share = d.share[to_history]
+        else:
+            live = (~disabled).reshape(tests, k)
+            share = (live / live.sum(1, keepdims=True)).ravel()
     return ABResult(
         best_disabled=disabled.reshape(tests, k)[:, 0], best_disabled_after=best_after, worst_disabled_after=worst_after, winner=winner
     )

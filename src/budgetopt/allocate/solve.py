@@ -12,13 +12,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import highspy
 import numpy as np
 from scipy import sparse
 
 from budgetopt.allocate.problem import AllocationProblem
-from budgetopt.errors import SolverError
+from budgetopt.errors import InputError, SolverError
 
 #: an activity within this of its limit counts as "at" the limit (currency)
 AT_LIMIT = 1e-6
@@ -115,10 +116,8 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     )
 
 
-def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = True) -> tuple[highspy.Highs, float]:
-    """Pass the LP to a fresh silent HiGHS and run it; returns the solver and the seconds taken."""
-    highs = new_highs()
-    highs.setOptionValue("time_limit", float(time_limit))
+def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
+    """The LP as a HighsLp (column-wise sparse matrix; infinities as HiGHS's)."""
     model = highspy.HighsLp()
     model.num_col_ = len(lp.cost)
     model.num_row_ = len(lp.row_lower)
@@ -131,10 +130,49 @@ def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = 
     model.a_matrix_.start_ = lp.matrix.indptr
     model.a_matrix_.index_ = lp.matrix.indices
     model.a_matrix_.value_ = lp.matrix.data
+    return model
+
+
+def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = True) -> tuple[highspy.Highs, float]:
+    """Pass the LP to a fresh silent HiGHS and run it; returns the solver and the seconds taken."""
+    highs = new_highs()
+    highs.setOptionValue("time_limit", float(time_limit))
+    model = _highs_model(lp, objective)
     started = time.perf_counter()
     highs.passModel(model)
     highs.run()
     return highs, time.perf_counter() - started
+
+
+def _lp_name(text: str) -> str:
+    """A name LP and MPS readers accept (names come from ad platforms: anything else becomes _)."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_.") else "_" for c in text)
+
+
+def export_model(problem: AllocationProblem, path: str | Path) -> None:
+    """Write the allocation LP as HiGHS solves it, named by segment, piece and constraint (.lp or .mps).
+
+    Written through a temporary file in the same folder and renamed, like every output."""
+    path = Path(path)
+    if path.suffix.lower() not in (".lp", ".mps"):
+        raise InputError(f"--export-lp {path}: give a file name ending in .lp or .mps")
+    lp = build(problem)
+    k = lp.pieces_per_segment
+    segments = [_lp_name(label) for label in problem.segment_labels]
+    highs = new_highs()
+    model = _highs_model(lp)
+    model.col_names_ = [f"{segments[s]}_piece{j}" for s in range(problem.n_segments) for j in range(k)]
+    model.row_names_ = [f"segment_{name}" for name in segments] + ["total"] + [
+        f"bound{b + 1}_{_lp_name(label)}" for b, label in enumerate(problem.bound_labels)
+    ]
+    highs.passModel(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        highs.writeModel(str(tmp))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def is_infeasible(highs: highspy.Highs) -> bool:
