@@ -106,24 +106,27 @@ def _write_report(directory: Path, scenario, result, metrics, daily, allocation)
 
 def _print(console, scenario, result, metrics, report_dir: Path | None) -> None:
     import numpy as np
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{scenario.name}: {result.reps} replication{'s' if result.reps > 1 else ''} × {scenario.days} days, margins in {result.currency}")
-    headers = ["policy", "margin", "p05", "p95", "of oracle", "regret", "wasted", "days to off", "killed"]
+    plural = "s" if result.reps > 1 else ""
+    table = Table(title=f"{scenario.name}: {result.reps} replication{plural} × {scenario.days} days, margins in {result.currency}", box=box.SIMPLE_HEAD)
+    bands = console.width >= 100  # the 90 % band of margins needs room; metrics.csv always has it
+    headers = ["policy", "margin", *(["p05", "p95"] if bands else []), "of oracle", "regret", "wasted", "days to off", "killed"]
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
     blank = lambda value, text: "" if np.isnan(value) else text
     for row in metrics.itertuples(index=False):
+        band = [f"{row.margin_p05:,.0f}", f"{row.margin_p95:,.0f}"] if bands else []
         table.add_row(
             row.policy,
             f"{row.margin_mean:,.0f}",
-            f"{row.margin_p05:,.0f}",
-            f"{row.margin_p95:,.0f}",
-            blank(row.share_of_oracle, f"{100 * row.share_of_oracle:.1f} %"),
+            *band,
+            blank(row.share_of_oracle, f"{100 * row.share_of_oracle:.1f}%"),
             blank(row.regret, f"{row.regret:,.0f}"),
             f"{row.wasted_spend:,.0f}",
             blank(row.days_to_disable, f"{row.days_to_disable:.1f}"),
-            f"{100 * row.winners_killed:.0f} %",
+            f"{100 * row.winners_killed:.0f}%",
         )
     console.print(table)
     if report_dir is not None:
