@@ -51,7 +51,7 @@ def main() -> None:
     started = time.perf_counter()
     first = build_history(log, half_life_days=settings.half_life_days)
     history_s = time.perf_counter() - started
-    saturation = fit_saturation(first.day_segment, first.day_spend, first.day_visits, first.n_segments)
+    saturation = fit_saturation(first.days, first.n_segments)
     history = build_history(log, half_life_days=settings.half_life_days, saturation_spend=saturation)
     prep = time.perf_counter() - started
     started = time.perf_counter()

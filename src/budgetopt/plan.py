@@ -60,7 +60,7 @@ def estimate(
         half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since
     )
     first = build_history(log, date, **kwargs)
-    saturation = fit_saturation(first.day_segment, first.day_spend, first.day_visits, first.n_segments)
+    saturation = fit_saturation(first.days, first.n_segments)
     history = build_history(log, date, saturation_spend=saturation, **kwargs)
     return fit(history, settings, saturation, policy.budget.margin_rate)
 

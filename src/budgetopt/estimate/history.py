@@ -31,6 +31,17 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class CellDays:
+    """The log's rows as arrays, (rows,) each: enough to fit saturation with each creative's own cost."""
+
+    cell: np.ndarray  # int, into the History's cells
+    segment: np.ndarray  # int
+    segment_spend: np.ndarray  # the segment's total spend that day, currency
+    spend: np.ndarray  # the cell's spend that day, currency
+    visits: np.ndarray
+
+
+@dataclass(frozen=True)
 class History:
     """A log seen from a plan date: the cells, their weighted totals and the segments' daily spend."""
 
@@ -46,10 +57,7 @@ class History:
     raw: Totals  # unweighted, for display (visits and conversions as logged)
     previous_spend: np.ndarray  # (cells,) spend on the last logged day, currency
     last_date: pd.Timestamp
-    days: np.ndarray  # (segment_days,) day number (0 = first date) of each segment-day
-    day_segment: np.ndarray  # (segment_days,) segment of each segment-day
-    day_spend: np.ndarray  # (segment_days,) the segment's total spend that day
-    day_visits: np.ndarray  # (segment_days,) the segment's total visits that day
+    days: "CellDays"  # every logged (cell, day), unweighted: what saturation is fitted on
 
     @property
     def n_cells(self) -> int:
@@ -144,8 +152,6 @@ def build_history(
     n_days = int(day_number.max()) + 1
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
-    segday_visits = np.bincount(segday, weights=visits, minlength=n_segments * n_days)
-    present = np.bincount(segday, minlength=n_segments * n_days) > 0
     if saturation_spend is None:
         factor = np.ones_like(spend)
     else:
@@ -182,7 +188,6 @@ def build_history(
     paused[cell_codes[latest]] = seen["status"].to_numpy()[latest] == "paused"
 
     ones = np.ones_like(weight)
-    segday_ids = np.flatnonzero(present)
     return History(
         as_of=as_of,
         campaign=campaign,
@@ -196,8 +201,5 @@ def build_history(
         raw=totals(ones, ones, display=True),
         previous_spend=previous_spend,
         last_date=last_date,
-        days=segday_ids % n_days,
-        day_segment=segday_ids // n_days,
-        day_spend=segday_spend[segday_ids],
-        day_visits=segday_visits[segday_ids],
+        days=CellDays(cell=cell_codes, segment=row_segment, segment_spend=segday_spend[segday], spend=spend, visits=visits),
     )
