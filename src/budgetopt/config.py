@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from budgetopt.errors import InputError
@@ -37,10 +38,28 @@ class BudgetSection(_Strict):
         return self
 
 
-class Bound(_Strict):
-    campaign: str | None = Field(None, description="Match cells of this campaign (omitted = any).")
-    segment: str | None = Field(None, description="Match cells of this segment (omitted = any).")
-    creative: str | None = Field(None, description="Match cells of this creative (omitted = any).")
+class CellMatch(_Strict):
+    """Matches cells by campaign / segment / creative; an omitted key matches any (bounds, scenario events)."""
+
+    campaign: str | None = Field(None, min_length=1, description="Match cells of this campaign (omitted = any).")
+    segment: str | None = Field(None, min_length=1, description="Match cells of this segment (omitted = any).")
+    creative: str | None = Field(None, min_length=1, description="Match cells of this creative (omitted = any).")
+
+    def matches(self, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> np.ndarray:
+        """(cells,) bool: the cells this matches."""
+        hit = np.ones(len(creative), dtype=bool)
+        for wanted, values in ((self.campaign, campaign), (self.segment, segment), (self.creative, creative)):
+            if wanted is not None:
+                hit &= np.asarray(values) == wanted
+        return hit
+
+    @property
+    def label(self) -> str:
+        parts = [f"{k} '{v}'" for k, v in (("campaign", self.campaign), ("segment", self.segment), ("creative", self.creative)) if v is not None]
+        return " / ".join(parts) if parts else "all cells"
+
+
+class Bound(CellMatch):
     min: float = Field(0.0, ge=0, description="The matched cells' planned spend sums to at least this, currency per day.")
     max: float = Field(math.inf, ge=0, description="The matched cells' planned spend sums to at most this, currency per day.")
 
@@ -49,11 +68,6 @@ class Bound(_Strict):
         if self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
         return self
-
-    @property
-    def label(self) -> str:
-        parts = [f"{k} '{v}'" for k, v in (("campaign", self.campaign), ("segment", self.segment), ("creative", self.creative)) if v is not None]
-        return " / ".join(parts) if parts else "all cells"
 
 
 class SegmentsSection(_Strict):
@@ -164,16 +178,24 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
         raise InputError(_problems(error), source=source) from None
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read and validate a budget policy TOML file; errors name the file and the key."""
+def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
+    """Parse a TOML input file; a missing, unreadable or malformed one is an InputError naming it.
+
+    kind: what the file should be, for the message ("budget policy", "scenario", …)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError("file not found; give the path of a budget policy TOML file", source=str(path)) from None
+        raise InputError(f"file not found; give the path of a {kind} TOML file", source=str(path)) from None
+    except IsADirectoryError:
+        raise InputError(f"is a folder; give the path of a {kind} TOML file", source=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"not valid TOML ({error}); check the syntax around that line", source=str(path)) from None
-    return policy_from_dict(data, source=str(path))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a budget policy TOML file; errors name the file and the key."""
+    return policy_from_dict(read_toml(path, "budget policy"), source=str(path))
 
 
 def _toml_value(value: Any) -> str:

@@ -82,12 +82,7 @@ def _bound_coefficients(policy: Policy, estimates: Estimates, share: np.ndarray)
     h = estimates.history
     rows = []
     for bound in policy.bounds:
-        match = np.ones(h.n_cells, bool)
-        for key in ("campaign", "segment", "creative"):
-            wanted = getattr(bound, key)
-            if wanted is not None:
-                match &= getattr(h, key) == wanted
-        rows.append(h.segment_sum(np.where(match, share, 0.0)))
+        rows.append(h.segment_sum(np.where(bound.matches(h.campaign, h.segment, h.creative), share, 0.0)))
     return np.array(rows).reshape(len(policy.bounds), h.n_segments)
 
 

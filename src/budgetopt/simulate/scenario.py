@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,7 +16,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from budgetopt.config import Policy, policy_from_dict
+from budgetopt.config import CellMatch, Policy, policy_from_dict, read_toml
 from budgetopt.errors import InputError
 from budgetopt.simulate.world import Events, World
 
@@ -49,23 +48,8 @@ class CellSpec(_Strict):
     basket: float = Field(gt=0, description="Mean revenue per conversion, currency.")
 
 
-class _Match(_Strict):
-    campaign: str | None = Field(None, min_length=1)
-    segment: str | None = Field(None, min_length=1)
-    creative: str | None = Field(None, min_length=1)
-
-    def matches(self, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> np.ndarray:
-        """(cells,) bool: the cells this event applies to (an omitted key matches any)."""
-        hit = np.ones(len(creative), dtype=bool)
-        for wanted, values in ((self.campaign, campaign), (self.segment, segment), (self.creative, creative)):
-            if wanted is not None:
-                hit &= values == wanted
-        return hit
-
-    @property
-    def label(self) -> str:
-        parts = [f"{k} '{v}'" for k, v in (("campaign", self.campaign), ("segment", self.segment), ("creative", self.creative)) if v is not None]
-        return " / ".join(parts) if parts else "all cells"
+class _Match(CellMatch):
+    """An event's target cells (matched like [[bounds]])."""
 
 
 class FatigueEvent(_Match):
@@ -318,12 +302,5 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "scenario", name: 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file; errors name the file and the key."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found; give the path of a scenario TOML file (see scenarios/)", source=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder; give the path of a scenario TOML file", source=str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not valid TOML ({error}); check the syntax around that line", source=str(path)) from None
+    data = read_toml(path, "scenario (see scenarios/)")
     return scenario_from_dict(data, source=str(path), name=path.stem)
