@@ -12,7 +12,7 @@ from budgetopt.estimate.saturation import ACCOUNT_PRIOR_RATIO, fit_saturation
 
 def one_creative_each(segment: np.ndarray, spend: np.ndarray, visits: np.ndarray) -> CellDays:
     """Rows of segments with a single creative: the cell is the segment."""
-    return CellDays(cell=segment, segment=segment, segment_spend=spend, spend=spend, visits=visits)
+    return CellDays(cell=segment, segment=segment, segment_day=np.arange(len(segment)), segment_spend=spend, spend=spend, visits=visits)
 
 
 def test_recovers_saturation_when_spend_varies():
@@ -42,6 +42,9 @@ def test_a_shift_to_a_dearer_creative_is_not_mistaken_for_saturation():
     spend = np.column_stack([budget * (1 - dear_share), budget * dear_share]).ravel()  # cells 0 (cheap), 1 (dear)
     cell = np.tile([0, 1], days)
     visits = rng.poisson(spend / np.array([0.4, 0.8])[cell]).astype(float)
-    rows = CellDays(cell=cell, segment=np.zeros(2 * days, int), segment_spend=np.repeat(budget, 2), spend=spend, visits=visits)
+    rows = CellDays(
+        cell=cell, segment=np.zeros(2 * days, int), segment_day=np.repeat(np.arange(days), 2),
+        segment_spend=np.repeat(budget, 2), spend=spend, visits=visits,
+    )
     fitted = fit_saturation(rows, 1)
     assert fitted[0] > 10 * budget.mean()  # at most a mild curvature over this range (inf is the truth)

@@ -36,6 +36,7 @@ class CellDays:
 
     cell: np.ndarray  # int, into the History's cells
     segment: np.ndarray  # int
+    segment_day: np.ndarray  # int, one id per (segment, day)
     segment_spend: np.ndarray  # the segment's total spend that day, currency
     spend: np.ndarray  # the cell's spend that day, currency
     visits: np.ndarray
@@ -201,5 +202,8 @@ def build_history(
         raw=totals(ones, ones, display=True),
         previous_spend=previous_spend,
         last_date=last_date,
-        days=CellDays(cell=cell_codes, segment=row_segment, segment_spend=segday_spend[segday], spend=spend, visits=visits),
+        days=CellDays(
+            cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
+            segment_spend=segday_spend[segday], spend=spend, visits=visits,
+        ),
     )

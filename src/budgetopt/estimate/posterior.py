@@ -45,29 +45,35 @@ class Estimates:
     def value_per_euro_draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """(n, cells) float32 posterior draws of revenue-margin per unsaturated euro.
 
-        Cells whose every posterior shape is at least LOGNORMAL_MIN_SHAPE (≈ 30 conversions and
-        more) are drawn from the log-normal with the exact mean and variance of log value (sum of
-        the three factors' digamma/trigamma moments): at that size each factor's log is Gaussian to
-        within a skewness of 0.2, and one normal per draw replaces three gamma variates. The others
-        are drawn exactly (Beta mixture with its group's shared grid point, Gamma, inverse Gamma).
+        value = exposure per euro × conversion rate × basket × margin_rate. Each factor whose
+        posterior shape is at least LOGNORMAL_MIN_SHAPE (≈ 30 events and more) enters through one
+        log-normal with the exact mean and variance of the sum of those factors' logs (digamma and
+        trigamma moments; at that size each log is Gaussian to within a skewness of 0.2), so one
+        normal per draw replaces their gamma variates. A factor with a smaller shape is drawn
+        exactly, for the cells that need it: the Beta mixture (with its group's shared grid point),
+        or the Gamma of visits per euro or of the basket's rate.
         """
-        out = np.empty((n, self.history.n_cells), dtype=np.float32)  # draws need no more precision
-        shape = np.minimum(np.minimum(self.conversion_rate.smallest_shape(), self.exposure_per_euro.shape), self.basket.shape)
-        approximate = shape >= LOGNORMAL_MIN_SHAPE
-        exact = np.flatnonzero(~approximate)
-        if len(exact):
-            rate = self.conversion_rate.draws(rng, n, exact)
-            out[:, exact] = self.exposure_per_euro.draws(rng, n, exact) * rate * self.basket.draws(rng, n, exact) * self.margin_rate
-        if approximate.any():
-            log_mean, log_var = self.log_value_moments()
-            mean, sd = log_mean[approximate], np.sqrt(log_var[approximate])
-            z = rng.standard_normal((n, int(approximate.sum())), dtype=np.float32)
-            z *= sd.astype(np.float32)
-            z += mean.astype(np.float32)
-            np.exp(z, out=z)
-            if approximate.all():
-                return z
-            out[:, approximate] = z
+        factors = (
+            (self.conversion_rate, self.conversion_rate.smallest_shape()),
+            (self.exposure_per_euro, self.exposure_per_euro.shape),
+            (self.basket, self.basket.shape),
+        )
+        log_mean = np.full(self.history.n_cells, np.log(self.margin_rate))
+        log_var = np.zeros(self.history.n_cells)
+        exact = []
+        for posterior, shape in factors:
+            approximate = shape >= LOGNORMAL_MIN_SHAPE
+            mean, var = posterior.log_moments()
+            log_mean += np.where(approximate, mean, 0.0)
+            log_var += np.where(approximate, var, 0.0)
+            if not approximate.all():
+                exact.append((posterior, np.flatnonzero(~approximate)))
+        out = rng.standard_normal((n, self.history.n_cells), dtype=np.float32)
+        out *= np.sqrt(log_var).astype(np.float32)
+        out += log_mean.astype(np.float32)
+        np.exp(out, out=out)
+        for posterior, cells in exact:
+            out[:, cells] *= posterior.draws(rng, n, cells)
         return out
 
 

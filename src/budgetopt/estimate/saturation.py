@@ -10,6 +10,7 @@ spend never varied keeps the account's value; an account where none varied gets 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from scipy.special import xlogy
 
 from budgetopt.allocate.response import saturation_factor
@@ -30,39 +31,53 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
 
     Each creative keeps its own visits per euro (profiled out in closed form for every S on the
     grid), so a segment whose mix moved to a dearer creative is not mistaken for a saturating one.
+    The saturation factor depends only on the segment-day, so the grid is evaluated per
+    segment-day and carried to the creatives by one sparse product.
     """
-    segment, spend, visits = days.segment, days.spend, days.visits
     n_cells = int(days.cell.max()) + 1 if len(days.cell) else 0
-    # a segment's mean daily spend over the days it spent: each row adds its share of its day's total
-    share_of_day = np.divide(spend, days.segment_spend, out=np.zeros_like(spend), where=days.segment_spend > 0)
-    spent_days = np.bincount(segment, weights=share_of_day, minlength=n_segments)
-    mean_spend = np.bincount(segment, weights=spend, minlength=n_segments) / np.maximum(spent_days, 1e-12)
-    scale = mean_spend[segment][:, None] * RATIO_GRID[None, :]  # (rows, grid)
-    units = spend[:, None] * saturation_factor(days.segment_spend[:, None], scale)
-    grid = range(units.shape[1])
-    visits_sum = np.bincount(days.cell, weights=visits, minlength=n_cells)
-    units_sum = np.stack([np.bincount(days.cell, weights=units[:, k], minlength=n_cells) for k in grid], 1)
-    rate = visits_sum[:, None] / np.maximum(units_sum, 1e-12)  # (cells, grid) each creative's λ̂
-    expected = rate[days.cell] * units
-    loglik_rows = xlogy(visits[:, None], np.maximum(expected, 1e-300)) - expected
-    loglik = np.stack([np.bincount(segment, weights=loglik_rows[:, k], minlength=n_segments) for k in grid], 1)
+    n_segdays = int(days.segment_day.max()) + 1 if len(days.segment_day) else 0
+    day_segment = np.zeros(n_segdays, dtype=int)
+    day_segment[days.segment_day] = days.segment
+    day_total = np.zeros(n_segdays)
+    day_total[days.segment_day] = days.segment_spend
+    day_visits = np.bincount(days.segment_day, weights=days.visits, minlength=n_segdays)
+    spent = day_total > 0
+    mean_spend = np.bincount(day_segment, weights=day_total, minlength=n_segments) / np.maximum(
+        np.bincount(day_segment, weights=spent.astype(float), minlength=n_segments), 1e-12
+    )
+    factor = saturation_factor(day_total[:, None], mean_spend[day_segment][:, None] * RATIO_GRID[None, :])  # (segdays, grid)
+    spend_by_day = sparse.csr_matrix((days.spend, (days.cell, days.segment_day)), shape=(n_cells, n_segdays))
+    units = np.asarray(spend_by_day @ factor)  # (cells, grid): what each creative's spend bought, unsaturated
+    visits = np.bincount(days.cell, weights=days.visits, minlength=n_cells)
+    rate = visits[:, None] / np.maximum(units, 1e-12)  # (cells, grid) each creative's λ̂
+    cell_segment = np.zeros(n_cells, dtype=int)
+    cell_segment[days.cell] = days.segment
+    # Poisson log-likelihood up to terms that do not depend on S: Σ_c V_c log λ̂_c + Σ_days V_d log f_d
+    loglik = _sum_by(cell_segment, xlogy(visits[:, None], np.maximum(rate, 1e-300)), n_segments)
+    loglik += _sum_by(day_segment, xlogy(day_visits[:, None], np.maximum(factor, 1e-300)), n_segments)
     # visits are overdispersed against Poisson day to day; temper so one noisy day cannot decide
-    loglik = loglik / np.maximum(1.0, _dispersion(loglik_rows, visits, expected, segment, n_segments))[:, None]
+    best = int(np.argmax(loglik.sum(0)))
+    expected = rate[days.cell, best] * days.spend * factor[days.segment_day, best]
+    loglik = loglik / np.maximum(1.0, _dispersion(days.visits, expected, days.segment, n_segments))[:, None]
 
     log_r = np.log(np.where(np.isinf(RATIO_GRID), RATIO_GRID[-2] * 4, RATIO_GRID))
     account = loglik.sum(0) - 0.5 * ((log_r - np.log(ACCOUNT_PRIOR_RATIO)) / ACCOUNT_PRIOR_LOG_SD) ** 2
     centre = log_r[np.argmax(account)]
     log_prior = -0.5 * ((log_r - centre) / PRIOR_LOG_SD) ** 2
     post = loglik + log_prior[None, :]
-    post = np.exp(post - post.max(1, keepdims=True))
-    post /= post.sum(1, keepdims=True)
-    best = RATIO_GRID[np.argmax(post, axis=1)]
-    return np.where(mean_spend > 0, best * mean_spend, np.inf)
+    best_ratio = RATIO_GRID[np.argmax(post, axis=1)]
+    return np.where(mean_spend > 0, best_ratio * mean_spend, np.inf)
 
 
-def _dispersion(loglik_rows, day_visits, expected, day_segment, n_segments) -> np.ndarray:
-    """Pearson dispersion per segment under the best-fitting S (≥ 1 means overdispersed)."""
-    resid = (day_visits[:, None] - expected) ** 2 / np.maximum(expected, 1e-9)
-    best = np.argmax(loglik_rows.sum(0))
-    count = np.maximum(np.bincount(day_segment, minlength=n_segments) - 2, 1)
-    return np.bincount(day_segment, weights=resid[:, best], minlength=n_segments) / count
+def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, grid) sums of (rows, grid) values by row index."""
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, index, values)
+    return out
+
+
+def _dispersion(visits: np.ndarray, expected: np.ndarray, segment: np.ndarray, n_segments: int) -> np.ndarray:
+    """Pearson dispersion per segment under the account's best S (≥ 1 means overdispersed)."""
+    resid = (visits - expected) ** 2 / np.maximum(expected, 1e-9)
+    count = np.maximum(np.bincount(segment, minlength=n_segments) - 2, 1)
+    return np.bincount(segment, weights=resid, minlength=n_segments) / count
