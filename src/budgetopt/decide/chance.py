@@ -19,8 +19,7 @@ def chance_to_be_best(draws: np.ndarray, segment_start: np.ndarray, segment_inde
     E[best] − E[cell], so no (draws, cells) difference array is formed.
     Ineligible cells get p_best 0 and expected_loss nan.
     """
-    lowest = np.array(-np.inf, dtype=draws.dtype)
-    masked = np.where(eligible[None, :], draws, lowest)
+    masked = draws if eligible.all() else np.where(eligible[None, :], draws, np.array(-np.inf, dtype=draws.dtype))
     best = np.maximum.reduceat(masked, segment_start, axis=1)  # (draws, segments)
     wins = np.count_nonzero(masked == best[:, segment_index], axis=0).astype(float)
     wins[~eligible] = 0.0
