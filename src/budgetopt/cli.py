@@ -314,6 +314,11 @@ from budgetopt.simulate.command import simulate_command
 
 main.add_command(simulate_command, "simulate")
 
+# `whatif` too: its module imports the plan (and the solver) only when the command runs
+from budgetopt.simulate.whatif import whatif_command
+
+main.add_command(whatif_command, "whatif")
+
 
 if __name__ == "__main__":
     main()
