@@ -90,3 +90,20 @@ def test_a_creative_level_bound_sizes_its_segment():
     plan = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(2)).plan
     row = plan[(plan["segment"] == "women-25-34") & (plan["creative"] == "ugc-d")].iloc[0]
     assert row["spend"] <= 50.0 + SLACK
+
+
+@pytest.mark.parametrize("factor", [0.01, 7.0, 1000.0])
+def test_the_plan_does_not_depend_on_the_currency_unit(factor):
+    """Every amount (log spend and revenue, policy limits) in a unit `factor` times smaller: the same plan."""
+    raw = {"budget": {"daily_total": 4200.0, "min_total": 2000.0},
+           "bounds": [{"campaign": "brand-search", "min": 600.0, "max": 1500.0}],
+           "segments": {"min_spend": 20.0, "max_spend": 1500.0}}
+    scaled_raw = {"budget": {k: v * factor for k, v in raw["budget"].items()},
+                  "bounds": [{"campaign": "brand-search", "min": 600.0 * factor, "max": 1500.0 * factor}],
+                  "segments": {k: v * factor for k, v in raw["segments"].items()}}
+    scaled_log = LOG.assign(spend=LOG["spend"] * factor, revenue=LOG["revenue"] * factor)
+    base = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(5))
+    scaled = make_plan(scaled_log, policy_from_dict(scaled_raw), rng=np.random.default_rng(5))
+    assert scaled.plan["spend"].to_numpy() == pytest.approx(base.plan["spend"].to_numpy() * factor, rel=1e-4, abs=1e-6 * factor)
+    assert scaled.summary["expected_margin"] == pytest.approx(base.summary["expected_margin"] * factor, rel=1e-4)
+    assert (scaled.plan["status"] == base.plan["status"]).all()
