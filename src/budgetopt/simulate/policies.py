@@ -18,7 +18,9 @@ truth) and returns tomorrow's spend per cell; all work under the scenario's budg
   switched off; a creative launched later is tested the same way against the champion.
   Segment budgets stay even.
 - `thompson`: probability matching on Beta(1 + conversions, 1 + visits − conversions) posteriors of
-  the conversion rate within each segment, as a bandit library does it; segment budgets stay even.
+  the conversion rate within each segment, as a bandit library does it: each creative's share is the
+  share of THOMPSON_DRAWS joint posterior draws in which it converts best (`matching_shares`, arrays
+  over cells and, for replications side by side, over replications); segment budgets stay even.
 - `oracle`: knows every true rate (today's, with fatigue, shocks and seasonality), puts each
   segment's traffic on its truly best creative and solves the same allocation LP on the true curves.
 """
@@ -35,7 +37,7 @@ from budgetopt.allocate import AllocationProblem, SegmentCurves, diagnose, solve
 from budgetopt.errors import InputError, SolverError
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
-from budgetopt.simulate.world import DayTruth
+from budgetopt.simulate.world import DayTruth, segment_maxima, segment_sums
 
 #: `proportional`: a day this many days older counts half
 PROPORTIONAL_HALF_LIFE_DAYS = 7.0
@@ -243,20 +245,32 @@ class AbThenCommitPolicy(SimulationPolicy):
         return self.spend(self.even_budgets(shares), shares, log)
 
 
+def conversion_draws(conversions: np.ndarray, visits: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """(draws, cells) draws of each cell's Beta(1 + conversions, 1 + visits − conversions) posterior."""
+    return rng.beta(1.0 + conversions, 1.0 + visits - conversions, size=(draws, len(conversions)))
+
+
+def matching_shares(samples: np.ndarray, active: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
+    """(..., cells) probability matching: each active cell's share of its segment is the share of the
+    samples (..., draws, cells) in which it is its segment's highest (ties: each tied cell counts a win).
+
+    With one draw this is Thompson sampling with a day as the decision (the segment's traffic goes to
+    the sampled best); with more, the shares a bandit choosing visit by visit would give in expectation.
+    Either way a share's expectation is the creative's posterior chance to be best."""
+    samples = np.where(active[..., None, :], samples, -np.inf)
+    top = segment_maxima(samples, segment_index, n_segments)  # (..., draws, segments)
+    wins = (samples >= top[..., segment_index]) & active[..., None, :]
+    shares = wins.mean(-2)
+    return shares / np.maximum(segment_sums(shares, segment_index, n_segments)[..., segment_index], 1e-12)
+
+
 class ThompsonPolicy(SimulationPolicy):
     name = "thompson"
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
         a = self.account
-        active = log.known
-        conversions, visits = log.conversions.sum(0), log.visits.sum(0)
-        draws = self.rng.beta(1.0 + conversions, 1.0 + visits - conversions, size=(THOMPSON_DRAWS, a.n_cells))
-        draws = np.where(active, draws, -np.inf)
-        top = np.full((a.n_segments, THOMPSON_DRAWS), -np.inf)
-        np.maximum.at(top, a.segment_index, draws.T)
-        wins = (draws >= top.T[:, a.segment_index]) & active
-        shares = wins.mean(0)
-        shares = shares / np.maximum(a.segment_sum(shares)[a.segment_index], 1e-12)
+        samples = conversion_draws(log.conversions.sum(0), log.visits.sum(0), self.rng, THOMPSON_DRAWS)
+        shares = matching_shares(samples, log.known, a.segment_index, a.n_segments)
         return self.spend(self.even_budgets(shares), shares, log)
 
 

@@ -11,6 +11,9 @@ Events multiply a cell's true conversion rate on day d (day 0 = the first simula
   shock    × factor, from its day on
   weekly   × (1 + amplitude × sin(2π (d + phase) / 7))
 and a launch makes a cell exist only from its day on.
+
+Arrays over cells may carry leading axes — (reps, cells) for replications run side by side — and
+every method keeps them; a replication's row is computed exactly as it would be alone.
 """
 
 from __future__ import annotations
@@ -100,21 +103,22 @@ class World:
         return Events.none(self.n_cells) if self.events is None else self.events
 
     def segment_totals(self, spend: np.ndarray) -> np.ndarray:
-        """(segments,) total spend of each segment's cells."""
-        return np.bincount(self.segment_index, weights=spend, minlength=len(self.saturation_spend))
+        """(..., segments) total spend of each segment's cells, from (..., cells)."""
+        return segment_sums(spend, self.segment_index, self.n_segments)
 
     def expected_visits(self, spend: np.ndarray) -> np.ndarray:
-        """(cells,) expected visits for a day's spend per cell."""
-        factor = saturation_factor(self.segment_totals(spend), self.saturation_spend)[self.segment_index]
+        """(..., cells) expected visits for a day's spend per cell."""
+        factor = saturation_factor(self.segment_totals(spend), self.saturation_spend)[..., self.segment_index]
         return spend / self.cost_per_visit * factor
 
     def expected_margin(self, spend: np.ndarray, margin_rate: float = 1.0, rate_multiplier: np.ndarray | float = 1.0) -> np.ndarray:
-        """(cells,) expected gross margin, currency, of a day's spend per cell."""
+        """(..., cells) expected gross margin, currency, of a day's spend per cell."""
         rate = np.clip(self.conversion_rate * rate_multiplier, 0.0, 1.0)
         return self.expected_visits(spend) * rate * self.basket * margin_rate - spend
 
     def day_truth(self, day: int, cumulative_visits: np.ndarray, margin_rate: float = 1.0) -> DayTruth:
-        """The live cells, rate multipliers and true value per unsaturated euro on `day`."""
+        """The live cells, rate multipliers and true value per unsaturated euro on `day`; cumulative_visits
+        (..., cells) gives the multipliers and values that shape (fatigue differs by replication)."""
         events = self.timeline
         live = events.live(day)
         multiplier = events.rate_multiplier(day, cumulative_visits)
@@ -125,23 +129,50 @@ class World:
     def draw_day(
         self, spend: np.ndarray, rng: np.random.Generator, rate_multiplier: np.ndarray | float = 1.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Draw (visits, conversions, revenue), each (cells,), for one day's spend per cell."""
+        """Draw (visits, conversions, revenue), each shaped like `spend` (..., cells), for one day's spend per cell."""
         visits = rng.poisson(self.expected_visits(spend)).astype(float)
         rate = np.clip(self.conversion_rate * rate_multiplier, 0.0, 1.0)
         conversions = rng.binomial(visits.astype(np.int64), rate).astype(float)
         shape = conversions / self.basket_cv**2
         has = conversions > 0
-        revenue = np.zeros(self.n_cells)
-        revenue[has] = rng.gamma(shape[has], self.basket[has] * self.basket_cv**2)
+        revenue = np.zeros(np.shape(conversions))
+        basket = np.broadcast_to(self.basket, np.shape(conversions))
+        revenue[has] = rng.gamma(shape[has], basket[has] * self.basket_cv**2)
         return visits, conversions, revenue
 
 
+def segment_sums(values: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
+    """(..., segments) sums over each segment's cells of (..., cells) values.
+
+    One bincount over the rows laid end to end (row r's segments shifted by r · n_segments): each row
+    is summed in cell order, exactly as a bincount of that row alone."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        return np.bincount(segment_index, weights=values, minlength=n_segments)
+    lead = values.shape[:-1]
+    rows = int(np.prod(lead))
+    shifted = (segment_index[None, :] + n_segments * np.arange(rows)[:, None]).ravel()
+    return np.bincount(shifted, weights=values.reshape(rows, -1).ravel(), minlength=rows * n_segments).reshape(*lead, n_segments)
+
+
+def segment_maxima(values: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
+    """(..., segments) maximum over each segment's cells of (..., cells) values; −inf for a segment without cells."""
+    values = np.asarray(values)
+    order = np.argsort(segment_index, kind="stable")
+    counts = np.bincount(segment_index, minlength=n_segments)
+    present = np.flatnonzero(counts)
+    starts = np.r_[0, np.cumsum(counts)[:-1]][present]
+    out = np.full(values.shape[:-1] + (n_segments,), -np.inf, dtype=np.result_type(values.dtype, np.float32))
+    if len(present):
+        out[..., present] = np.maximum.reduceat(values[..., order], starts, axis=-1)
+    return out
+
+
 def best_masks(value_per_euro: np.ndarray, live: np.ndarray, segment_index: np.ndarray, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
-    """(best, strictly_best), each (cells,) bool: a live cell whose true value per euro is its segment's
+    """(best, strictly_best), each (..., cells) bool: a live cell whose true value per euro is its segment's
     highest; strictly: and no other live cell of the segment ties it."""
     masked = np.where(live, value_per_euro, -np.inf)
-    top = np.full(n_segments, -np.inf)
-    np.maximum.at(top, segment_index, masked)
-    best = live & (masked >= top[segment_index])
-    ties = np.bincount(segment_index, weights=best.astype(float), minlength=n_segments)
-    return best, best & (ties[segment_index] == 1)
+    top = segment_maxima(masked, segment_index, n_segments)
+    best = live & (masked >= top[..., segment_index])
+    ties = segment_sums(best.astype(float), segment_index, n_segments)
+    return best, best & (ties[..., segment_index] == 1)
