@@ -222,3 +222,12 @@ def test_names_are_printed_as_text_not_markup(runner, tmp_path):
     result = runner.invoke(main, ["whatif", str(log), "--policy", str(policy), "--split", str(split)])
     assert result.exit_code == 0, result.output
     assert "c / [bold]s1[/bold]" in result.output
+
+
+def test_a_split_typed_in_whole_units_breaks_no_limit_by_rounding(demo, tmp_path):
+    log, policy, result = demo
+    rounded = per_segment(result.plan).assign(spend=lambda f: f["spend"].round(0))
+    raw, lines = read_split_file(write(tmp_path / "split.csv", rounded))
+    w = compare(result, policy, resolve_split(raw, result.plan, lines=lines), np.random.default_rng(0))
+    assert w.notes == ()
+    assert abs(w.difference.expected_margin) < 5.0  # a few euros of rounding on a 4,200 budget

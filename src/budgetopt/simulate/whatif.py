@@ -46,6 +46,9 @@ CELL_COLUMNS = ("campaign", "segment", "creative", "spend")
 DRAWS = 2000
 #: above this many segments the terminal shows those whose spend changes most (the JSON has them all)
 MAX_SEGMENT_ROWS = 40
+#: a limit counts as broken only by more than this (currency per day): a split typed in whole units
+#: does not break a cap of 443.62 by rounding it to 444
+LIMIT_SLACK = 1.0
 _MAX_ROWS_SHOWN = 5
 
 
@@ -313,7 +316,7 @@ def _notes(result: PlanResult, policy: Policy, split: Split) -> list[str]:
     h = result.estimates.history
     problem = result.problem
     cur = policy.budget.currency
-    slack = 1e-6 * max(policy.budget.daily_total, 1.0)
+    slack = LIMIT_SLACK
     total = float(split.spend.sum())
     notes = []
     if total > problem.total_max + slack:
