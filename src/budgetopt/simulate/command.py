@@ -1,8 +1,8 @@
 """`budgetopt simulate SCENARIO.toml`: replay a scenario under every policy and compare them.
 
-Only click is imported at module level so that `budgetopt --help` stays fast; the simulator is
-imported when the command runs. Errors (`BudgetoptError`) become exit 2 and one line through the
-`budgetopt` group.
+Only click is imported at module level so that `budgetopt --help` stays fast; the simulator (and
+Dask, for --workers N or --scheduler ADDR) is imported when the command runs. Errors
+(`BudgetoptError`) become exit 2 and one line through the `budgetopt` group.
 """
 
 from __future__ import annotations
@@ -10,6 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from budgetopt.scale.options import (
+    open_executor,
+    progress_bar,
+    scheduler_option,
+    wide_console,
+    workers_option,
+)
 
 DEFAULT_REPS = 10
 
@@ -22,11 +30,12 @@ DEFAULT_REPS = 10
 @click.option("--policies", "policy_list", default=None, help="Comma-separated policies to compare (default: all; the oracle always runs).")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write metrics.csv, daily.csv, allocation.csv, figures and index.html into this folder.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Processes running replications in parallel (results are identical).")
-def simulate_command(scenario_path: Path, days: int | None, reps: int, seed: int | None, policy_list: str | None, report_dir: Path | None, workers: int) -> None:
+@workers_option("replications")
+@scheduler_option
+def simulate_command(
+    scenario_path: Path, days: int | None, reps: int, seed: int | None, policy_list: str | None, report_dir: Path | None, workers: int, scheduler: str | None
+) -> None:
     """Replay SCENARIO.toml day by day under budgetopt and the baselines; compare their margins."""
-    from rich.console import Console
-
     from budgetopt.errors import InputError
     from budgetopt.simulate.metrics import allocation_table, daily_table, policy_metrics
     from budgetopt.simulate.policies import parse_policies
@@ -38,34 +47,22 @@ def simulate_command(scenario_path: Path, days: int | None, reps: int, seed: int
         raise InputError(f"--workers must be at least 1, got {workers}")
     scenario = load_scenario(scenario_path).with_overrides(days=days, seed=seed)
     policies = parse_policies(policy_list)
-    console = Console()
-    if not console.is_terminal:  # a file or pipe gets the whole table, not rich's 80-column default
-        console = Console(width=max(console.width, 112))
-    result = _run(scenario, reps, policies, workers, console)
+    console = wide_console()
+    # a local cluster needs no more workers than there are replications
+    with open_executor(workers if scheduler else min(workers, reps), scheduler) as executor:
+        result = _run(scenario, reps, policies, executor, console)
     metrics = policy_metrics(result)
     if report_dir is not None:
         _write_report(report_dir, scenario, result, metrics, daily_table(result), allocation_table(result))
     _print(console, scenario, result, metrics, report_dir)
 
 
-def _run(scenario, reps, policies, workers, console):
+def _run(scenario, reps, policies, executor, console):
     from budgetopt.simulate.runner import simulate
 
-    if not console.is_terminal:
-        return simulate(scenario, reps=reps, policies=policies, workers=workers)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"simulating {scenario.name}: {len(policies)} policies × {scenario.days} days", total=reps)
-        return simulate(scenario, reps=reps, policies=policies, workers=workers, progress=lambda done: bar.update(task, completed=done))
+    description = f"simulating {scenario.name}: {len(policies)} policies × {scenario.days} days"
+    with progress_bar(console, description, reps) as progress:
+        return simulate(scenario, reps=reps, policies=policies, executor=executor, progress=progress)
 
 
 def _notes(scenario, result) -> list[str]:

@@ -8,18 +8,20 @@ run in any order, in any process):
 - a policy's own randomness (posterior draws) uses the child (1, k), k its place in the registry,
   so a policy's results do not depend on which other policies run beside it.
 The warm-up (an even split) is drawn once per replication and shared by every policy.
+
+`run_replication` is the unit of work: `replication_tasks` lists its arguments, any executor of
+budgetopt.scale.executors (serial, local processes, Dask) runs them, `assemble` puts them together.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 
 import numpy as np
 
+from budgetopt.scale.executors import Executor, local_executor
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
 from budgetopt.simulate.policies import (
@@ -158,14 +160,10 @@ def run_replication(
     return trajectories, seconds
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
-    """Workers start from a clean process, never a fork of this one (whose solver may hold threads):
-    a fork server that has imported the simulator once (fast starts) where the OS has one, else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["budgetopt.simulate.runner"])
-        return context
-    return multiprocessing.get_context("spawn")
+def replication_tasks(scenario: Scenario, reps: int, policies: Sequence[str]) -> list[tuple[Scenario, np.random.SeedSequence, tuple[str, ...]]]:
+    """The arguments of `run_replication` for each of `reps` replications, in order: replication r is
+    seeded by `SeedSequence(scenario.seed).spawn(reps)[r]`, whichever process or machine runs it."""
+    return [(scenario, replication, tuple(policies)) for replication in np.random.SeedSequence(scenario.seed).spawn(reps)]
 
 
 def simulate(
@@ -175,33 +173,39 @@ def simulate(
     policies: Sequence[str],
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> SimulationResult:
-    """Run `reps` replications of every policy; `workers` > 1 runs replications in parallel processes
-    (results are identical to the serial run). `progress(done)` is called after each replication."""
+    """Run `reps` replications of every policy. They run on `executor` (budgetopt.scale.executors:
+    serial, local processes or Dask) if given, else on `workers` local processes (1: serially);
+    results are identical to the serial run either way. `progress(done)` is called after each replication."""
     unknown = [p for p in policies if p not in POLICIES]
     if unknown:
         raise ValueError(f"unknown policies {unknown}")
-    replications = np.random.SeedSequence(scenario.seed).spawn(reps)
     outcomes: list[tuple[dict[str, Trajectory], dict[str, float]] | None] = [None] * reps
-    if workers <= 1 or reps == 1:
-        for r, replication in enumerate(replications):
-            outcomes[r] = run_replication(scenario, replication, policies)
+    own = executor is None
+    if executor is None:
+        executor = local_executor(max(1, min(workers, reps)))
+    try:
+        for done, finished in enumerate(executor.run(run_replication, replication_tasks(scenario, reps, policies)), start=1):
+            outcomes[finished.index] = finished.result()
             if progress:
-                progress(r + 1)
-    else:
-        context = _process_context()
-        with ProcessPoolExecutor(max_workers=min(workers, reps), mp_context=context) as pool:
-            futures = {pool.submit(run_replication, scenario, replication, tuple(policies)): r for r, replication in enumerate(replications)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                outcomes[futures[future]] = future.result()
-                if progress:
-                    progress(done)
+                progress(done)
+    finally:
+        if own:
+            executor.close()
+    return assemble(scenario, policies, outcomes)
+
+
+def assemble(
+    scenario: Scenario, policies: Sequence[str], outcomes: Sequence[tuple[dict[str, Trajectory], dict[str, float]]]
+) -> SimulationResult:
+    """The run's result from its replications' outcomes (`run_replication`'s values, in replication order)."""
     world = scenario.world
     account = account_of(scenario)
     return SimulationResult(
         scenario=scenario.name,
         policies=tuple(policies),
-        reps=reps,
+        reps=len(outcomes),
         seed=scenario.seed,
         first_day=scenario.warmup_days,
         days=scenario.days,
