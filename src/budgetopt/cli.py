@@ -314,6 +314,11 @@ from budgetopt.simulate.command import simulate_command
 
 main.add_command(simulate_command, "simulate")
 
+# `sweep` likewise: the simulator and Dask are imported when it runs
+from budgetopt.scale.command import sweep_command
+
+main.add_command(sweep_command, "sweep")
+
 # `whatif` too: its module imports the plan (and the solver) only when the command runs
 from budgetopt.simulate.whatif import whatif_command
 

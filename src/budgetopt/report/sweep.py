@@ -1,0 +1,125 @@
+"""Figures and the HTML page of a sweep (`budgetopt sweep GRID.toml --out DIR`).
+
+Each figure function takes sweep.csv as a DataFrame (and optional axes) and returns the matplotlib
+Figure, without pyplot's global state. Setting values and scenario names are drawn as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from budgetopt.report.figures import plain
+from budgetopt.report.html import Figure as PageFigure
+from budgetopt.report.html import Section, figure_png, write_report
+
+POINT_COLOR = "#2f6db5"
+#: rows of the full table shown on the page (sweep.csv has them all)
+MAX_PAGE_ROWS = 200
+
+
+def _value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting_label(row: pd.Series, settings: Sequence[str]) -> str:
+    """'#12  exploration 0.05 · half_life_days 14' (the point's number, then its settings)."""
+    shown = " · ".join(f"{name} {_value(row[name])}" for name in settings)
+    return plain(f"#{row['point']}  {shown}" if shown else f"#{row['point']}")
+
+
+def best_settings_figure(table: pd.DataFrame, settings: Sequence[str], *, top: int = 10, axes: Sequence[Axes] | None = None) -> Figure:
+    """Each scenario's `top` grid points by margin (best at the top): the mean with the interval
+    holding 90 % of replications, and (at the right) its share of the oracle's margin under the same settings.
+
+    table: sweep.csv; settings: the grid's keys (its setting columns); axes: one per scenario."""
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    if axes is None:
+        rows = [min(top, int((table["scenario"] == name).sum())) for name in scenarios]
+        figure = Figure(figsize=(9.0, sum(1.2 + 0.36 * n for n in rows)), layout="constrained")
+        axes = figure.subplots(len(scenarios), 1, squeeze=False, height_ratios=[1.2 + 0.36 * n for n in rows])[:, 0]
+    figure = axes[0].figure
+    for ax, name in zip(axes, scenarios):
+        best = table[table["scenario"] == name].sort_values(["rank", "point"], kind="stable").head(top)
+        y = np.arange(len(best))[::-1]
+        mean = best["margin_mean"].to_numpy()
+        ax.errorbar(
+            mean, y, xerr=np.maximum([mean - best["margin_p05"].to_numpy(), best["margin_p95"].to_numpy() - mean], 0.0),
+            fmt="o", color=POINT_COLOR, ecolor=POINT_COLOR, elinewidth=1.2, capsize=3,
+            label="budgetopt's margin: mean, and the interval holding 90 % of replications (the same draws at every point)",
+        )
+        ax.set_yticks(y, [setting_label(row, settings) for _, row in best.iterrows()], fontsize="small")
+        for yi, (_, row) in zip(y, best.iterrows()):
+            ax.annotate(f"{100 * row['share_of_oracle']:.1f} %", (1.0, yi), xycoords=("axes fraction", "data"),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small", color="#555555")
+        currency = best["currency"].iloc[0] if "currency" in best else ""
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.set_xlabel(plain(f"expected gross margin over the run ({currency})"))
+        ax.grid(axis="x", alpha=0.3)
+        total = int((table["scenario"] == name).sum())
+        ax.set_title(plain(f"{name}: the best {len(best)} of {total} settings (right: share of the oracle)"), loc="left", fontsize="medium")
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", fontsize="x-small", frameon=False)
+    return figure
+
+
+def settings_figure(table: pd.DataFrame, settings: Sequence[str], *, axes: Sequence[Axes] | None = None) -> Figure:
+    """For each swept setting, the best margin reachable with each of its values (the other settings
+    at their best), relative to the scenario's best point: 0 % = the best point has this value.
+
+    table: sweep.csv; settings: the grid's keys; axes: one per setting."""
+    if not settings:
+        raise ValueError("a sweep without settings has nothing to show per setting")
+    if axes is None:
+        columns = min(3, len(settings))
+        rows = -(-len(settings) // columns)
+        figure = Figure(figsize=(3.4 * columns + 0.6, 2.8 * rows), layout="constrained")
+        grid = figure.subplots(rows, columns, squeeze=False)
+        for extra in grid.ravel()[len(settings):]:
+            extra.set_visible(False)
+        axes = grid.ravel()[: len(settings)]
+    figure = axes[0].figure
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    for ax, name in zip(axes, settings):
+        values = list(dict.fromkeys(table[name].map(_value)))
+        x = np.arange(len(values))
+        for scenario in scenarios:
+            rows = table[table["scenario"] == scenario]
+            best = rows["margin_mean"].max()
+            reachable = rows.groupby(rows[name].map(_value), sort=False)["margin_mean"].max().reindex(values)
+            ax.plot(x, reachable.to_numpy() / best - 1.0, marker="o", label=plain(scenario))
+        ax.set_xticks(x, [plain(v) for v in values], fontsize="small")
+        ax.set_xlabel(plain(name))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.axhline(0.0, color="#999999", lw=0.8)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("best margin vs the best point")
+    if len(scenarios) > 1:
+        axes[0].legend(fontsize="x-small")
+    figure.suptitle("What each setting's values can reach (the other settings at their best)", fontsize="medium")
+    return figure
+
+
+def write_sweep_report(directory: str | Path, table: pd.DataFrame, settings: Sequence[str], notes: Sequence[str], *, top: int = 10) -> Path:
+    """index.html with the best points, best_settings.png, settings.png (when the grid has keys) and the table."""
+    best = pd.concat([g.sort_values(["rank", "point"], kind="stable").head(top) for _, g in table.groupby("scenario", sort=False)])
+    shown = ["point", "scenario", *settings, "margin_mean", "margin_p05", "margin_p95", "share_of_oracle", "rank"]
+    figures = [PageFigure("best_settings.png", figure_png(best_settings_figure(table, settings, top=top)), "The best settings of each scenario")]
+    if settings:
+        figures.append(PageFigure("settings.png", figure_png(settings_figure(table, settings)), "The best margin each value of each setting can reach"))
+    page_table = table.head(MAX_PAGE_ROWS)
+    sections = [
+        Section("Which settings would have earned most", paragraphs=tuple(notes), table=best[shown], figures=tuple(figures), figures_first=True),
+        Section(
+            "Every grid point" + (f" (the first {MAX_PAGE_ROWS}; sweep.csv has all {len(table)})" if len(table) > MAX_PAGE_ROWS else ""),
+            table=page_table.astype(object).where(page_table.notna(), ""),
+        ),
+    ]
+    return write_report(directory, "budgetopt sweep", sections)

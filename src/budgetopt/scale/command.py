@@ -1,0 +1,83 @@
+"""`budgetopt sweep GRID.toml --out DIR`.
+
+Only click is imported at module level, so that `budgetopt --help` stays fast; the simulator and
+Dask are imported when a command runs (Dask only when --workers > 1 or --scheduler asks for it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from budgetopt.scale.options import (
+    open_executor,
+    progress_bar,
+    scheduler_option,
+    wide_console,
+    workers_option,
+)
+
+
+@click.command("sweep")
+@click.argument("grid_path", metavar="GRID.toml", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for sweep.csv, the figures, index.html and points/ (one file per finished point; a rerun skips them).",
+)
+@workers_option("the replications")
+@scheduler_option
+def sweep_command(grid_path: Path, out_dir: Path, workers: int, scheduler: str | None) -> None:
+    """Simulate every grid point of GRID.toml (scenarios × policy settings) and rank the settings.
+
+    Resumable: each finished point is kept in OUT/points/, and a rerun of the same command
+    simulates only the points that are missing.
+    """
+    from budgetopt.scale.executors import SerialExecutor
+    from budgetopt.scale.grid import load_grid
+    from budgetopt.scale.sweep import read_point, run_sweep
+
+    grid = load_grid(grid_path)
+    console = wide_console()
+    todo = sum(read_point(out_dir, point) is None for point in grid.points)
+    total = len(grid.points)
+    try:
+        with (open_executor(workers, scheduler) if todo else SerialExecutor()) as executor:
+            if todo:
+                kept = f"{total - todo} of {total} points already in {out_dir / 'points'}; " if todo < total else ""
+                console.print(f"{kept}simulating {todo} points × {grid.reps} replications {executor.description}", highlight=False, soft_wrap=True)
+            with progress_bar(console, f"sweep {grid_path.name}: {todo} points × {grid.reps} replications", todo * grid.reps) as progress:
+                result = run_sweep(grid, out_dir, executor, progress=progress)
+    except KeyboardInterrupt:
+        click.echo(
+            f"budgetopt: interrupted; the finished points are kept in {out_dir / 'points'}: rerun the same command to resume",
+            err=True,
+        )
+        raise click.exceptions.Exit(130) from None
+    _print_best(console, result.table, grid.setting_names)
+    console.print(
+        f"wrote {out_dir / 'sweep.csv'} ({total} points: {result.computed} simulated, {result.reused} from earlier runs), "
+        f"best_settings.png and {out_dir / 'index.html'}",
+        highlight=False, soft_wrap=True,
+    )
+
+
+def _print_best(console, table, settings) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from budgetopt.scale.sweep import best_points
+
+    best = best_points(table, top=5)
+    for scenario, rows in best.groupby("scenario", sort=False):
+        title = f"{scenario}: the best of {int((table['scenario'] == scenario).sum())} settings, margins in {rows['currency'].iloc[0]}"
+        view = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
+        for header in ("rank", "point", *settings, "margin", "p05", "p95", "of oracle"):
+            view.add_column(header, justify="right", no_wrap=True)
+        for _, row in rows.iterrows():
+            view.add_row(
+                str(row["rank"]), f"#{row['point']}", *(Text(f"{row[name]:g}" if isinstance(row[name], float) else str(row[name])) for name in settings),
+                f"{row['margin_mean']:,.0f}", f"{row['margin_p05']:,.0f}", f"{row['margin_p95']:,.0f}", f"{100 * row['share_of_oracle']:.1f}%",
+            )
+        console.print(view)
