@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,16 @@ class PlanResult:
     """Tomorrow's plan (one row per cell), the decisions behind it and the summary."""
 
     plan: pd.DataFrame
-    decisions: pd.DataFrame
+    decision_detail: Decisions  # the engine's arrays; `decisions` is its table
     summary: dict[str, Any]
     estimates: Estimates
     problem: AllocationProblem
     allocation: Allocation
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        """The decisions table (decisions.csv's columns), built when first asked for."""
+        return decisions_table(self.estimates, self.decision_detail)
 
 
 def estimate(
@@ -167,7 +173,7 @@ def make_plan(
     budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng)
     plan = _plan_table(estimates, d, problem, allocation, budgets, previous)
     summary = _summary(plan, estimates, d, problem, allocation, budgets, previous, policy, time.perf_counter() - started)
-    return PlanResult(plan, decisions_table(estimates, d), summary, estimates, problem, allocation)
+    return PlanResult(plan, d, summary, estimates, problem, allocation)
 
 
 def _cell_margin_draws(estimates: Estimates, d: Decisions, spend: np.ndarray, factor: np.ndarray) -> np.ndarray:

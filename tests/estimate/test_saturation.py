@@ -48,3 +48,16 @@ def test_a_shift_to_a_dearer_creative_is_not_mistaken_for_saturation():
     )
     fitted = fit_saturation(rows, 1)
     assert fitted[0] > 10 * budget.mean()  # at most a mild curvature over this range (inf is the truth)
+
+
+def test_a_segment_that_never_spent_saturates_like_the_accounts_median_segment():
+    rng = np.random.default_rng(4)
+    truth = np.array([300.0, 600.0, 900.0])
+    segment = np.repeat(np.arange(3), 40)
+    spend = truth[segment] * rng.uniform(0.3, 1.7, 120)
+    visits = rng.poisson(2.0 * spend * saturation_factor(spend, truth[segment])).astype(float)
+    # a fourth segment launched today: one row, nothing spent
+    rows = one_creative_each(np.r_[segment, 3], np.r_[spend, 0.0], np.r_[visits, 0.0])
+    with np.errstate(all="raise"):
+        fitted = fit_saturation(rows, 4)
+    assert fitted[3] == pytest.approx(np.median(fitted[:3]))

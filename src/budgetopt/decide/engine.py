@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
 from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, traffic_shares, verdicts
 from budgetopt.estimate import Estimates
+from budgetopt.estimate.conversion import BetaMixture
 
 #: posterior draws used for chance to be best and expected loss (MC error of p_best ≤ 0.011 at 2,000)
 DRAWS = 2000
@@ -22,11 +24,9 @@ class Decisions:
 
     metric: str  # "margin_per_euro" or "conversion_rate"
     metric_mean: np.ndarray
-    metric_p05: np.ndarray
-    metric_p95: np.ndarray
+    metric_draw_interval: tuple[np.ndarray, np.ndarray] | None  # (p05, p95) from the draws; None: the rate's
+    conversion_rate: BetaMixture
     cvr_mean: np.ndarray
-    cvr_p05: np.ndarray
-    cvr_p95: np.ndarray
     p_best: np.ndarray
     expected_loss: np.ndarray  # metric units (per euro, or rate)
     lift_p05: np.ndarray  # 90 % interval of (cell / segment leader − 1), on value per euro or on rate
@@ -36,6 +36,28 @@ class Decisions:
     share: np.ndarray  # of the segment's budget
     reason: list[str]
     value_draws: np.ndarray | None  # (draws, cells) revenue-margin per unsaturated euro (margin metric only)
+
+    @cached_property
+    def cvr_interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p05, p95) of each conversion rate: closed-form quantiles, computed when first asked for
+        (a simulated day's plan never needs them)."""
+        return self.conversion_rate.quantile(0.05), self.conversion_rate.quantile(0.95)
+
+    @property
+    def cvr_p05(self) -> np.ndarray:
+        return self.cvr_interval[0]
+
+    @property
+    def cvr_p95(self) -> np.ndarray:
+        return self.cvr_interval[1]
+
+    @property
+    def metric_p05(self) -> np.ndarray:
+        return (self.metric_draw_interval or self.cvr_interval)[0]
+
+    @property
+    def metric_p95(self) -> np.ndarray:
+        return (self.metric_draw_interval or self.cvr_interval)[1]
 
 
 def _segment_factor(estimates: Estimates) -> np.ndarray:
@@ -60,20 +82,20 @@ def decide(
     rate = estimates.conversion_rate
     value_draws = None
     eligible = ~h.paused & ~disabled_before
-    cvr_p05, cvr_p95 = rate.quantile(0.05), rate.quantile(0.95)
+    interval = None
     if rules.metric == "margin_per_euro":
         value_draws = estimates.value_per_euro_draws(rng, draws)
         metric_draws = value_draws * _segment_factor(estimates)[None, :].astype(np.float32) - np.float32(1.0)
         p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
         metric_mean = metric_draws.mean(0, dtype=np.float64)
-        p05, p95 = np.quantile(metric_draws, [0.05, 0.95], axis=0)
+        interval = tuple(np.asarray(q, float) for q in np.quantile(metric_draws, [0.05, 0.95], axis=0))
         log_mean, log_var = estimates.log_value_moments()
     else:
         if len(rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
             p_best, loss = beta_chance_to_be_best(rate.alpha, rate.beta, h.segment_start, h.segment_index, eligible)
         else:
             p_best, loss = chance_to_be_best(rate.draws(rng, draws), h.segment_start, h.segment_index, eligible)
-        metric_mean, p05, p95 = rate.mean(), cvr_p05, cvr_p95
+        metric_mean = rate.mean()
         log_mean, log_var = rate.log_moments()
     leader = _leaders(p_best, eligible, h.segment_start, h.segment_index)
     # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
@@ -88,11 +110,9 @@ def decide(
     decisions = Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
-        metric_p05=np.asarray(p05, float),
-        metric_p95=np.asarray(p95, float),
+        metric_draw_interval=interval,
+        conversion_rate=rate,
         cvr_mean=rate.mean(),
-        cvr_p05=cvr_p05,
-        cvr_p95=cvr_p95,
         p_best=p_best,
         expected_loss=loss,
         lift_p05=lift_p05,

@@ -45,7 +45,8 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
     mean_spend = np.bincount(day_segment, weights=day_total, minlength=n_segments) / np.maximum(
         np.bincount(day_segment, weights=spent.astype(float), minlength=n_segments), 1e-12
     )
-    factor = saturation_factor(day_total[:, None], mean_spend[day_segment][:, None] * RATIO_GRID[None, :])  # (segdays, grid)
+    level = np.where(mean_spend > 0, mean_spend, 1.0)  # a segment that never spent: any level (its rows are 0)
+    factor = saturation_factor(day_total[:, None], level[day_segment][:, None] * RATIO_GRID[None, :])  # (segdays, grid)
     spend_by_day = sparse.csr_matrix((days.spend, (days.cell, days.segment_day)), shape=(n_cells, n_segdays))
     units = np.asarray(spend_by_day @ factor)  # (cells, grid): what each creative's spend bought, unsaturated
     visits = np.bincount(days.cell, weights=days.visits, minlength=n_cells)
@@ -65,8 +66,11 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
     centre = log_r[np.argmax(account)]
     log_prior = -0.5 * ((log_r - centre) / PRIOR_LOG_SD) ** 2
     post = loglik + log_prior[None, :]
-    best_ratio = RATIO_GRID[np.argmax(post, axis=1)]
-    return np.where(mean_spend > 0, best_ratio * mean_spend, np.inf)
+    fitted = RATIO_GRID[np.argmax(post, axis=1)] * mean_spend
+    # a segment with no spend yet (new) saturates like the account's median segment, not never
+    known = (mean_spend > 0) & np.isfinite(fitted)
+    default = float(np.median(fitted[known])) if known.any() else np.inf
+    return np.where(mean_spend > 0, fitted, default)
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
