@@ -16,6 +16,7 @@ from rich.text import Text
 
 from budgetopt.errors import BudgetoptError, InputError
 from budgetopt.ledger.store import DEFAULT_WAIT
+from budgetopt.scale.options import scheduler_option, workers_option
 
 DEFAULT_SEED = 7
 
@@ -147,7 +148,7 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, su
 
 @main.command()
 @click.argument("log_path", metavar="[LOG]", type=_existing, required=False)
-@_policy_option
+@click.option("--policy", "policy_path", type=_existing, default=None, help="Budget policy TOML file (required, except with --accounts).")
 @_date_option
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan CSV here.")
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the summary JSON here.")
@@ -165,13 +166,36 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, su
     "--export-lp", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Write the allocation model as solved (.lp or .mps, by the extension), to inspect or solve elsewhere.",
 )
-def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait, export_lp) -> None:
+@click.option(
+    "--accounts", "accounts_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Plan every account of this folder: one sub-folder per account holding log.csv (or log.parquet) and policy.toml; "
+    "plan.csv and summary.json go into each (--policy: for accounts without policy.toml).",
+)
+@workers_option("the accounts")
+@scheduler_option
+def plan(
+    log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait, export_lp,
+    accounts_dir, workers, scheduler,
+) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
 
     With --ledger DB the plan uses the ledger's whole history, keeps creatives disabled on earlier
     days disabled, measures max_daily_change from the stored previous plan, and is stored in the
-    ledger; LOG is then optional.
+    ledger; LOG is then optional. With --accounts DIR, every account of DIR is planned (in parallel
+    with --workers N or --scheduler ADDR).
     """
+    if accounts_dir is not None:
+        others = {"LOG": log_path, "--ledger": ledger_path, "--out": out, "--summary": summary_path, "--decisions": decisions_path,
+                  "--report": report_dir, "--export-lp": export_lp, "--replace": replace or None}
+        given = [name for name, value in others.items() if value is not None]
+        if given:
+            raise InputError(f"--accounts plans each account from its own folder and writes its files there; drop {', '.join(given)}")
+        _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers, scheduler)
+        return
+    if workers != 1 or scheduler is not None:
+        raise InputError("--workers and --scheduler apply to plan --accounts DIR (one plan is not split across workers)")
+    if policy_path is None:
+        raise click.MissingParameter(ctx=click.get_current_context(), param=next(p for p in plan.params if p.name == "policy_path"))
     if ledger_path is not None:
         outputs = (out, summary_path, decisions_path, report_dir, export_lp)
         _run_ledger_plan(log_path, policy_path, ledger_path, date, outputs, seed, sum_duplicates, replace, wait, Console())
@@ -184,6 +208,45 @@ def plan(log_path, policy_path, date, out, summary_path, decisions_path, seed, s
         log_path, policy_path, date, out, summary_path, seed, sum_duplicates, Console(),
         decisions_path=decisions_path, report_dir=report_dir, export_lp=export_lp,
     )
+
+
+def _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers, scheduler) -> None:
+    """`plan --accounts DIR`: every account planned, a table of them all; exit 2 if any had bad input, 1 on an internal error."""
+    from budgetopt.scale import accounts as scale_accounts
+    from budgetopt.scale.command import accounts_summary
+    from budgetopt.scale.options import open_executor, progress_bar, wide_console
+
+    day = _date(date)
+    accounts = scale_accounts.find_accounts(accounts_dir)
+    console = wide_console()
+    with (
+        open_executor(workers if scheduler else min(workers, len(accounts)), scheduler) as executor,
+        progress_bar(console, f"planning {len(accounts)} accounts", len(accounts)) as progress,
+    ):
+        outcomes = scale_accounts.plan_accounts(
+            accounts_dir, executor, default_policy=policy_path, date=day, seed=seed, sum_duplicates=sum_duplicates, progress=progress,
+        )
+    console.print(accounts_summary(outcomes, f"{len(accounts)} accounts in {accounts_dir}"))
+    for outcome in outcomes:
+        if outcome.message:
+            console.print(Text(f"{outcome.account}: {outcome.status}: {outcome.message}"), soft_wrap=True)
+    planned = [o for o in outcomes if not o.message]
+    written = f"wrote plan.csv and summary.json for {len(planned)} of {len(outcomes)} accounts, and {accounts_dir / scale_accounts.SUMMARY_TABLE}"
+    console.print(Text(written), soft_wrap=True)
+    internal = [o for o in outcomes if o.status == scale_accounts.INTERNAL_ERROR]
+    bad = [o for o in outcomes if o.status == scale_accounts.BAD_INPUT]
+    if internal:
+        if os.environ.get("BUDGETOPT_DEBUG"):
+            for outcome in internal:
+                click.echo(f"--- {outcome.account}\n{outcome.traceback}", err=True)
+        _fail(
+            f"internal error in {len(internal)} of {len(outcomes)} accounts ({', '.join(o.account for o in internal)}); "
+            "rerun with BUDGETOPT_DEBUG=1 and report it", 1,
+        )
+    if bad:
+        raise InputError(
+            f"{len(bad)} of {len(outcomes)} accounts had bad input ({', '.join(o.account for o in bad)}); the others were planned and written"
+        )
 
 
 @main.command("ingest")

@@ -1,4 +1,4 @@
-"""`budgetopt sweep GRID.toml --out DIR`.
+"""`budgetopt sweep GRID.toml --out DIR`, and the table `plan --accounts DIR` prints.
 
 Only click is imported at module level, so that `budgetopt --help` stays fast; the simulator and
 Dask are imported when a command runs (Dask only when --workers > 1 or --scheduler asks for it).
@@ -81,3 +81,25 @@ def _print_best(console, table, settings) -> None:
                 f"{row['margin_mean']:,.0f}", f"{row['margin_p05']:,.0f}", f"{row['margin_p95']:,.0f}", f"{100 * row['share_of_oracle']:.1f}%",
             )
         console.print(view)
+
+
+def accounts_summary(outcomes, title: str):
+    """The table `plan --accounts` prints: each account's status, plan date, spend and expected margin."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
+    for header in ("account", "status", "date", "spend", "expected margin", "90 % interval"):
+        table.add_column(header, justify="left" if header in ("account", "status") else "right", no_wrap=header != "account", overflow="fold")
+    for o in outcomes:
+        s = o.summary
+        if s is None:
+            table.add_row(Text(o.account), Text(o.status, style="bold red"), "", "", "", "")
+            continue
+        cur = s["currency"]
+        table.add_row(
+            Text(o.account), Text(o.status), s["date"], f"{s['total_spend']:,.2f} {cur}", f"{s['expected_margin']:,.2f} {cur}",
+            f"{s['margin_p05']:,.0f} – {s['margin_p95']:,.0f}",
+        )
+    return table
