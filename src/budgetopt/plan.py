@@ -13,12 +13,13 @@ import pandas as pd
 from budgetopt.allocate import (
     Allocation,
     AllocationProblem,
+    bound_coefficients,
+    policy_problem,
     SegmentCurves,
     binding_constraints,
     diagnose,
     saturation_factor,
     segment_limiter,
-    segment_limits,
     solve,
 )
 from budgetopt.config import Policy
@@ -83,39 +84,13 @@ def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
     })[DECISION_COLUMNS]
 
 
-def _bound_coefficients(policy: Policy, estimates: Estimates, share: np.ndarray) -> np.ndarray:
-    """(bounds, segments): the share of each segment's budget that each bound's matched cells receive."""
-    h = estimates.history
-    rows = []
-    for bound in policy.bounds:
-        rows.append(h.segment_sum(np.where(bound.matches(h.campaign, h.segment, h.creative), share, 0.0)))
-    return np.array(rows).reshape(len(policy.bounds), h.n_segments)
-
-
 def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray) -> AllocationProblem:
     """The allocation problem for these estimates, shares and yesterday's budgets."""
     h = estimates.history
     value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
     live = h.segment_sum(decisions.share) > 0
-    b = policy.budget
-    lower, upper, lower_label, upper_label = segment_limits(
-        previous_segment_spend, live, policy.segments.min_spend, policy.segments.max_spend, b.max_daily_change, b.currency
-    )
-    return AllocationProblem(
-        curves=SegmentCurves(value, estimates.saturation_spend),
-        segment_labels=tuple(h.segment_labels),
-        lower=lower,
-        upper=upper,
-        lower_label=tuple(lower_label),
-        upper_label=tuple(upper_label),
-        total_max=b.daily_total,
-        total_min=b.min_total,
-        bound_coef=_bound_coefficients(policy, estimates, decisions.share),
-        bound_min=np.array([x.min for x in policy.bounds], dtype=float),
-        bound_max=np.array([x.max for x in policy.bounds], dtype=float),
-        bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)),
-        currency=b.currency,
-    )
+    coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
+    return policy_problem(policy, SegmentCurves(value, estimates.saturation_spend), tuple(h.segment_labels), previous_segment_spend, live, coef)
 
 
 def _explore(problem: AllocationProblem, mean: Allocation, decisions: Decisions, estimates: Estimates, exploration: float, rng: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.config import Policy
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,50 @@ def segment_limits(
         lower[s] = upper[s] = 0.0
         lower_label[s] = upper_label[s] = "no active creative"
     return lower, upper, lower_label, upper_label
+
+
+def policy_limits(policy: Policy, previous: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """segment_limits with the policy's [segments] and max_daily_change (inf = no limit)."""
+    b, s = policy.budget, policy.segments
+    change = None if b.max_daily_change is None or np.isinf(b.max_daily_change) else b.max_daily_change
+    return segment_limits(previous, live, s.min_spend, s.max_spend, change, b.currency)
+
+
+def bound_coefficients(
+    policy: Policy, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray,
+    segment_index: np.ndarray, n_segments: int, share: np.ndarray,
+) -> np.ndarray:
+    """(bounds, segments): the share of each segment's budget that each [[bounds]]'s matched cells get.
+
+    The cell arrays are (cells,); `share` is each cell's share of its segment."""
+    rows = [
+        np.bincount(segment_index, weights=np.where(bound.matches(campaign, segment, creative), share, 0.0), minlength=n_segments)
+        for bound in policy.bounds
+    ]
+    return np.array(rows, dtype=float).reshape(len(policy.bounds), n_segments)
+
+
+def policy_problem(
+    policy: Policy, curves: SegmentCurves, segment_labels: tuple[str, ...], previous: np.ndarray, live: np.ndarray, bound_coef: np.ndarray
+) -> AllocationProblem:
+    """The allocation problem a budget policy sets for these segment curves: every limit of
+    [budget], [segments] and [[bounds]], labelled in the policy's words.
+
+    previous: yesterday's budgets (segments,); live: segments with an active creative."""
+    b = policy.budget
+    lower, upper, lower_label, upper_label = policy_limits(policy, previous, live)
+    return AllocationProblem(
+        curves=curves,
+        segment_labels=tuple(segment_labels),
+        lower=lower,
+        upper=upper,
+        lower_label=tuple(lower_label),
+        upper_label=tuple(upper_label),
+        total_max=b.daily_total,
+        total_min=b.min_total,
+        bound_coef=bound_coef,
+        bound_min=np.array([x.min for x in policy.bounds], dtype=float),
+        bound_max=np.array([x.max for x in policy.bounds], dtype=float),
+        bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)),
+        currency=b.currency,
+    )

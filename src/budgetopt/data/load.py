@@ -26,7 +26,7 @@ from budgetopt.errors import InputError
 _MAX_ROWS_SHOWN = 5
 
 
-def _where(positions: np.ndarray, lines: np.ndarray | None) -> str:
+def where_rows(positions: np.ndarray, lines: np.ndarray | None) -> str:
     """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 12 more' for 0-based positions; `lines` maps
     positions to file lines (CSV), None for formats without lines (Parquet)."""
     head = positions[:_MAX_ROWS_SHOWN]
@@ -39,6 +39,21 @@ def _where(positions: np.ndarray, lines: np.ndarray | None) -> str:
     return text
 
 
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A CSV as text cells, blank lines dropped; the index is each row's file line (header = line 1).
+
+    Blank lines are dropped here, not by the parser, so every row keeps the line a spreadsheet shows.
+    Raises pandas' own errors (the caller names the file)."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
+    if len(raw.columns):
+        maybe = np.flatnonzero((raw.iloc[:, 0].str.strip() == "").to_numpy())
+        if len(maybe):
+            blank = (raw.iloc[maybe].apply(lambda column: column.str.strip()) == "").all(axis=1)
+            raw = raw.drop(index=raw.index[maybe[blank.to_numpy()]])
+    raw.index = raw.index + 2
+    return raw
+
+
 def _read(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError("file not found; give the path of a performance log (CSV or Parquet)", source=str(path))
@@ -47,14 +62,7 @@ def _read(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix in (".csv", ".txt", ""):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
-            # blank lines are dropped here, not by the parser, so each row keeps its file line (header = 1)
-            maybe = np.flatnonzero((raw.iloc[:, 0].str.strip() == "").to_numpy())
-            if len(maybe):
-                blank = (raw.iloc[maybe].apply(lambda column: column.str.strip()) == "").all(axis=1)
-                raw = raw.drop(index=raw.index[maybe[blank.to_numpy()]])
-            raw.index = raw.index + 2
-            return raw
+            return read_csv_text(path)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"cannot be read as {suffix.lstrip('.') or 'CSV'} ({first_line})", source=str(path)) from None
@@ -95,13 +103,13 @@ def validate_log(
     dates = pd.to_datetime(date_text, format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        problems.append(f"{_where(bad, lines)}, column 'date': not an ISO date yyyy-mm-dd (got {date_text.iloc[bad[0]]!r})")
+        problems.append(f"{where_rows(bad, lines)}, column 'date': not an ISO date yyyy-mm-dd (got {date_text.iloc[bad[0]]!r})")
     frame["date"] = dates
     for column in NAME_COLUMNS:
         names = raw[column].astype("string").str.strip()
         bad = np.flatnonzero((names.isna() | (names == "")).to_numpy())
         if len(bad):
-            problems.append(f"{_where(bad, lines)}, column '{column}': empty name; every row needs a {column}")
+            problems.append(f"{where_rows(bad, lines)}, column '{column}': empty name; every row needs a {column}")
         frame[column] = names.fillna("").astype(str)
     numbers = [*NUMBER_COLUMNS, *(["impressions"] if "impressions" in raw.columns else [])]
     for column in numbers:
@@ -109,14 +117,14 @@ def validate_log(
         values = values.astype("float64")
         bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
         if len(bad):
-            problems.append(f"{_where(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r})")
+            problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r})")
         frame[column] = values
     if "status" in raw.columns:
         status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
         bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
         if len(bad):
             problems.append(
-                f"{_where(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
+                f"{where_rows(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
             )
         frame["status"] = status.astype(str)
     else:
@@ -125,7 +133,7 @@ def validate_log(
         raise InputError(problems, source=source)
 
     for rule, positions in offending_rows(frame, exposure):
-        problems.append(f"{_where(positions, lines)}, column '{rule.column}': {rule.message}")
+        problems.append(f"{where_rows(positions, lines)}, column '{rule.column}': {rule.message}")
     if problems:
         raise InputError(problems, source=source)
 
@@ -136,7 +144,7 @@ def validate_log(
             positions = np.flatnonzero(duplicated)
             first = frame.iloc[positions[0]]
             raise InputError(
-                f"{_where(positions, lines)}: the same date and cell appear more than once "
+                f"{where_rows(positions, lines)}: the same date and cell appear more than once "
                 f"(first: {first['date']:%Y-%m-%d} {first['campaign']}/{first['segment']}/{first['creative']}); "
                 "remove the duplicates or pass --sum-duplicates to add them up",
                 source=source,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from budgetopt.allocate import segment_limits
+from budgetopt.allocate import bound_coefficients, policy_limits
 from budgetopt.config import Policy
 from budgetopt.errors import InfeasiblePolicyError
 
@@ -55,21 +55,11 @@ class Account:
 
     def bound_coef(self, shares: np.ndarray) -> np.ndarray:
         """(bounds, segments): the share of each segment's budget that each [[bounds]]'s matched cells receive."""
-        rows = []
-        for bound in self.policy.bounds:
-            match = np.ones(self.n_cells, dtype=bool)
-            for key in ("campaign", "segment", "creative"):
-                wanted = getattr(bound, key)
-                if wanted is not None:
-                    match &= getattr(self, key) == wanted
-            rows.append(self.segment_sum(np.where(match, shares, 0.0)))
-        return np.array(rows).reshape(len(self.policy.bounds), self.n_segments)
+        return bound_coefficients(self.policy, self.campaign, self.segment, self.creative, self.segment_index, self.n_segments, shares)
 
     def segment_limits(self, previous: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
         """(lower, upper, lower_label, upper_label) per segment, as `budgetopt plan` sets them."""
-        b, s = self.policy.budget, self.policy.segments
-        change = None if b.max_daily_change is None or np.isinf(b.max_daily_change) else b.max_daily_change  # inf = no limit
-        return segment_limits(previous, live, s.min_spend, s.max_spend, change, b.currency)
+        return policy_limits(self.policy, previous, live)
 
 
 def _fill(wish: np.ndarray, lower: np.ndarray, upper: np.ndarray, target: float) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from budgetopt.allocate import AllocationProblem, SegmentCurves, diagnose, solve
+from budgetopt.allocate import SegmentCurves, diagnose, policy_problem, solve
 from budgetopt.errors import InputError, SolverError
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
@@ -295,23 +295,8 @@ class OraclePolicy(SimulationPolicy):
         shares[first[truth.live[first]]] = 1.0
         segment_value = a.segment_sum(np.where(shares > 0, truth.value_per_euro, 0.0))
         live = a.segment_sum(shares) > 0
-        b = a.policy.budget
-        lower, upper, lower_label, upper_label = a.segment_limits(self.previous_budgets(log), live)
-        problem = AllocationProblem(
-            curves=SegmentCurves(segment_value, self.saturation_spend),
-            segment_labels=a.segment_labels,
-            lower=lower,
-            upper=upper,
-            lower_label=tuple(lower_label),
-            upper_label=tuple(upper_label),
-            total_max=b.daily_total,
-            total_min=b.min_total,
-            bound_coef=a.bound_coef(shares),
-            bound_min=np.array([x.min for x in a.policy.bounds], dtype=float),
-            bound_max=np.array([x.max for x in a.policy.bounds], dtype=float),
-            bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(a.policy.bounds)),
-            currency=b.currency,
-        )
+        curves = SegmentCurves(segment_value, self.saturation_spend)
+        problem = policy_problem(a.policy, curves, a.segment_labels, self.previous_budgets(log), live, a.bound_coef(shares))
         allocation = solve(problem)
         if allocation.status == "infeasible":
             raise diagnose(problem)

@@ -34,6 +34,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from budgetopt.data.load import read_csv_text, where_rows
 from budgetopt.errors import InputError
 
 if TYPE_CHECKING:
@@ -118,18 +119,6 @@ class WhatIf:
 # --- reading the split ----------------------------------------------------------------------------
 
 
-def _where(positions: np.ndarray, lines: np.ndarray | None) -> str:
-    """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 2 more' for 0-based positions."""
-    head = positions[:_MAX_ROWS_SHOWN]
-    plural = "s" if len(positions) > 1 else ""
-    text = f"row{plural} {', '.join(str(int(p) + 1) for p in head)}"
-    if lines is not None:
-        text += f" (line{plural} {', '.join(str(int(lines[p])) for p in head)})"
-    if len(positions) > _MAX_ROWS_SHOWN:
-        text += f" and {len(positions) - _MAX_ROWS_SHOWN} more"
-    return text
-
-
 def read_split_file(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     """The raw split (every cell as text) and each row's file line (header = line 1); blank lines are skipped."""
     path = Path(path)
@@ -137,15 +126,12 @@ def read_split_file(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
         what = "is a folder" if path.is_dir() else "file not found"
         raise InputError(f"{what}; give the path of a split CSV (campaign, segment[, creative], spend)", source=str(path))
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
+        raw = read_csv_text(path)
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty; give a header campaign, segment[, creative], spend and one row per segment or creative", source=str(path)) from None
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"cannot be read as CSV ({first_line})", source=str(path)) from None
-    raw.index = raw.index + 2  # the file line of each row, kept through the dropping of blank lines
-    blank = (raw.apply(lambda column: column.str.strip()) == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(len(raw), bool)
-    raw = raw[~blank]
     lines = raw.index.to_numpy()
     return raw.reset_index(drop=True), lines
 
@@ -175,15 +161,15 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
         text = raw[column].astype("string").str.strip().fillna("")
         bad = np.flatnonzero((text == "").to_numpy())
         if len(bad):
-            problems.append(f"{_where(bad, lines)}, column '{column}': empty name; every row needs a {column}")
+            problems.append(f"{where_rows(bad, lines)}, column '{column}': empty name; every row needs a {column}")
         names[column] = text.astype(str).to_numpy()
     spend = pd.to_numeric(raw["spend"].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64").to_numpy()
     bad = np.flatnonzero(~np.isfinite(spend))
     if len(bad):
-        problems.append(f"{_where(bad, lines)}, column 'spend': not a finite number (got {raw['spend'].iloc[bad[0]]!r}); spend is currency per day")
+        problems.append(f"{where_rows(bad, lines)}, column 'spend': not a finite number (got {raw['spend'].iloc[bad[0]]!r}); spend is currency per day")
     negative = np.flatnonzero(spend < 0)
     if len(negative):
-        problems.append(f"{_where(negative, lines)}, column 'spend': negative ({spend[negative[0]]:g}); spend is currency per day, ≥ 0")
+        problems.append(f"{where_rows(negative, lines)}, column 'spend': negative ({spend[negative[0]]:g}); spend is currency per day, ≥ 0")
     if problems:
         raise InputError(problems, source=source)
 
@@ -196,7 +182,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     for i, key in enumerate(keys):
         if key in known:
             continue
-        where = _where(np.array([i]), lines)
+        where = where_rows(np.array([i]), lines)
         if key[0] not in campaigns:
             problems.append(f"{where}, column 'campaign': no campaign {key[0]!r} in the log; check the name against the log")
         elif key[:2] not in segments:
@@ -222,7 +208,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
         for i, key in enumerate(keys):
             if spend[i] > 0 and shared.get(key, 0.0) <= 0:
                 problems.append(
-                    f"{_where(np.array([i]), lines)}, column 'spend': segment {key[0]}/{key[1]} has no active creative tomorrow "
+                    f"{where_rows(np.array([i]), lines)}, column 'spend': segment {key[0]}/{key[1]} has no active creative tomorrow "
                     "(each is disabled by the decision engine or paused), so no creative would get its spend; give it 0, "
                     "or give the spend per creative"
                 )
@@ -242,7 +228,7 @@ def _duplicates(keys: list[tuple[str, ...]], per: str, lines: np.ndarray | None)
     if not len(repeated):
         return []
     first = "/".join(keys[repeated[0]])
-    return [f"{_where(repeated, lines)}: the same {per} appears more than once (first: {first}); give each {per} once"]
+    return [f"{where_rows(repeated, lines)}: the same {per} appears more than once (first: {first}); give each {per} once"]
 
 
 # --- the distributions ----------------------------------------------------------------------------
