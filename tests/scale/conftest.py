@@ -11,8 +11,6 @@ import pytest
 from ..simulate.conftest import SMALL
 from ..simulate.test_command import write_scenario
 
-distributed = pytest.importorskip("distributed", reason="the [distributed] extra (dask) is part of the [test] extra")
-
 #: the scale tests' scenario: SMALL, shorter (2 warm-up + 2 policy days), no launch after the run's end
 TINY = copy.deepcopy(SMALL)
 TINY["world"] = {"days": 2, "warmup_days": 3, "seed": 11, "basket_cv": 0.5}
@@ -22,7 +20,9 @@ TINY["events"] = [event for event in SMALL["events"] if event["kind"] != "launch
 @pytest.fixture(scope="package")
 def cluster():
     """(LocalCluster, Client): two worker processes behind nannies (a killed worker is restarted);
-    one for the scale tests, closed when they are done."""
+    one for the scale tests, closed when they are done. Tests that need it are skipped without Dask
+    (the [test] extra installs it; so does CI)."""
+    distributed = pytest.importorskip("distributed", reason="needs dask[distributed], part of the [test] extra")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
     ) as local, distributed.Client(local) as client:

@@ -75,6 +75,8 @@ def test_bad_executor_options_are_input_errors(workers, scheduler, message):
 def test_a_scheduler_that_does_not_answer_is_bad_input(monkeypatch):
     import socket
 
+    pytest.importorskip("distributed", reason="needs dask[distributed], part of the [test] extra")
+
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -185,13 +185,29 @@ def dask_installed() -> bool:
     return True
 
 
+def _local_worker_config() -> dict[str, Any]:
+    """Dask settings for our own LocalCluster, whose workers run CPU-bound Python and numpy.
+
+    Two of Dask's defaults cost a simulation task 10–35 % of its time here (benchmarks/bench_sweep.py):
+    the statistical profiler (a stack sample every 10 ms, taking the GIL from the task) and the
+    nanny's MALLOC_TRIM_THRESHOLD_ (memory handed back to the OS after every 64 KiB freed, so numpy's
+    many small arrays keep faulting pages in). Both are off; the one-thread BLAS settings stay."""
+    import dask
+
+    environment = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environment.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return {"distributed.worker.profile.enabled": False, "distributed.nanny.pre-spawn-environ": environment}
+
+
 def local_cluster(workers: int) -> DaskExecutor:
     """A Dask LocalCluster of `workers` processes (one thread each) on the loopback interface."""
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-    )
+    with dask.config.set(_local_worker_config()):  # read when the nannies are made; kept for restarted workers
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        )
     try:
         client = Client(cluster)
     except BaseException:
