@@ -49,6 +49,11 @@ def test_a_point_is_what_simulate_says_of_its_scenario_and_settings(serial_sweep
     assert row["oracle_margin_mean"] == metrics.loc["oracle", "margin_mean"]
     assert sorted(result.table["rank"]) == [1, 2, 3, 4]
     assert result.table.loc[result.table["rank"] == 1, "margin_mean"].item() == result.table["margin_mean"].max()
+    # against the best point, replication by replication: the mean difference is the difference of the means
+    best = result.table.loc[result.table["rank"] == 1].iloc[0]
+    assert (best["vs_best_mean"], best["vs_best_p05"], best["vs_best_p95"]) == (0.0, 0.0, 0.0)
+    assert result.table["vs_best_mean"].to_numpy() == pytest.approx((result.table["margin_mean"] - best["margin_mean"]).to_numpy())
+    assert (result.table["vs_best_p05"] <= result.table["vs_best_mean"]).all() and (result.table["vs_best_mean"] <= result.table["vs_best_p95"]).all()
 
 
 def test_a_sweep_on_dask_equals_the_serial_sweep(serial_sweep, dask_executor, tmp_path):
@@ -77,8 +82,9 @@ def test_a_rerun_skips_finished_points_and_recomputes_missing_or_partial_ones(se
     assert (second.computed, second.reused) == (2, 2)
     assert counting.tasks == 2 * grid.reps
     assert second.table.loc[0, "margin_mean"] == 12345.0
-    changed = second.table.drop(index=0)
-    pd.testing.assert_frame_equal(changed.drop(columns="rank"), first.table.drop(index=0).drop(columns="rank"), check_exact=True)
+    # the others as before (rank and the comparison with the best point aside: the sentinel changed which is best)
+    relative = ["rank", "vs_best_mean", "vs_best_p05", "vs_best_p95"]
+    pd.testing.assert_frame_equal(second.table.drop(index=0, columns=relative), first.table.drop(index=0, columns=relative), check_exact=True)
     assert json.loads(point_path(out, partial).read_text())["key"] == partial.key  # rewritten whole
     assert len(list((out / "points").glob("*.json"))) == 4
     # everything on disk: a third run simulates nothing

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from budgetopt.report.figures import plain
 from budgetopt.report.html import Figure as PageFigure
@@ -37,35 +37,37 @@ def setting_label(row: pd.Series, settings: Sequence[str]) -> str:
 
 
 def best_settings_figure(table: pd.DataFrame, settings: Sequence[str], *, top: int = 10, axes: Sequence[Axes] | None = None) -> Figure:
-    """Each scenario's `top` grid points by margin (best at the top): the mean with the interval
-    holding 90 % of replications, and (at the right) its share of the oracle's margin under the same settings.
+    """Each scenario's `top` grid points by margin (best at the top), each against the scenario's best
+    point replication by replication: the mean difference, and the interval holding 90 % of
+    replications (every point faces the same draws, so the difference is the settings'). At the
+    right, the point's margin and its share of the oracle's under the same settings.
 
     table: sweep.csv; settings: the grid's keys (its setting columns); axes: one per scenario."""
     scenarios = list(dict.fromkeys(table["scenario"]))
     if axes is None:
-        rows = [min(top, int((table["scenario"] == name).sum())) for name in scenarios]
-        figure = Figure(figsize=(9.0, sum(1.2 + 0.36 * n for n in rows)), layout="constrained")
-        axes = figure.subplots(len(scenarios), 1, squeeze=False, height_ratios=[1.2 + 0.36 * n for n in rows])[:, 0]
+        heights = [1.3 + 0.36 * min(top, int((table["scenario"] == name).sum())) for name in scenarios]
+        figure = Figure(figsize=(10.0, sum(heights) + 0.4), layout="constrained")
+        axes = figure.subplots(len(scenarios), 1, squeeze=False, height_ratios=heights)[:, 0]
     figure = axes[0].figure
     for ax, name in zip(axes, scenarios):
         best = table[table["scenario"] == name].sort_values(["rank", "point"], kind="stable").head(top)
         y = np.arange(len(best))[::-1]
-        mean = best["margin_mean"].to_numpy()
-        ax.errorbar(
-            mean, y, xerr=np.maximum([mean - best["margin_p05"].to_numpy(), best["margin_p95"].to_numpy() - mean], 0.0),
-            fmt="o", color=POINT_COLOR, ecolor=POINT_COLOR, elinewidth=1.2, capsize=3,
-            label="budgetopt's margin: mean, and the interval holding 90 % of replications (the same draws at every point)",
-        )
+        mean = best["vs_best_mean"].to_numpy()
+        spread = np.maximum([mean - best["vs_best_p05"].to_numpy(), best["vs_best_p95"].to_numpy() - mean], 0.0)
+        ax.errorbar(mean, y, xerr=spread, fmt="o", color=POINT_COLOR, ecolor=POINT_COLOR, elinewidth=1.2, capsize=3,
+                    label="mean difference with the best point, and the interval holding 90 % of replications")
+        ax.axvline(0.0, color="#999999", lw=0.8)
         ax.set_yticks(y, [setting_label(row, settings) for _, row in best.iterrows()], fontsize="small")
+        currency = best["currency"].iloc[0]
         for yi, (_, row) in zip(y, best.iterrows()):
-            ax.annotate(f"{100 * row['share_of_oracle']:.1f} %", (1.0, yi), xycoords=("axes fraction", "data"),
+            ax.annotate(f"{row['margin_mean']:,.0f} · {100 * row['share_of_oracle']:.1f} %", (1.0, yi), xycoords=("axes fraction", "data"),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small", color="#555555")
-        currency = best["currency"].iloc[0] if "currency" in best else ""
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-        ax.set_xlabel(plain(f"expected gross margin over the run ({currency})"))
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:+,.0f}" if value else "0"))
+        ax.set_xlabel(plain(f"margin against the best point, same replications ({currency} over the run)"))
         ax.grid(axis="x", alpha=0.3)
         total = int((table["scenario"] == name).sum())
-        ax.set_title(plain(f"{name}: the best {len(best)} of {total} settings (right: share of the oracle)"), loc="left", fontsize="medium")
+        ax.set_title(plain(f"{name}: the best {len(best)} of {total} settings (right: margin · share of the oracle)"), loc="left", fontsize="medium")
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", fontsize="x-small", frameon=False)
     return figure
 
@@ -110,7 +112,8 @@ def settings_figure(table: pd.DataFrame, settings: Sequence[str], *, axes: Seque
 def write_sweep_report(directory: str | Path, table: pd.DataFrame, settings: Sequence[str], notes: Sequence[str], *, top: int = 10) -> Path:
     """index.html with the best points, best_settings.png, settings.png (when the grid has keys) and the table."""
     best = pd.concat([g.sort_values(["rank", "point"], kind="stable").head(top) for _, g in table.groupby("scenario", sort=False)])
-    shown = ["point", "scenario", *settings, "margin_mean", "margin_p05", "margin_p95", "share_of_oracle", "rank"]
+    shown = ["point", "scenario", *settings, "margin_mean", "margin_p05", "margin_p95", "vs_best_mean", "vs_best_p05", "vs_best_p95",
+             "share_of_oracle", "winners_killed", "rank"]
     figures = [PageFigure("best_settings.png", figure_png(best_settings_figure(table, settings, top=top)), "The best settings of each scenario")]
     if settings:
         figures.append(PageFigure("settings.png", figure_png(settings_figure(table, settings)), "The best margin each value of each setting can reach"))

@@ -42,11 +42,13 @@ def sweep_command(grid_path: Path, out_dir: Path, workers: int, scheduler: str |
     todo = sum(read_point(out_dir, point) is None for point in grid.points)
     total = len(grid.points)
     try:
-        with (open_executor(workers, scheduler) if todo else SerialExecutor()) as executor:
+        # a local cluster needs no more workers than there are replications to run
+        tasks = todo * grid.reps
+        with (open_executor(workers if scheduler else min(workers, tasks), scheduler) if todo else SerialExecutor()) as executor:
             if todo:
                 kept = f"{total - todo} of {total} points already in {out_dir / 'points'}; " if todo < total else ""
                 console.print(f"{kept}simulating {todo} points × {grid.reps} replications {executor.description}", highlight=False, soft_wrap=True)
-            with progress_bar(console, f"sweep {grid_path.name}: {todo} points × {grid.reps} replications", todo * grid.reps) as progress:
+            with progress_bar(console, f"sweep {grid_path.name}: {todo} points × {grid.reps} replications", tasks) as progress:
                 result = run_sweep(grid, out_dir, executor, progress=progress)
     except KeyboardInterrupt:
         click.echo(
@@ -73,12 +75,18 @@ def _print_best(console, table, settings) -> None:
     for scenario, rows in best.groupby("scenario", sort=False):
         title = f"{scenario}: the best of {int((table['scenario'] == scenario).sum())} settings, margins in {rows['currency'].iloc[0]}"
         view = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
-        for header in ("rank", "point", *settings, "margin", "p05", "p95", "of oracle"):
+        for header in ("rank", "point"):
+            view.add_column(header, justify="right", no_wrap=True)
+        for name in settings:  # long key names wrap in the header; values never do
+            view.add_column(Text(name.replace("_", " ")), justify="right", min_width=max(map(len, name.split("_"))))
+        for header in ("margin", "vs best", "90 % of reps", "of oracle", "killed"):
             view.add_column(header, justify="right", no_wrap=True)
         for _, row in rows.iterrows():
             view.add_row(
                 str(row["rank"]), f"#{row['point']}", *(Text(f"{row[name]:g}" if isinstance(row[name], float) else str(row[name])) for name in settings),
-                f"{row['margin_mean']:,.0f}", f"{row['margin_p05']:,.0f}", f"{row['margin_p95']:,.0f}", f"{100 * row['share_of_oracle']:.1f}%",
+                f"{row['margin_mean']:,.0f}", f"{row['vs_best_mean']:+,.0f}" if row["vs_best_mean"] else "0",
+                f"{row['vs_best_p05']:+,.0f} – {row['vs_best_p95']:+,.0f}" if row["rank"] != 1 else "",
+                f"{100 * row['share_of_oracle']:.1f}%", f"{100 * row['winners_killed']:.0f}%",
             )
         console.print(view)
 

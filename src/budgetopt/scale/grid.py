@@ -43,7 +43,7 @@ from budgetopt.simulate.scenario import Scenario, load_scenario
 #: what a grid point simulates: this project's policy, and the oracle that share_of_oracle needs
 SWEEP_POLICIES = ("budgetopt", "oracle")
 #: bumped when a point's file or meaning changes, so older point files are recomputed
-POINT_FORMAT = 1
+POINT_FORMAT = 2
 #: policy sections a grid may vary ([[bounds]] is a list of tables, not settings)
 GRID_SECTIONS = tuple(name for name in SECTIONS if name != "bounds")
 

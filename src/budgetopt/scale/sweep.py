@@ -13,7 +13,9 @@ and its point recomputed. Tasks are handed out a few at a time in grid order, so
 sweep loses at most the points whose replications were in flight.
 
 Outputs, once every point is done: `sweep.csv` (one row per grid point, in grid order),
-`best_settings.png`, `settings.png` and `index.html`.
+`best_settings.png`, `settings.png` and `index.html`. `vs_best_*` compare each point with its
+scenario's best point replication by replication: every point of a scenario faces the same draws,
+so that difference is the settings' alone, and its interval is much narrower than the margin's.
 """
 
 from __future__ import annotations
@@ -25,18 +27,24 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from budgetopt.errors import BudgetoptError, InputError
 from budgetopt.scale.executors import Executor
 from budgetopt.scale.grid import POINT_FORMAT, SWEEP_POLICIES, Grid, GridPoint
-from budgetopt.simulate.metrics import METRIC_COLUMNS, ORACLE, policy_metrics
+from budgetopt.simulate.metrics import (
+    METRIC_COLUMNS,
+    ORACLE,
+    policy_metrics,
+    run_margin,
+)
 from budgetopt.simulate.runner import assemble, replication_tasks, run_replication
 
 #: sweep.csv's columns after the point's settings (whose names are the grid's keys)
 RESULT_COLUMNS = [
-    "reps", "days", "seed", "margin_mean", "margin_p05", "margin_p95", "share_of_oracle", "regret",
-    "wasted_spend", "days_to_disable", "winners_killed", "oracle_margin_mean", "currency", "rank",
+    "reps", "days", "seed", "margin_mean", "margin_p05", "margin_p95", "vs_best_mean", "vs_best_p05", "vs_best_p95",
+    "share_of_oracle", "regret", "wasted_spend", "days_to_disable", "winners_killed", "oracle_margin_mean", "currency", "rank",
 ]
 #: what a point file keeps of the `budgetopt` row of metrics.csv
 KEPT_METRICS = [c for c in METRIC_COLUMNS if c != "policy"]
@@ -65,14 +73,20 @@ def read_point(out_dir: Path, point: GridPoint) -> dict[str, Any] | None:
     metrics = stored.get("metrics")
     if not isinstance(metrics, dict) or any(not isinstance(metrics.get(c), (int, float)) for c in (*KEPT_METRICS, "oracle_margin_mean")):
         return None
+    margins = metrics.get("margins")
+    if not isinstance(margins, list) or len(margins) != stored.get("reps") or any(not isinstance(m, (int, float)) for m in margins):
+        return None
     return metrics
 
 
-def point_metrics(point: GridPoint, outcomes: list[Any]) -> dict[str, float]:
-    """The `budgetopt` row of the point's metrics.csv, and the oracle's margin beside it."""
-    table = policy_metrics(assemble(point.scenario, SWEEP_POLICIES, outcomes)).set_index("policy")
-    metrics = {column: float(table.loc[TUNED, column]) for column in KEPT_METRICS}
+def point_metrics(point: GridPoint, outcomes: list[Any]) -> dict[str, Any]:
+    """The `budgetopt` row of the point's metrics.csv, the oracle's margin beside it, and budgetopt's
+    margin in each replication (`margins`, to compare points replication by replication)."""
+    result = assemble(point.scenario, SWEEP_POLICIES, outcomes)
+    table = policy_metrics(result).set_index("policy")
+    metrics: dict[str, Any] = {column: float(table.loc[TUNED, column]) for column in KEPT_METRICS}
     metrics["oracle_margin_mean"] = float(table.loc[ORACLE, "margin_mean"])
+    metrics["margins"] = [float(m) for m in run_margin(result.runs[TUNED])]
     return metrics
 
 
@@ -132,9 +146,19 @@ def sweep_table(grid: Grid, results: dict[int, dict[str, float]]) -> pd.DataFram
             "oracle_margin_mean": metrics["oracle_margin_mean"],
             "currency": point.scenario.policy.budget.currency,
         })
-    table = pd.DataFrame(rows, columns=["point", "scenario", *grid.setting_names, *RESULT_COLUMNS[:-1]])
+    columns = ["point", "scenario", *grid.setting_names, *RESULT_COLUMNS[:-1]]
+    table = pd.DataFrame(rows, columns=[c for c in columns if not c.startswith("vs_best_")])
     table["rank"] = table.groupby("scenario", sort=False)["margin_mean"].rank(ascending=False, method="min").astype(int)
-    return table
+    # each point against its scenario's best, replication by replication (the same draws: the difference is the settings')
+    margins = np.array([results[point.number]["margins"] for point in grid.points])  # (points, reps)
+    best = {name: table.index[(table["scenario"] == name) & (table["rank"] == 1)][0] for name in table["scenario"].unique()}
+    difference = margins - margins[[best[name] for name in table["scenario"]]]
+    vs_best = pd.DataFrame({
+        "vs_best_mean": difference.mean(axis=1),
+        "vs_best_p05": np.quantile(difference, 0.05, axis=1),
+        "vs_best_p95": np.quantile(difference, 0.95, axis=1),
+    })
+    return pd.concat([table, vs_best], axis=1)[columns + ["rank"]]
 
 
 def run_sweep(
@@ -181,10 +205,12 @@ def sweep_notes(grid: Grid) -> list[str]:
             f"{', '.join(grid.setting_names) or 'its own settings'}; {grid.reps} replications per point."
         ),
         (
-            "Margins are the true expected gross margin of what budgetopt spent over the policy days; the interval holds 90 % of "
-            "replications. Every point of a scenario faces the same draws (the same seed), so differences between points are the "
-            "settings', not luck's. share_of_oracle compares with the oracle under the same settings (a setting such as "
-            "max_daily_change constrains the oracle too); rank orders each scenario's points by margin."
+            "Margins are the true expected gross margin of what budgetopt spent over the policy days; margin_p05 and margin_p95 "
+            "hold 90 % of replications. Every point of a scenario faces the same draws (the same seed), so differences between "
+            "points are the settings', not luck's: vs_best_* compare each point with the scenario's best, replication by "
+            "replication. share_of_oracle compares with the oracle under the same settings (a setting such as max_daily_change "
+            "constrains the oracle too); rank orders each scenario's points by margin; winners_killed is the share of "
+            "replications in which budgetopt switched off a segment's truly best creative."
         ),
     ]
 
