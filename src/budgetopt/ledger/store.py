@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -179,6 +180,31 @@ def _migrate(ledger: Ledger) -> None:
             con.execute("UPDATE schema_version SET version = ?", (number + 1,))
 
 
+#: how often a ledger being switched to WAL by another process is looked at again, seconds
+_WAL_RETRY = 0.01
+
+
+def _use_wal(ledger: Ledger) -> None:
+    """Switch the file to WAL mode (persistent: readers never block the writer).
+
+    SQLite answers "database is locked" at once, without its busy handler, when another process
+    holds a lock while this one changes the journal mode — as when two processes open a new ledger
+    together. So retry until the mode is WAL (the other process may have set it) or `wait` is spent.
+    """
+    con = ledger.connection
+    deadline = time.monotonic() + ledger.wait
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            con.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY)
+
+
 def open_ledger(path: str | Path, *, create: bool = False, wait: float = DEFAULT_WAIT) -> Ledger:
     """Open (and migrate) the ledger at `path`; with `create`, a missing file starts a new ledger.
 
@@ -215,8 +241,7 @@ def _prepare(ledger: Ledger) -> None:
             "upgrade budgetopt",
             source=str(ledger.path),
         )
-    if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        con.execute("PRAGMA journal_mode = WAL")  # persistent: readers never block the writer
+    _use_wal(ledger)
     con.execute("PRAGMA foreign_keys = ON")
     if version < schema_version():
         _migrate(ledger)
