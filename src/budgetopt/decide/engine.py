@@ -24,7 +24,7 @@ class Decisions:
 
     metric: str  # "margin_per_euro" or "conversion_rate"
     metric_mean: np.ndarray
-    metric_draw_interval: tuple[np.ndarray, np.ndarray] | None  # (p05, p95) from the draws; None: the rate's
+    margin_factor: np.ndarray | None  # (cells,) saturation factor of the margin metric; None: conversion rate
     conversion_rate: BetaMixture
     cvr_mean: np.ndarray
     p_best: np.ndarray
@@ -51,13 +51,23 @@ class Decisions:
     def cvr_p95(self) -> np.ndarray:
         return self.cvr_interval[1]
 
+    @cached_property
+    def metric_interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p05, p95) of each creative's metric: from the posterior draws for margin per euro, the
+        closed-form quantiles for the conversion rate; computed when first asked for."""
+        if self.margin_factor is None or self.value_draws is None:
+            return self.cvr_interval
+        metric = self.value_draws * self.margin_factor[None, :].astype(np.float32) - np.float32(1.0)
+        p05, p95 = np.quantile(metric, [0.05, 0.95], axis=0)
+        return np.asarray(p05, float), np.asarray(p95, float)
+
     @property
     def metric_p05(self) -> np.ndarray:
-        return (self.metric_draw_interval or self.cvr_interval)[0]
+        return self.metric_interval[0]
 
     @property
     def metric_p95(self) -> np.ndarray:
-        return (self.metric_draw_interval or self.cvr_interval)[1]
+        return self.metric_interval[1]
 
 
 def _segment_factor(estimates: Estimates) -> np.ndarray:
@@ -82,13 +92,13 @@ def decide(
     rate = estimates.conversion_rate
     value_draws = None
     eligible = ~h.paused & ~disabled_before
-    interval = None
+    factor = None
     if rules.metric == "margin_per_euro":
         value_draws = estimates.value_per_euro_draws(rng, draws)
-        metric_draws = value_draws * _segment_factor(estimates)[None, :].astype(np.float32) - np.float32(1.0)
+        factor = _segment_factor(estimates)
+        metric_draws = value_draws * factor[None, :].astype(np.float32) - np.float32(1.0)
         p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
         metric_mean = metric_draws.mean(0, dtype=np.float64)
-        interval = tuple(np.asarray(q, float) for q in np.quantile(metric_draws, [0.05, 0.95], axis=0))
         log_mean, log_var = estimates.log_value_moments()
     else:
         if len(rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
@@ -110,7 +120,7 @@ def decide(
     decisions = Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
-        metric_draw_interval=interval,
+        margin_factor=factor,
         conversion_rate=rate,
         cvr_mean=rate.mean(),
         p_best=p_best,

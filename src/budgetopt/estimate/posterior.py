@@ -63,7 +63,7 @@ class Estimates:
         exact = []
         for posterior, shape in factors:
             approximate = shape >= LOGNORMAL_MIN_SHAPE
-            mean, var = posterior.log_moments()
+            mean, var = posterior.log_moments(approximate) if posterior is self.conversion_rate else posterior.log_moments()
             log_mean += np.where(approximate, mean, 0.0)
             log_var += np.where(approximate, var, 0.0)
             if not approximate.all():
