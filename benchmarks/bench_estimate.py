@@ -18,7 +18,6 @@ from budgetopt.estimate import build_history, fit, fit_saturation
 
 def synthetic_log(cells: int = 10_000, per_segment: int = 10, days: int = 60, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    segments = cells // per_segment
     cell = np.tile(np.arange(cells), days)
     day = np.repeat(np.arange(days), cells)
     spend = rng.uniform(5, 60, cells * days)
