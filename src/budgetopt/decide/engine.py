@@ -96,9 +96,11 @@ def decide(
     if rules.metric == "margin_per_euro":
         value_draws = estimates.value_per_euro_draws(rng, draws)
         factor = _segment_factor(estimates)
-        metric_draws = value_draws * factor[None, :].astype(np.float32) - np.float32(1.0)
-        p_best, loss = chance_to_be_best(metric_draws, h.segment_start, h.segment_index, eligible)
-        metric_mean = metric_draws.mean(0, dtype=np.float64)
+        # margin per euro = factor × value − 1 with one factor per segment: the same ranking as the
+        # value's, and losses scaled by the factor, so no (draws, cells) margin array is needed
+        p_best, value_loss = chance_to_be_best(value_draws, h.segment_start, h.segment_index, eligible)
+        loss = factor * value_loss
+        metric_mean = factor * value_draws.mean(0, dtype=np.float64) - 1.0
         log_mean, log_var = estimates.log_value_moments()
     else:
         if len(rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
