@@ -68,3 +68,12 @@ def test_decay_and_lag_weights():
     assert day_weights(age, 14.0) == pytest.approx([1.0, 0.5 ** (1 / 14), 0.5, 0.25])
     assert day_weights(age, np.inf) == pytest.approx(np.ones(4))
     assert lag_completeness(age, (0.5, 0.8)) == pytest.approx([0.5, 0.8, 1.0, 1.0])
+
+
+def test_trigamma_matches_scipy():
+    from scipy.special import polygamma
+
+    from budgetopt.estimate.conversion import trigamma
+
+    x = np.r_[np.geomspace(1e-3, 1e6, 500), 5.999, 6.0, 6.001]
+    assert trigamma(x) == pytest.approx(polygamma(1, x), rel=2e-9)

@@ -8,6 +8,7 @@ Margin per euro of cell c at its segment's saturation factor f:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,10 +37,16 @@ class Estimates:
         """(cells,) posterior mean of gross revenue-margin bought by one unsaturated euro."""
         return self.exposure_per_euro.mean() * self.conversion_rate.mean() * self.basket.mean() * self.margin_rate
 
+    @cached_property
+    def factor_log_moments(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(mean, variance) of the log of conversion rate, exposure per euro and basket, per cell
+        (closed forms: digamma, trigamma); computed once, used by the draws and the lift intervals."""
+        return self.conversion_rate.log_moments(), self.exposure_per_euro.log_moments(), self.basket.log_moments()
+
     def log_value_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of log(revenue-margin per unsaturated euro) per cell: the sum of the three
-        independent factors' closed-form log moments."""
-        moments = [self.conversion_rate.log_moments(), self.exposure_per_euro.log_moments(), self.basket.log_moments()]
+        independent factors' log moments."""
+        moments = self.factor_log_moments
         return sum(m for m, _ in moments) + np.log(self.margin_rate), sum(v for _, v in moments)
 
     def value_per_euro_draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -61,9 +68,8 @@ class Estimates:
         log_mean = np.full(self.history.n_cells, np.log(self.margin_rate))
         log_var = np.zeros(self.history.n_cells)
         exact = []
-        for posterior, shape in factors:
+        for (posterior, shape), (mean, var) in zip(factors, self.factor_log_moments):
             approximate = shape >= LOGNORMAL_MIN_SHAPE
-            mean, var = posterior.log_moments(approximate) if posterior is self.conversion_rate else posterior.log_moments()
             log_mean += np.where(approximate, mean, 0.0)
             log_var += np.where(approximate, var, 0.0)
             if not approximate.all():

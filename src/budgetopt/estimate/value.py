@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, gammaln, polygamma
+from scipy.special import digamma, gammaln
+
+from budgetopt.estimate.conversion import trigamma
 
 ORDER_CV = 0.7  # spread of one order's value around the basket (typical e-commerce: 0.5–1)
 
@@ -36,7 +38,7 @@ class GammaRate:
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of the log of the rate, per cell."""
-        return digamma(self.shape) - np.log(self.rate), polygamma(1, self.shape)
+        return digamma(self.shape) - np.log(self.rate), trigamma(self.shape)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Basket:
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of log basket = log k − log φ, per cell."""
-        return np.log(self.order_shape) - digamma(self.shape) + np.log(self.rate), polygamma(1, self.shape)
+        return np.log(self.order_shape) - digamma(self.shape) + np.log(self.rate), trigamma(self.shape)
 
 
 def _group_ratio(numerator: np.ndarray, denominator: np.ndarray, group: np.ndarray, fallback: float) -> np.ndarray:
