@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betainc, betaincinv, betaln, digamma, expit, logit
 
+from budgetopt.estimate.history import sum_by
+
 #: hyperparameter grid: points on logit μ per group, and κ values shared by all groups. Measured on
 #: 5 × 1,000 simulated cells (tests/estimate): 90 % intervals cover 89.8–92.8 % with this grid; a
 #: finer grid (41 × 36) changes coverage by < 0.5 point at 4× the cost
@@ -191,7 +193,7 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
     x = successes[:, None]
     m = trials[:, None]
     loglik_cells = betaln(cell_a + x, cell_b + m - x) - betaln(cell_a, cell_b)
-    loglik = _group_sum(loglik_cells, group, n_groups)
+    loglik = sum_by(group, loglik_cells, n_groups)
     log_prior = -HYPERPRIOR_POWER * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
     log_post = loglik + log_prior
     order = np.argsort(-log_post, axis=1)
@@ -221,16 +223,6 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
         weight=weight,
         group=group,
     )
-
-
-def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """(groups, H) sums of (cells, H) rows per group; fast path when groups are contiguous."""
-    if np.all(np.diff(group) >= 0) and np.array_equal(np.unique(group), np.arange(n_groups)):
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        return np.add.reduceat(values, starts, axis=0)
-    total = np.zeros((n_groups, values.shape[1]))
-    np.add.at(total, group, values)
-    return total
 
 
 def _mu_grid(successes, trials, group, n_groups) -> np.ndarray:

@@ -78,6 +78,17 @@ class History:
         return [f"{c}/{s}" for c, s in zip(self.campaign[starts], self.segment[starts])]
 
 
+def sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, k) sums of the (rows, k) `values` rows by their `index` (rows,) in [0, n); one reduceat
+    when the index is sorted and covers every group (cells of segments are), np.add.at otherwise."""
+    if len(index) and np.all(np.diff(index) >= 0) and index[0] == 0 and index[-1] == n - 1 and np.all(np.diff(index) <= 1):
+        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        return np.add.reduceat(values, starts, axis=0)
+    total = np.zeros((n, values.shape[1]))
+    np.add.at(total, index, values)
+    return total
+
+
 def day_weights(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
     """Decay weight of a day `age_days` before the plan date (yesterday = 1 → weight 1)."""
     if np.isinf(half_life_days):

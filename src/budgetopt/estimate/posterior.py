@@ -16,7 +16,6 @@ from budgetopt.config import EstimateSection
 from budgetopt.estimate import conversion, value
 from budgetopt.estimate.history import History
 
-
 #: posterior shapes from which a cell's value is drawn log-normally (see value_per_euro_draws)
 LOGNORMAL_MIN_SHAPE = 30.0
 

@@ -14,7 +14,7 @@ from scipy import sparse
 from scipy.special import xlogy
 
 from budgetopt.allocate.response import saturation_factor
-from budgetopt.estimate.history import CellDays
+from budgetopt.estimate.history import CellDays, sum_by
 
 #: multiples of a segment's mean daily spend tried for S; the last, inf, is "no saturation"
 RATIO_GRID = np.r_[np.geomspace(0.25, 40.0, 33), np.inf]
@@ -54,8 +54,8 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
     cell_segment = np.zeros(n_cells, dtype=int)
     cell_segment[days.cell] = days.segment
     # Poisson log-likelihood up to terms that do not depend on S: Σ_c V_c log λ̂_c + Σ_days V_d log f_d
-    loglik = _sum_by(cell_segment, xlogy(visits[:, None], np.maximum(rate, 1e-300)), n_segments)
-    loglik += _sum_by(day_segment, xlogy(day_visits[:, None], np.maximum(factor, 1e-300)), n_segments)
+    loglik = sum_by(cell_segment, xlogy(visits[:, None], np.maximum(rate, 1e-300)), n_segments)
+    loglik += sum_by(day_segment, xlogy(day_visits[:, None], np.maximum(factor, 1e-300)), n_segments)
     # visits are overdispersed against Poisson day to day; temper so one noisy day cannot decide
     best = int(np.argmax(loglik.sum(0)))
     expected = rate[days.cell, best] * days.spend * factor[days.segment_day, best]
@@ -71,13 +71,6 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
     known = (mean_spend > 0) & np.isfinite(fitted)
     default = float(np.median(fitted[known])) if known.any() else np.inf
     return np.where(mean_spend > 0, fitted, default)
-
-
-def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """(n, grid) sums of (rows, grid) values by row index."""
-    out = np.zeros((n, values.shape[1]))
-    np.add.at(out, index, values)
-    return out
 
 
 def _dispersion(visits: np.ndarray, expected: np.ndarray, segment: np.ndarray, n_segments: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from budgetopt.estimate.conversion import trigamma
+from budgetopt.estimate.history import sum_by
 
 ORDER_CV = 0.7  # spread of one order's value around the basket (typical e-commerce: 0.5–1)
 
@@ -80,12 +81,6 @@ STRENGTH_GRID = np.geomspace(0.5, 1e5, 28)
 BASKET_STRENGTH_GRID = np.geomspace(2.0, 1e5, 28)  # a > 1 keeps a cell without orders at a finite basket
 
 
-def _group_sum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    out = np.zeros((int(group.max()) + 1, values.shape[1]))
-    np.add.at(out, group, values)
-    return out
-
-
 def pooled_gamma(events: np.ndarray, exposure: np.ndarray, group: np.ndarray, grid: np.ndarray, prior_rate: np.ndarray) -> GammaRate:
     """Cells' Gamma(a + events, b + exposure) posteriors under a group prior Gamma(a, b), the strength a
     integrated over `grid` by marginal likelihood, then matched to one Gamma per cell.
@@ -97,7 +92,7 @@ def pooled_gamma(events: np.ndarray, exposure: np.ndarray, group: np.ndarray, gr
     a = grid[None, :]
     n, x = events[:, None], exposure[:, None]
     loglik = gammaln(a + n) - gammaln(a) + a * np.log(prior_rate) - (a + n) * np.log(prior_rate + x)
-    log_post = _group_sum(loglik, group) - 1.5 * np.log1p(grid) + np.log(grid)
+    log_post = sum_by(group, loglik, int(group.max()) + 1) - 1.5 * np.log1p(grid) + np.log(grid)
     weight = np.exp(log_post - log_post.max(1, keepdims=True))
     weight = (weight / weight.sum(1, keepdims=True))[group]  # (cells, grid)
     shape, rate = a + n, prior_rate + x
