@@ -21,6 +21,9 @@ from scipy import sparse
 from budgetopt.allocate.problem import AllocationProblem
 from budgetopt.errors import InputError, SolverError
 
+#: HiGHS's feasibility tolerances, absolute, in currency (its default, 1e-7, let an answer move by
+#: that much between two currency units of the same problem; these LPs are small, so tighter is cheap)
+FEASIBILITY_TOLERANCE = 1e-9
 #: an activity within this of its limit counts as "at" the limit (currency)
 AT_LIMIT = 1e-6
 _INF = highspy.kHighsInf
@@ -137,6 +140,8 @@ def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = 
     """Pass the LP to a fresh silent HiGHS and run it; returns the solver and the seconds taken."""
     highs = new_highs()
     highs.setOptionValue("time_limit", float(time_limit))
+    for option in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+        highs.setOptionValue(option, FEASIBILITY_TOLERANCE)
     model = _highs_model(lp, objective)
     started = time.perf_counter()
     highs.passModel(model)
