@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,27 +147,43 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return f"[{head}]" + (f" {'.'.join(map(str, rest))}" if rest else "")
 
 
-def _suggest(loc: tuple[Any, ...]) -> str:
-    """'did you mean …' for a misspelt key."""
-    name = str(loc[-1])
+def _known_policy_keys(loc: tuple[Any, ...]) -> list[str]:
     section = SECTIONS.get(str(loc[0])) if len(loc) > 1 else Policy
-    known = list(section.model_fields) if section else []
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
+    return list(section.model_fields) if section else []
 
 
-def _problems(error: ValidationError) -> list[str]:
+Special = Callable[[dict[str, Any], tuple[Any, ...], str], "str | None"]
+
+
+def validation_problems(
+    error: ValidationError,
+    where: Callable[[tuple[Any, ...]], str],
+    known_keys: Callable[[tuple[Any, ...]], list[str]],
+    special: Special | None = None,
+) -> list[str]:
+    """One line per pydantic error, in the words of the file: "<where>: unknown key (did you mean
+    …?)", "required key is missing", or the rule's message with the value given.
+
+    where: how the file names a location; known_keys: the keys allowed beside an unknown one;
+    special(item, loc, place): the file's own message for an error, or None for the usual one.
+    """
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
-        where = _key_path(loc)
-        if item["type"] == "extra_forbidden":
-            problems.append(f"{where}: unknown key{_suggest(loc)}")
+        place = where(loc)
+        message = special(item, loc, place) if special else None
+        if message is not None:
+            problems.append(message)
+        elif item["type"] == "extra_forbidden":
+            known = known_keys(loc)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else (f" (known keys: {', '.join(known)})" if known else "")
+            problems.append(f"{place}: unknown key{hint}")
         elif item["type"] == "missing":
-            problems.append(f"{where}: required key is missing")
+            problems.append(f"{place}: required key is missing")
         else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}, got {item.get('input')!r}")
+            rule = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{place}: {rule}, got {item.get('input')!r}")
     return problems
 
 
@@ -175,7 +192,7 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
-        raise InputError(_problems(error), source=source) from None
+        raise InputError(validation_problems(error, _key_path, _known_policy_keys), source=source) from None
 
 
 def read_toml(path: str | Path, kind: str) -> dict[str, Any]:

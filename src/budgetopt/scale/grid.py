@@ -25,7 +25,6 @@ same draws (common random numbers): differences between points are the settings'
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -36,7 +35,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from budgetopt.config import SECTIONS, Policy, policy_from_dict, read_toml
+from budgetopt.config import SECTIONS, Policy, policy_from_dict, read_toml, validation_problems
 from budgetopt.errors import InputError
 from budgetopt.simulate.scenario import Scenario, load_scenario
 
@@ -142,30 +141,17 @@ def _known(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _problems(error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        where = _where(loc)
-        if item["type"] == "extra_forbidden":
-            known = _known(loc)
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else (f" (known keys: {', '.join(known)})" if known else "")
-            if loc[0] == "grid" and len(loc) == 2:
-                owner = next((name for name, table in GRID_TABLES.items() if loc[1] in table.model_fields), None)
-                if loc[1] == "bounds":
-                    hint = " ([[bounds]] cannot be swept; put the bounds in each scenario's [policy])"
-                elif owner:
-                    hint = f" (a policy key goes under its section: [grid.{owner}] {loc[1]} = [...])"
-            problems.append(f"{where}: unknown key{hint}")
-        elif item["type"] == "missing":
-            problems.append(f"{where}: required key is missing")
-        elif item["type"] in ("list_type", "too_short") and loc[0] == "grid" and len(loc) == 3:
-            problems.append(f"{where}: give a list of the values to try, e.g. {loc[-1]} = [a, b], got {item.get('input')!r}")
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}, got {item.get('input')!r}")
-    return problems
+def _grid_problem(item: dict[str, Any], loc: tuple[Any, ...], place: str) -> str | None:
+    """A sweep file's own messages: where a misplaced key belongs, and that grid values are lists."""
+    if item["type"] == "extra_forbidden" and loc[0] == "grid" and len(loc) == 2:
+        if loc[1] == "bounds":
+            return f"{place}: unknown key ([[bounds]] cannot be swept; put the bounds in each scenario's [policy])"
+        owner = next((name for name, table in GRID_TABLES.items() if loc[1] in table.model_fields), None)
+        if owner:
+            return f"{place}: unknown key (a policy key goes under its section: [grid.{owner}] {loc[1]} = [...])"
+    if item["type"] in ("list_type", "too_short") and loc[0] == "grid" and len(loc) == 3:
+        return f"{place}: give a list of the values to try, e.g. {loc[-1]} = [a, b], got {item.get('input')!r}"
+    return None
 
 
 # --- building the points --------------------------------------------------------------------------
@@ -240,7 +226,7 @@ def grid_from_dict(data: dict[str, Any], path: Path) -> Grid:
     try:
         spec = GridFile.model_validate(data)
     except ValidationError as error:
-        raise InputError(_problems(error), source=source) from None
+        raise InputError(validation_problems(error, _where, _known, _grid_problem), source=source) from None
     raw_grid = data.get("grid", {})
     keys = tuple((section, key) for section, table in raw_grid.items() for key in table)
     scenarios = _load_scenarios(path, spec.sweep)

@@ -8,7 +8,6 @@ Days are numbered from 0, the first day of the warm-up; a run lasts warmup_days 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +15,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from budgetopt.config import CellMatch, Policy, policy_from_dict, read_toml
+from budgetopt.config import CellMatch, Policy, policy_from_dict, read_toml, validation_problems
 from budgetopt.errors import InputError
 from budgetopt.simulate.world import Events, World
 
@@ -140,7 +139,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return f"[{head}]" + (f" {'.'.join(map(str, rest))}" if rest else "")
 
 
-def _known_keys(loc: tuple[Any, ...], data: dict[str, Any]) -> list[str]:
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     if len(loc) == 1:
         return list(ScenarioFile.model_fields)
     head = loc[0]
@@ -152,27 +151,12 @@ def _known_keys(loc: tuple[Any, ...], data: dict[str, Any]) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _problems(error: ValidationError, data: dict[str, Any]) -> list[str]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        where = _where(loc)
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            known = _known_keys(loc, data)
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else (f" (known keys: {', '.join(known)})" if known else "")
-            problems.append(f"{where}: unknown key{hint}")
-        elif kind == "missing":
-            problems.append(f"{where}: required key is missing")
-        elif kind == "union_tag_invalid":
-            problems.append(f"{where} kind: unknown event kind {item['ctx']['tag']!r}; use one of {', '.join(EVENT_KINDS)}")
-        elif kind == "union_tag_not_found":
-            problems.append(f"{where}: every event needs a kind ({', '.join(EVENT_KINDS)})")
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {message}, got {item.get('input')!r}")
-    return problems
+def _event_kind_problem(item: dict[str, Any], loc: tuple[Any, ...], place: str) -> str | None:
+    if item["type"] == "union_tag_invalid":
+        return f"{place} kind: unknown event kind {item['ctx']['tag']!r}; use one of {', '.join(EVENT_KINDS)}"
+    if item["type"] == "union_tag_not_found":
+        return f"{place}: every event needs a kind ({', '.join(EVENT_KINDS)})"
+    return None
 
 
 def _policy_key(problem: str) -> str:
@@ -258,7 +242,7 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "scenario", name: 
     try:
         spec = ScenarioFile.model_validate(data)
     except ValidationError as error:
-        raise InputError(_problems(error, data), source=source) from None
+        raise InputError(validation_problems(error, _where, _known_keys, _event_kind_problem), source=source) from None
     problems = _check_structure(spec)
     if problems:
         raise InputError(problems, source=source)
