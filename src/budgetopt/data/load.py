@@ -39,6 +39,25 @@ def where_rows(positions: np.ndarray, lines: np.ndarray | None) -> str:
     return text
 
 
+def name_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
+    """A column of names, stripped; an empty one adds its rows to `problems`."""
+    names = raw[column].astype("string").str.strip()
+    bad = np.flatnonzero((names.isna() | (names == "")).to_numpy())
+    if len(bad):
+        problems.append(f"{where_rows(bad, lines)}, column '{column}': empty name; every row needs a {column}")
+    return names.fillna("").astype(str)
+
+
+def number_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str], hint: str = "") -> pd.Series:
+    """A column of numbers as float64; anything that is not a finite number adds its rows to `problems`
+    (with `hint` after the message)."""
+    values = pd.to_numeric(raw[column].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64")
+    bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
+    if len(bad):
+        problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r}){hint}")
+    return values
+
+
 def read_csv_text(path: Path) -> pd.DataFrame:
     """A CSV as text cells, blank lines dropped; the index is each row's file line (header = line 1).
 
@@ -106,19 +125,10 @@ def validate_log(
         problems.append(f"{where_rows(bad, lines)}, column 'date': not an ISO date yyyy-mm-dd (got {date_text.iloc[bad[0]]!r})")
     frame["date"] = dates
     for column in NAME_COLUMNS:
-        names = raw[column].astype("string").str.strip()
-        bad = np.flatnonzero((names.isna() | (names == "")).to_numpy())
-        if len(bad):
-            problems.append(f"{where_rows(bad, lines)}, column '{column}': empty name; every row needs a {column}")
-        frame[column] = names.fillna("").astype(str)
+        frame[column] = name_column(raw, column, lines, problems)
     numbers = [*NUMBER_COLUMNS, *(["impressions"] if "impressions" in raw.columns else [])]
     for column in numbers:
-        values = pd.to_numeric(raw[column].astype("string").str.strip().replace({"": pd.NA}), errors="coerce")
-        values = values.astype("float64")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
-        if len(bad):
-            problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r})")
-        frame[column] = values
+        frame[column] = number_column(raw, column, lines, problems)
     if "status" in raw.columns:
         status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
         bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())

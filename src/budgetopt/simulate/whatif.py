@@ -34,7 +34,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from budgetopt.data.load import read_csv_text, where_rows
+from budgetopt.data.load import name_column, number_column, read_csv_text, where_rows
 from budgetopt.errors import InputError
 
 if TYPE_CHECKING:
@@ -158,15 +158,8 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     problems: list[str] = []
     names = {}
     for column in key_columns:
-        text = raw[column].astype("string").str.strip().fillna("")
-        bad = np.flatnonzero((text == "").to_numpy())
-        if len(bad):
-            problems.append(f"{where_rows(bad, lines)}, column '{column}': empty name; every row needs a {column}")
-        names[column] = text.astype(str).to_numpy()
-    spend = pd.to_numeric(raw["spend"].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64").to_numpy()
-    bad = np.flatnonzero(~np.isfinite(spend))
-    if len(bad):
-        problems.append(f"{where_rows(bad, lines)}, column 'spend': not a finite number (got {raw['spend'].iloc[bad[0]]!r}); spend is currency per day")
+        names[column] = name_column(raw, column, lines, problems).to_numpy()
+    spend = number_column(raw, "spend", lines, problems, hint="; spend is currency per day").to_numpy()
     negative = np.flatnonzero(spend < 0)
     if len(negative):
         problems.append(f"{where_rows(negative, lines)}, column 'spend': negative ({spend[negative[0]]:g}); spend is currency per day, ≥ 0")
