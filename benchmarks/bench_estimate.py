@@ -51,7 +51,7 @@ def main() -> None:
     first = build_history(log, half_life_days=settings.half_life_days)
     history_s = time.perf_counter() - started
     saturation = fit_saturation(first.days, first.n_segments)
-    history = build_history(log, half_life_days=settings.half_life_days, saturation_spend=saturation)
+    history = first.with_saturation(saturation)
     prep = time.perf_counter() - started
     started = time.perf_counter()
     estimates = fit(history, settings, saturation)

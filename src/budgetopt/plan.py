@@ -66,9 +66,9 @@ def estimate(
     kwargs = dict(
         half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since
     )
-    first = build_history(log, date, **kwargs)
-    saturation = fit_saturation(first.days, first.n_segments)
-    history = build_history(log, date, saturation_spend=saturation, **kwargs)
+    history = build_history(log, date, **kwargs)
+    saturation = fit_saturation(history.days, history.n_segments)
+    history = history.with_saturation(saturation)
     return fit(history, settings, saturation, policy.budget.margin_rate)
 
 

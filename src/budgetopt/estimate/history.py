@@ -6,7 +6,7 @@ Cells are sorted by (campaign, segment, creative), so each segment's cells are c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ class CellDays:
     segment_spend: np.ndarray  # the segment's total spend that day, currency
     spend: np.ndarray  # the cell's spend that day, currency
     visits: np.ndarray
+    weight: np.ndarray | float = 1.0  # the day's decay weight (see day_weights); 1 = unweighted
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,20 @@ class History:
     def segment_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum a (..., cells) array within each segment → (..., segments)."""
         return np.add.reduceat(values, self.segment_start, axis=-1)
+
+    def with_saturation(self, saturation_spend: np.ndarray) -> History:
+        """The same history with effective spend: what each day's spend bought at its segment's
+        saturation, given each segment's saturation spend (segments,), currency per day."""
+        from budgetopt.allocate.response import saturation_factor
+
+        d = self.days
+        bought = d.spend * saturation_factor(d.segment_spend, saturation_spend[d.segment])
+        effective = lambda w: np.bincount(d.cell, weights=bought * w, minlength=self.n_cells)  # noqa: E731
+        return replace(
+            self,
+            totals=replace(self.totals, effective_spend=effective(d.weight)),
+            raw=replace(self.raw, effective_spend=effective(1.0)),
+        )
 
     @property
     def segment_labels(self) -> list[str]:
@@ -112,12 +127,10 @@ def build_history(
     half_life_days: float = 14.0,
     conversion_lag: tuple[float, ...] = (),
     exposure: str = "visits",
-    saturation_spend: np.ndarray | None = None,
     fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
-    `saturation_spend` (segments,) turns spend into effective spend; without it, spend is unsaturated.
     `fresh_since` maps re-enabled cells to the day their new test began: their conversions, revenue
     and exposure before it are set aside (spend and visits still inform their cost per visit).
     """
@@ -164,12 +177,6 @@ def build_history(
     n_days = int(day_number.max()) + 1
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
-    if saturation_spend is None:
-        factor = np.ones_like(spend)
-    else:
-        from budgetopt.allocate.response import saturation_factor
-
-        factor = saturation_factor(segday_spend[segday], saturation_spend[row_segment])
 
     evidence = np.ones_like(spend)
     if fresh_since:
@@ -182,7 +189,7 @@ def build_history(
         add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
         return Totals(
             spend=add(spend),
-            effective_spend=add(spend * factor),
+            effective_spend=add(spend),  # unsaturated until with_saturation
             visits=add(visits * evidence) if display else add(visits),
             exposure=add(expo * lag * evidence),
             raw_exposure=add(expo),
@@ -215,6 +222,6 @@ def build_history(
         last_date=last_date,
         days=CellDays(
             cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
-            segment_spend=segday_spend[segday], spend=spend, visits=visits,
+            segment_spend=segday_spend[segday], spend=spend, visits=visits, weight=weight,
         ),
     )
