@@ -146,28 +146,26 @@ def make_plan(
     if allocation.status != "optimal":
         raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
     budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng)
-    plan = _plan_table(estimates, d, problem, allocation, budgets, previous)
-    summary = _summary(plan, estimates, d, problem, allocation, budgets, previous, policy, time.perf_counter() - started)
+    spend = d.share * budgets[h.segment_index]
+    factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
+    margin_draws = spend[None, :] * (d.value_draws * factor[None, :] - 1.0)  # (draws, cells), currency
+    limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
+    plan = _plan_table(estimates, d, problem, budgets, spend, factor, margin_draws, limiters)
+    summary = _summary(estimates, problem, allocation, budgets, previous, margin_draws.sum(1), limiters, policy, time.perf_counter() - started)
     return PlanResult(plan, d, summary, estimates, problem, allocation)
 
 
-def _cell_margin_draws(estimates: Estimates, d: Decisions, spend: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """(draws, cells) gross margin of each cell's planned spend under the posterior."""
-    return spend[None, :] * (d.value_draws * factor[None, :] - 1.0)
-
-
-def _plan_table(estimates: Estimates, d: Decisions, problem: AllocationProblem, allocation: Allocation, budgets: np.ndarray, previous: np.ndarray) -> pd.DataFrame:
+def _plan_table(
+    estimates: Estimates, d: Decisions, problem: AllocationProblem, budgets: np.ndarray, spend: np.ndarray, factor: np.ndarray,
+    margin_draws: np.ndarray, limiters: list[str],
+) -> pd.DataFrame:
     h = estimates.history
     seg = h.segment_index
-    spend = d.share * budgets[seg]
-    factor = saturation_factor(budgets, estimates.saturation_spend)[seg]
     visits = spend * estimates.visits_per_euro.mean() * factor
     exposure = spend * estimates.exposure_per_euro.mean() * factor
     conversions = exposure * estimates.conversion_rate.mean()
-    draws = _cell_margin_draws(estimates, d, spend, factor)
     status = np.where(d.verdict == PAUSED, "paused", np.where(d.verdict == DISABLE, "disabled", "active"))
     cur = problem.currency
-    limiter = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
     reasons = []
     for i in range(h.n_cells):
         if status[i] != "active":
@@ -176,23 +174,21 @@ def _plan_table(estimates: Estimates, d: Decisions, problem: AllocationProblem, 
         s = seg[i]
         reasons.append(
             f"{100 * d.share[i]:.0f} % of {h.campaign[i]}/{h.segment[i]}'s {budgets[s]:,.2f} {cur} "
-            f"({limiter[s]}); {d.reason[i]}"
+            f"({limiters[s]}); {d.reason[i]}"
         )
     return pd.DataFrame({
         "date": h.as_of.strftime("%Y-%m-%d"), "campaign": h.campaign, "segment": h.segment, "creative": h.creative,
         "status": status, "spend": spend, "share": d.share, "segment_spend": budgets[seg],
         "previous_spend": h.previous_spend, "change": spend - h.previous_spend,
-        "expected_visits": visits, "expected_conversions": conversions, "expected_margin": draws.mean(0),
-        "margin_p05": np.quantile(draws, 0.05, axis=0), "margin_p95": np.quantile(draws, 0.95, axis=0),
+        "expected_visits": visits, "expected_conversions": conversions, "expected_margin": margin_draws.mean(0),
+        "margin_p05": np.quantile(margin_draws, 0.05, axis=0), "margin_p95": np.quantile(margin_draws, 0.95, axis=0),
         "p_best": d.p_best, "reason": reasons,
     })[PLAN_COLUMNS]
 
 
-def _summary(plan, estimates, d, problem, allocation, budgets, previous, policy, seconds) -> dict[str, Any]:
+def _summary(estimates, problem, allocation, budgets, previous, total_draws, limiters, policy, seconds) -> dict[str, Any]:
+    """summary.json: totals with the margin's interval (total_draws: (draws,) the plan's margin)."""
     h = estimates.history
-    seg = h.segment_index
-    factor = saturation_factor(budgets, estimates.saturation_spend)[seg]
-    total_draws = _cell_margin_draws(estimates, d, d.share * budgets[seg], factor).sum(1)
     starts = h.segment_start
     return {
         "date": h.as_of.strftime("%Y-%m-%d"),
@@ -206,7 +202,7 @@ def _summary(plan, estimates, d, problem, allocation, budgets, previous, policy,
             {
                 "campaign": str(h.campaign[i]), "segment": str(h.segment[i]),
                 "before": float(previous[j]), "after": float(budgets[j]),
-                "limited_by": segment_limiter(problem, allocation, j),
+                "limited_by": limiters[j],
             }
             for j, i in enumerate(starts)
         ],
