@@ -10,7 +10,7 @@ import numpy as np
 from budgetopt.allocate.response import saturation_factor
 from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
-from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, traffic_shares, verdicts
+from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, segment_leaders, traffic_shares, verdicts
 from budgetopt.estimate import Estimates
 from budgetopt.estimate.conversion import BetaMixture
 
@@ -109,7 +109,7 @@ def decide(
             p_best, loss = chance_to_be_best(rate.draws(rng, draws), h.segment_start, h.segment_index, eligible)
         metric_mean = rate.mean()
         log_mean, log_var = rate.log_moments()
-    leader = _leaders(p_best, eligible, h.segment_start, h.segment_index)
+    leader = segment_leaders(p_best, eligible, h.segment_start, h.segment_index)
     # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
     spread = 1.6448536269514722 * np.sqrt(log_var + log_var[leader])
     centre = log_mean - log_mean[leader]
@@ -137,15 +137,6 @@ def decide(
     )
     object.__setattr__(decisions, "reason", reasons(decisions, estimates, rules, disabled_before, currency))
     return decisions
-
-
-def _leaders(p_best: np.ndarray, eligible: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray) -> np.ndarray:
-    """(cells,) index of each cell's segment leader: the first eligible cell with the highest p_best
-    (the segment's first cell when none is eligible)."""
-    index = np.arange(len(p_best))
-    best = np.maximum.reduceat(np.where(eligible, p_best, -1.0), segment_start)[segment_index]
-    leader = np.minimum.reduceat(np.where(eligible & (p_best == best), index, len(p_best)), segment_start)
-    return np.where(leader < len(p_best), leader, segment_start)[segment_index]
 
 
 def format_loss(loss: float, metric: str, currency: str) -> str:

@@ -17,6 +17,15 @@ from budgetopt.config import DecideSection
 DISABLE, WINNER, KEEP, TOO_EARLY, PAUSED = "disable", "winner", "keep", "too early", "paused"
 
 
+def segment_leaders(p_best: np.ndarray, eligible: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray) -> np.ndarray:
+    """(cells,) index of each cell's segment leader: the first eligible cell with the highest p_best
+    (the segment's first cell when none is eligible)."""
+    index = np.arange(len(p_best))
+    best = np.maximum.reduceat(np.where(eligible, p_best, -1.0), segment_start)[segment_index]
+    leader = np.minimum.reduceat(np.where(eligible & (p_best == best), index, len(p_best)), segment_start)
+    return np.where(leader < len(p_best), leader, segment_start)[segment_index]
+
+
 def verdicts(
     p_best: np.ndarray,
     expected_loss: np.ndarray,
@@ -29,10 +38,7 @@ def verdicts(
 ) -> np.ndarray:
     """(cells,) verdict strings. `previously_disabled` cells stay disabled (the user re-enables them)."""
     eligible = ~paused & ~previously_disabled
-    seg_best = np.maximum.reduceat(np.where(eligible, p_best, -1.0), segment_start)[segment_index]
-    index = np.arange(len(p_best))
-    leader = np.minimum.reduceat(np.where(eligible & (p_best == seg_best), index, len(p_best)), segment_start)[segment_index]
-    is_leader = index == leader  # one leader per segment: the first cell at the maximum
+    is_leader = segment_leaders(p_best, eligible, segment_start, segment_index) == np.arange(len(p_best))
     candidates = np.add.reduceat(eligible.astype(int), segment_start)[segment_index]
     enough = visits >= rules.min_visits_before_disable
 
