@@ -74,9 +74,8 @@ def segment_limits(
     lower_label = [f"[segments] min_spend {min_spend:,.0f} {currency}"] * n
     upper_label = [f"[segments] max_spend {max_spend:,.0f} {currency}"] * n
     if max_daily_change is not None:
-        with np.errstate(invalid="ignore"):  # max_daily_change = inf on a new segment (previous 0): no limit
-            change_low = previous * (1 - max_daily_change)
-            change_high = previous * (1 + max_daily_change)
+        change_low = previous * (1 - max_daily_change)
+        change_high = previous * (1 + max_daily_change)
         for s in np.flatnonzero(previous > 0):
             if change_low[s] > lower[s]:
                 lower[s] = change_low[s]

@@ -108,7 +108,7 @@ def decide(
         else:
             p_best, loss = chance_to_be_best(rate.draws(rng, draws), h.segment_start, h.segment_index, eligible)
         metric_mean = rate.mean()
-        log_mean, log_var = rate.log_moments()
+        log_mean, log_var = estimates.factor_log_moments[0]  # the conversion rate's, shared with the draws
     leader = segment_leaders(p_best, eligible, h.segment_start, h.segment_index)
     # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
     spread = 1.6448536269514722 * np.sqrt(log_var + log_var[leader])

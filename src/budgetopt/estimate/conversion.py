@@ -117,17 +117,13 @@ class BetaMixture:
         pair = self.offset[cells][None, :] + component[:, self.group[cells]]  # (n, cells)
         return rng.beta(self.alpha[pair], self.beta[pair])
 
-    def log_moments(self, only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, variance) of log θ per cell, mixture spread included (closed form: digamma, trigamma).
-
-        only: (cells,) bool, the cells wanted (the others get 0, at no cost)."""
-        keep = slice(None) if only is None else only[self.pair_cell]
-        a, b, w, cell = self.alpha[keep], self.beta[keep], self.pair_weight[keep], self.pair_cell[keep]
+    def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of log θ per cell, mixture spread included (closed form: digamma, trigamma)."""
+        a, b, w = self.alpha, self.beta, self.pair_weight
         e = digamma(a) - digamma(a + b)
         v = trigamma(a) - trigamma(a + b)
-        mean = np.bincount(cell, weights=w * e, minlength=self.n_cells)
-        second = np.bincount(cell, weights=w * (v + e**2), minlength=self.n_cells)
-        return mean, np.maximum(second - mean**2, 0.0)
+        mean = self._sum(w * e)
+        return mean, np.maximum(self._sum(w * (v + e**2)) - mean**2, 0.0)
 
     def smallest_shape(self) -> np.ndarray:
         """(cells,) the smallest α or β among a cell's components: how far from Gaussian its posterior is."""
