@@ -13,7 +13,8 @@ from budgetopt.errors import InfeasiblePolicyError
 PRICE_TOLERANCE = 1e-7
 
 
-def _money(value: float, currency: str) -> str:
+def money(value: float, currency: str) -> str:
+    """An amount as every sentence and table writes it: '1,234.50 EUR'."""
     return f"{value:,.2f} {currency}"
 
 
@@ -25,9 +26,9 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
     total = spend.sum()
     if abs(allocation.total_dual) > PRICE_TOLERANCE:
         if total >= problem.total_max - 1e-4 and allocation.total_dual > 0:
-            found.append(Binding(f"[budget] daily_total {_money(problem.total_max, cur)}", allocation.total_dual))
+            found.append(Binding(f"[budget] daily_total {money(problem.total_max, cur)}", allocation.total_dual))
         elif total <= problem.total_min + 1e-4:
-            found.append(Binding(f"[budget] min_total {_money(problem.total_min, cur)}", allocation.total_dual))
+            found.append(Binding(f"[budget] min_total {money(problem.total_min, cur)}", allocation.total_dual))
     for s in np.flatnonzero(np.abs(allocation.segment_dual) > PRICE_TOLERANCE):
         at_cap = spend[s] >= problem.upper[s] - 1e-4
         label = problem.upper_label[s] if (at_cap and allocation.segment_dual[s] > 0) else problem.lower_label[s]
@@ -36,7 +37,7 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
     for b in np.flatnonzero(np.abs(allocation.bound_dual) > PRICE_TOLERANCE):
         side = "max" if activity[b] >= problem.bound_max[b] - 1e-4 else "min"
         limit = problem.bound_max[b] if side == "max" else problem.bound_min[b]
-        found.append(Binding(f"{problem.bound_labels[b]} {side} {_money(limit, cur)}", float(allocation.bound_dual[b])))
+        found.append(Binding(f"{problem.bound_labels[b]} {side} {money(limit, cur)}", float(allocation.bound_dual[b])))
     return sorted(found, key=lambda item: -abs(item.shadow_price))
 
 
@@ -73,19 +74,19 @@ def diagnose(problem: AllocationProblem) -> InfeasiblePolicyError:
     n = problem.n_segments
     cur = problem.currency
     # (row, side, label, amount): every limit the policy sets
-    limits: list[tuple[int, str, str]] = [(n, "upper", f"[budget] daily_total {_money(problem.total_max, cur)}")]
+    limits: list[tuple[int, str, str]] = [(n, "upper", f"[budget] daily_total {money(problem.total_max, cur)}")]
     if problem.total_min > 0:
-        limits.append((n, "lower", f"[budget] min_total {_money(problem.total_min, cur)}"))
+        limits.append((n, "lower", f"[budget] min_total {money(problem.total_min, cur)}"))
     for b, label in enumerate(problem.bound_labels):
         if problem.bound_min[b] > 0:
-            limits.append((n + 1 + b, "lower", f"{label} min {_money(problem.bound_min[b], cur)}"))
+            limits.append((n + 1 + b, "lower", f"{label} min {money(problem.bound_min[b], cur)}"))
         if np.isfinite(problem.bound_max[b]):
-            limits.append((n + 1 + b, "upper", f"{label} max {_money(problem.bound_max[b], cur)}"))
+            limits.append((n + 1 + b, "upper", f"{label} max {money(problem.bound_max[b], cur)}"))
     for s in range(n):
         if problem.lower[s] > 0:
-            limits.append((s, "lower", f"segment {problem.segment_labels[s]}: {problem.lower_label[s]} (floor {_money(problem.lower[s], cur)})"))
+            limits.append((s, "lower", f"segment {problem.segment_labels[s]}: {problem.lower_label[s]} (floor {money(problem.lower[s], cur)})"))
         if np.isfinite(problem.upper[s]):
-            limits.append((s, "upper", f"segment {problem.segment_labels[s]}: {problem.upper_label[s]} (cap {_money(problem.upper[s], cur)})"))
+            limits.append((s, "upper", f"segment {problem.segment_labels[s]}: {problem.upper_label[s]} (cap {money(problem.upper[s], cur)})"))
     row_lower, row_upper = lp.row_lower.copy(), lp.row_upper.copy()
 
     def infeasible_without(dropped: set[int]) -> bool:

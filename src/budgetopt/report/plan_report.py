@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from budgetopt.allocate.explain import describe_binding
+from budgetopt.allocate.explain import describe_binding, money
 from budgetopt.allocate.solve import Binding
 from budgetopt.config import Policy
 from budgetopt.decide.engine import format_loss
@@ -37,9 +37,6 @@ VERDICT_WORDS = {
     "paused": "paused by you",
 }
 
-
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
 
 
 def _interval(mean: float, low: float, high: float, metric: str) -> str:
@@ -136,9 +133,9 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
     before, after = float(segments["before"].sum()), float(summary["total_spend"])
     glance = Section("At a glance", paragraphs=(
         (
-            f"Tomorrow ({summary['date']}) the plan spends {_money(after, cur)} per day over {len(segments)} segments "
-            f"(yesterday: {_money(before, cur)}), for an expected gross margin of {_money(summary['expected_margin'], cur)}, "
-            f"90 % likely between {_money(summary['margin_p05'], cur)} and {_money(summary['margin_p95'], cur)}."
+            f"Tomorrow ({summary['date']}) the plan spends {money(after, cur)} per day over {len(segments)} segments "
+            f"(yesterday: {money(before, cur)}), for an expected gross margin of {money(summary['expected_margin'], cur)}, "
+            f"90 % likely between {money(summary['margin_p05'], cur)} and {money(summary['margin_p95'], cur)}."
         ),
         _verdict_counts(decisions["verdict"].astype(str)),
         (
@@ -187,8 +184,8 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
     margin = Section(
         "Expected gross margin",
         paragraphs=((
-            f"Expected gross margin tomorrow: {_money(summary['expected_margin'], cur)}, with a 90 % credible interval "
-            f"from {_money(summary['margin_p05'], cur)} to {_money(summary['margin_p95'], cur)} "
+            f"Expected gross margin tomorrow: {money(summary['expected_margin'], cur)}, with a 90 % credible interval "
+            f"from {money(summary['margin_p05'], cur)} to {money(summary['margin_p95'], cur)} "
             "(revenue × margin rate − spend, under the posterior). Each segment's expected share is below; "
             "each cell's interval is in plan.csv (margin_p05, margin_p95)."
         ),),
@@ -196,7 +193,7 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
     )
 
     intro = {
-        (str(r.campaign), str(r.segment)): f"Budget {_money(r.before, cur)} → {_money(r.after, cur)} per day ({r.limited_by})."
+        (str(r.campaign), str(r.segment)): f"Budget {money(r.before, cur)} → {money(r.after, cur)} per day ({r.limited_by})."
         for r in segments.itertuples(index=False)
     }
     creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), _drawn_note(len(order), "largest budgets")))

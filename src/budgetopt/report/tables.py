@@ -9,15 +9,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from budgetopt.allocate.explain import describe_binding
+from budgetopt.allocate.explain import describe_binding, money
 from budgetopt.allocate.solve import Binding
 
 #: above this many cells the plan is shown per segment, not per cell
 MAX_CELL_ROWS = 60
 
-
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
 
 
 def plan_table(plan: pd.DataFrame, summary: dict[str, Any]) -> Table:
@@ -64,8 +61,8 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
     cur = summary["currency"]
     console.print(plan_table(plan, summary))
     console.print(
-        f"expected gross margin {_money(summary['expected_margin'], cur)} "
-        f"(90 % interval {_money(summary['margin_p05'], cur)} to {_money(summary['margin_p95'], cur)})"
+        f"expected gross margin {money(summary['expected_margin'], cur)} "
+        f"(90 % interval {money(summary['margin_p05'], cur)} to {money(summary['margin_p95'], cur)})"
     )
     # constraints worth less than half a cent per unit are binding only on paper; the JSON keeps them
     worth_saying = [item for item in summary["binding"] if abs(item["shadow_price"]) >= 0.005]

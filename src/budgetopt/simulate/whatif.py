@@ -34,6 +34,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from budgetopt.allocate.explain import money
 from budgetopt.data.load import name_column, number_column, read_csv_text, where_rows
 from budgetopt.errors import InputError
 
@@ -281,9 +282,6 @@ def compare(result: PlanResult, policy: Policy, split: Split, rng: np.random.Gen
     )
 
 
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
-
 
 def _whole(value: float, sign: str = "") -> str:
     """Rounded to the unit, never '-0'; sign '+' shows it on positives too."""
@@ -299,21 +297,21 @@ def _notes(result: PlanResult, policy: Policy, split: Split) -> list[str]:
     total = float(split.spend.sum())
     notes = []
     if total > problem.total_max + slack:
-        notes.append(f"breaks [budget] daily_total {_money(problem.total_max, cur)}: the proposal spends {_money(total, cur)}")
+        notes.append(f"breaks [budget] daily_total {money(problem.total_max, cur)}: the proposal spends {money(total, cur)}")
     if total < problem.total_min - slack:
-        notes.append(f"breaks [budget] min_total {_money(problem.total_min, cur)}: the proposal spends {_money(total, cur)}")
+        notes.append(f"breaks [budget] min_total {money(problem.total_min, cur)}: the proposal spends {money(total, cur)}")
     budgets = h.segment_sum(split.spend)
     for s in np.flatnonzero(budgets > problem.upper + slack):
         if problem.upper[s] == 0 and problem.upper_label[s] == "no active creative":
             continue  # said below, per creative
-        notes.append(f"segment {problem.segment_labels[s]}: {_money(budgets[s], cur)} is above {problem.upper_label[s]} (cap {_money(problem.upper[s], cur)})")
+        notes.append(f"segment {problem.segment_labels[s]}: {money(budgets[s], cur)} is above {problem.upper_label[s]} (cap {money(problem.upper[s], cur)})")
     for s in np.flatnonzero(budgets < problem.lower - slack):
-        notes.append(f"segment {problem.segment_labels[s]}: {_money(budgets[s], cur)} is below {problem.lower_label[s]} (floor {_money(problem.lower[s], cur)})")
+        notes.append(f"segment {problem.segment_labels[s]}: {money(budgets[s], cur)} is below {problem.lower_label[s]} (floor {money(problem.lower[s], cur)})")
     for b, bound in enumerate(policy.bounds):
         spent = float(split.spend[bound.matches(h.campaign, h.segment, h.creative)].sum())
         if spent > bound.max + slack or spent < bound.min - slack:
             side, limit = ("max", bound.max) if spent > bound.max + slack else ("min", bound.min)
-            notes.append(f"breaks {problem.bound_labels[b]} {side} {_money(limit, cur)}: the matched cells get {_money(spent, cur)}")
+            notes.append(f"breaks {problem.bound_labels[b]} {side} {money(limit, cur)}: the matched cells get {money(spent, cur)}")
     status = result.plan["status"].to_numpy()
     off = np.flatnonzero((split.spend > 0) & (status != "active"))
     if len(off):
