@@ -122,3 +122,18 @@ def test_export_lp_writes_the_model_that_was_solved(runner, demo_log, demo_polic
 def test_export_lp_needs_an_lp_or_mps_name(runner, demo_log, demo_policy, tmp_path):
     result = runner.invoke(main, ["plan", str(demo_log), "--policy", str(demo_policy), "--export-lp", str(tmp_path / "model.txt")])
     assert result.exit_code == 2 and ".lp or .mps" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "log.csv"], r"Missing option '--policy'\. \(see 'budgetopt plan --help'\)"),
+        (["plan", "log.csv", "--policy", "p.toml", "--seed", "abc"], r"'--seed': 'abc' is not a valid integer"),
+        (["nosuchcommand"], r"No such command 'nosuchcommand'\. \(see 'budgetopt --help'\)"),
+    ],
+)
+def test_command_line_mistakes_get_one_line_and_exit_2(runner, args, message):
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("budgetopt: error:") and re.search(message, lines[0]), lines

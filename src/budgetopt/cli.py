@@ -79,6 +79,23 @@ def _run_plan(log_path, policy_path, date, out, summary_path, seed, sum_duplicat
 class _Group(click.Group):
     """Maps budgetopt's errors to exit 2 and one line; anything else is a bug (exit 1)."""
 
+    def main(self, *args, **kwargs):
+        """click's own objections to a command line (a missing option, an unknown command, a value
+        of the wrong type) get the same one line as every other bad input, and say where help is."""
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as error:
+            if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # bare `budgetopt`: the help
+                error.show()
+                sys.exit(error.exit_code)
+            where = error.ctx.command_path if error.ctx else "budgetopt"
+            _fail(f"{error.format_message()} (see '{where} --help')", error.exit_code)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            _fail("aborted; nothing was written", 1)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
