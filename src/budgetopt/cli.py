@@ -111,7 +111,7 @@ class _Group(click.Group):
             _fail(f"internal error ({type(error).__name__}: {error}); rerun with BUDGETOPT_DEBUG=1 and report it", 1)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="budgetopt", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="budgetopt")
 def main() -> None:
     """Budget optimisation and A/B decisions for paid acquisition."""
