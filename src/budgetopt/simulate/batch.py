@@ -9,9 +9,10 @@ child (0, d), the policy's draws from (1, k)), so a batch run equals the runner'
 replication, bit for bit (tests/simulate/test_batch.py); budgets the policy wants that are already
 feasible are kept as they are (what `feasible_budgets` returns for them), the others go through it.
 
-`draws` is the number of posterior draws behind each day's shares: THOMPSON_DRAWS, as `budgetopt
-simulate` runs the policy, or 1 for Thompson sampling with a day as the decision (see
-`matching_shares`: the same expected shares, more day-to-day noise, 1/1000 of the random variates).
+`draws` is the number of posterior draws per creative behind each day's shares: THOMPSON_DRAWS (1,
+Thompson sampling with a day as the decision), as `budgetopt simulate` runs the policy, or more for
+probability matching within the day (see `matching_shares`: the same expected shares, less
+day-to-day noise, that many times the random variates).
 """
 
 from __future__ import annotations
