@@ -120,6 +120,22 @@ def lag_completeness(age_days: np.ndarray, conversion_lag: tuple[float, ...]) ->
     return np.where(index < len(profile), profile[np.minimum(index, len(profile) - 1)], 1.0)
 
 
+@dataclass(frozen=True)
+class LogRows:
+    """A log's rows as arrays, (rows,) each, in the log's order (by date, then cell): what
+    `history_from_rows` needs, whether they come from a file (build_history) or the simulator."""
+
+    cell: np.ndarray  # int, into the cells (sorted by campaign, segment, creative)
+    age: np.ndarray  # int, days before the plan date (yesterday = 1)
+    spend: np.ndarray  # currency
+    visits: np.ndarray
+    exposure: np.ndarray  # visits or impressions
+    conversions: np.ndarray
+    revenue: np.ndarray  # currency
+    paused: np.ndarray | bool = False  # bool: the row says status = paused
+    evidence: np.ndarray | float = 1.0  # 0 for a re-enabled cell's rows before its new test (see fresh_since)
+
+
 def build_history(
     log: pd.DataFrame,
     as_of: pd.Timestamp | None = None,
@@ -147,43 +163,61 @@ def build_history(
     sizes = [len(n) for n in names]
     row_key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
     cell_keys, cell_codes = np.unique(row_key, return_inverse=True)
-    cell_codes = cell_codes.ravel()
     campaign_code, rest = np.divmod(cell_keys, sizes[1] * sizes[2])
     segment_code, creative_code = np.divmod(rest, sizes[2])
-    campaign = np.asarray(names[0], dtype=str)[campaign_code]
-    segment = np.asarray(names[1], dtype=str)[segment_code]
-    creative = np.asarray(names[2], dtype=str)[creative_code]
-    seg_keys, segment_index = np.unique(cell_keys // sizes[2], return_inverse=True)
-    segment_index = segment_index.ravel()
-    _, campaign_index = np.unique(campaign_code, return_inverse=True)
-    segment_start = np.flatnonzero(np.r_[True, segment_index[1:] != segment_index[:-1]])
-
-    n_cells = len(cell_keys)
-    n_segments = len(seg_keys)
     dates = seen["date"].to_numpy()
-    first_day = dates.min()
-    day_number = ((dates - first_day) / np.timedelta64(1, "D")).astype(int)
-    age = ((as_of.to_datetime64() - dates) / np.timedelta64(1, "D")).astype(int)
-    weight = day_weights(age, half_life_days)
-    completeness = lag_completeness(age, conversion_lag)
-
-    spend = seen["spend"].to_numpy(float)
     visits = seen["visits"].to_numpy(float)
-    expo = seen["impressions"].to_numpy(float) if exposure == "impressions" else visits
-    conversions = seen["conversions"].to_numpy(float)
-    revenue = seen["revenue"].to_numpy(float)
-
-    row_segment = segment_index[cell_codes]
-    n_days = int(day_number.max()) + 1
-    segday = row_segment * n_days + day_number
-    segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
-
-    evidence = np.ones_like(spend)
+    evidence = np.ones(len(seen))
     if fresh_since:
         since = pd.Series(fresh_since, dtype="datetime64[ns]")
         since.index = pd.MultiIndex.from_tuples(since.index)
         cutoff = since.reindex(pd.MultiIndex.from_frame(seen[["campaign", "segment", "creative"]])).to_numpy()
         evidence[dates < cutoff] = 0.0  # NaT (cells not re-enabled) compares False: kept
+    rows = LogRows(
+        cell=cell_codes.ravel(),
+        age=((as_of.to_datetime64() - dates) / np.timedelta64(1, "D")).astype(int),
+        spend=seen["spend"].to_numpy(float),
+        visits=visits,
+        exposure=seen["impressions"].to_numpy(float) if exposure == "impressions" else visits,
+        conversions=seen["conversions"].to_numpy(float),
+        revenue=seen["revenue"].to_numpy(float),
+        paused=seen["status"].to_numpy() == "paused",
+        evidence=evidence,
+    )
+    campaign = np.asarray(names[0], dtype=str)[campaign_code]
+    segment = np.asarray(names[1], dtype=str)[segment_code]
+    creative = np.asarray(names[2], dtype=str)[creative_code]
+    return history_from_rows(campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag)
+
+
+def history_from_rows(
+    campaign: np.ndarray,
+    segment: np.ndarray,
+    creative: np.ndarray,
+    rows: LogRows,
+    as_of: pd.Timestamp,
+    *,
+    half_life_days: float = 14.0,
+    conversion_lag: tuple[float, ...] = (),
+) -> History:
+    """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
+    names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1)."""
+    n_cells = len(creative)
+    new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
+    segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
+    segment_index = np.repeat(np.arange(len(segment_start)), np.diff(np.r_[segment_start, n_cells]))
+    campaign_index = np.cumsum(new_campaign) - 1
+    n_segments = len(segment_start)
+    cell_codes, age = rows.cell, rows.age
+    day_number = age.max() - age
+    weight = day_weights(age, half_life_days)
+    completeness = lag_completeness(age, conversion_lag)
+    spend, visits, expo, conversions, revenue, evidence = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue, rows.evidence
+
+    row_segment = segment_index[cell_codes]
+    n_days = int(day_number.max()) + 1
+    segday = row_segment * n_days + day_number
+    segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
     def totals(w: np.ndarray, lag: np.ndarray, display: bool) -> Totals:
         add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
@@ -197,14 +231,14 @@ def build_history(
             revenue=add(revenue * evidence),
         )
 
-    last_date = pd.Timestamp(dates.max())
-    on_last = dates == last_date.to_datetime64()
+    on_last = age == age.min()
     previous_spend = np.bincount(cell_codes[on_last], weights=spend[on_last], minlength=n_cells)
     # the latest row of each cell decides whether the user paused it
-    order = np.lexsort((dates, cell_codes))
-    latest = order[np.r_[cell_codes[order][1:] != cell_codes[order][:-1], True]]
     paused = np.zeros(n_cells, dtype=bool)
-    paused[cell_codes[latest]] = seen["status"].to_numpy()[latest] == "paused"
+    if np.any(rows.paused):
+        order = np.lexsort((day_number, cell_codes))
+        latest = order[np.r_[cell_codes[order][1:] != cell_codes[order][:-1], True]]
+        paused[cell_codes[latest]] = np.broadcast_to(rows.paused, cell_codes.shape)[latest]
 
     ones = np.ones_like(weight)
     return History(
@@ -213,13 +247,13 @@ def build_history(
         segment=segment,
         creative=creative,
         segment_index=segment_index,
-        campaign_index=campaign_index.ravel(),
+        campaign_index=campaign_index,
         segment_start=segment_start,
         paused=paused,
         totals=totals(weight, completeness, display=False),
         raw=totals(ones, ones, display=True),
         previous_spend=previous_spend,
-        last_date=last_date,
+        last_date=as_of - pd.Timedelta(days=int(age.min())),
         days=CellDays(
             cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
             segment_spend=segday_spend[segday], spend=spend, visits=visits, weight=weight,
