@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +16,7 @@ from budgetopt.allocate import (
     bound_coefficients,
     policy_problem,
     SegmentCurves,
+    WarmStart,
     binding_constraints,
     diagnose,
     saturation_factor,
@@ -27,7 +28,7 @@ from budgetopt.decide import Decisions, decide
 from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
-from budgetopt.estimate import Estimates, build_history, fit, fit_saturation
+from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 
 PLAN_COLUMNS = [
     "date", "campaign", "segment", "creative", "status", "spend", "share", "segment_spend", "previous_spend",
@@ -66,10 +67,13 @@ def estimate(
     kwargs = dict(
         half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since
     )
-    history = build_history(log, date, **kwargs)
+    return fit_history(build_history(log, date, **kwargs), policy)
+
+
+def fit_history(history: History, policy: Policy) -> Estimates:
+    """Every cell's posteriors from a History: saturation first, then the pooled posteriors that use it."""
     saturation = fit_saturation(history.days, history.n_segments)
-    history = history.with_saturation(saturation)
-    return fit(history, settings, saturation, policy.budget.margin_rate)
+    return fit(history.with_saturation(saturation), policy.estimate, saturation, policy.budget.margin_rate)
 
 
 def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
@@ -93,7 +97,10 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     return policy_problem(policy, SegmentCurves(value, estimates.saturation_spend), tuple(h.segment_labels), previous_segment_spend, live, coef)
 
 
-def _explore(problem: AllocationProblem, mean: Allocation, decisions: Decisions, estimates: Estimates, exploration: float, rng: np.random.Generator) -> np.ndarray:
+def _explore(
+    problem: AllocationProblem, mean: Allocation, decisions: Decisions, estimates: Estimates, exploration: float, rng: np.random.Generator,
+    warm: WarmStart | None = None,
+) -> np.ndarray:
     """Blend the mean-optimal budgets with those optimal under one posterior draw (Thompson-style).
 
     Both are feasible, so their convex combination is too; `exploration` is the draw's weight.
@@ -102,10 +109,56 @@ def _explore(problem: AllocationProblem, mean: Allocation, decisions: Decisions,
         return mean.spend
     h = estimates.history
     draw = decisions.value_draws[rng.integers(decisions.value_draws.shape[0])]
-    sampled = solve(problem, h.segment_sum(decisions.share * draw))
+    sampled = solve(problem, h.segment_sum(decisions.share * draw), warm=warm)
     if sampled.status != "optimal":
         return mean.spend
     return (1 - exploration) * mean.spend + exploration * sampled.spend
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What tomorrow's plan decides, before any table is written: the decisions, the allocation and
+    the budgets after exploration."""
+
+    decisions: Decisions
+    problem: AllocationProblem
+    allocation: Allocation
+    budgets: np.ndarray  # (segments,) currency per day
+    spend: np.ndarray  # (cells,) currency per day
+
+
+@dataclass
+class Solvers:
+    """HiGHS instances a caller keeps between days (the simulator): one for the mean allocation, one
+    for the exploration draw's (see allocate.WarmStart)."""
+
+    mean: WarmStart = field(default_factory=WarmStart)
+    draw: WarmStart = field(default_factory=WarmStart)
+
+
+def plan_budgets(
+    estimates: Estimates,
+    policy: Policy,
+    rng: np.random.Generator,
+    disabled_before: np.ndarray,
+    previous: np.ndarray,
+    solvers: Solvers | None = None,
+) -> DayPlan:
+    """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
+    earlier day (cells,) and yesterday's segment budgets (segments,). `make_plan` and the simulator's
+    `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
+    h = estimates.history
+    d = decide(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
+    if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
+        d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
+    problem = build_problem(policy, estimates, d, previous)
+    allocation = solve(problem, warm=solvers and solvers.mean)
+    if allocation.status == "infeasible":
+        raise diagnose(problem)
+    if allocation.status != "optimal":
+        raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
+    budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng, solvers and solvers.draw)
+    return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index])
 
 
 def make_plan(
@@ -132,21 +185,12 @@ def make_plan(
     disabled_before = np.array(
         [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool
     )
-    d = decide(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
-    if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
-        d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     previous = h.segment_sum(h.previous_spend)
     if previous_segment_spend:
         starts = h.segment_start
         previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
-    problem = build_problem(policy, estimates, d, previous)
-    allocation = solve(problem)
-    if allocation.status == "infeasible":
-        raise diagnose(problem)
-    if allocation.status != "optimal":
-        raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
-    budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng)
-    spend = d.share * budgets[h.segment_index]
+    day = plan_budgets(estimates, policy, rng, disabled_before, previous)
+    d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
     margin_draws = spend[None, :] * (d.value_draws * factor[None, :] - 1.0)  # (draws, cells), currency
     limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]

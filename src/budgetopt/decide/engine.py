@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -34,8 +35,14 @@ class Decisions:
     leader: np.ndarray  # (cells,) index of the segment's leader (highest p_best among eligible)
     verdict: np.ndarray  # object array of str
     share: np.ndarray  # of the segment's budget
-    reason: list[str]
     value_draws: np.ndarray | None  # (draws, cells) revenue-margin per unsaturated euro (margin metric only)
+    explain: Callable[[Decisions], list[str]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def reason(self) -> list[str]:
+        """One sentence per cell saying why it has its verdict (see `reasons`), written when first
+        asked for (a simulated day's plan never reads them)."""
+        return [] if self.explain is None else self.explain(self)
 
     @cached_property
     def cvr_interval(self) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +126,7 @@ def decide(
     visits = h.raw.visits
     verdict = verdicts(p_best, loss, visits, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
     share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share)
-    decisions = Decisions(
+    return Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
         margin_factor=factor,
@@ -132,11 +139,9 @@ def decide(
         leader=leader,
         verdict=verdict,
         share=share,
-        reason=[],
         value_draws=value_draws,
+        explain=partial(reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency),
     )
-    object.__setattr__(decisions, "reason", reasons(decisions, estimates, rules, disabled_before, currency))
-    return decisions
 
 
 def format_loss(loss: float, metric: str, currency: str) -> str:
