@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import numpy as np
@@ -14,6 +15,8 @@ from budgetopt.errors import InfeasiblePolicyError
 from budgetopt.plan import make_plan
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
+from budgetopt.simulate.runner import account_of, run_policy, warm_up
+from budgetopt.simulate.scenario import scenario_from_dict
 from budgetopt.simulate.policies import (
     AB_TEST_DAYS,
     AbThenCommitPolicy,
@@ -124,7 +127,6 @@ def test_budgetopt_plays_make_plans_plan_and_keeps_its_disabled_creatives_off():
     expected = make_plan(log.seen().frame(acc, START), acc.policy, rng=np.random.default_rng(3)).plan
     assert step.spend.tolist() == pytest.approx(expected["spend"].tolist())
     assert step.disabled[1] and step.spend[1] == 0  # 0.6 % vs 3.75 % after 9,600 visits
-    assert policy.disabled_keys == {("c", "s0", "b")}
 
 
 def test_feasible_budgets_scale_and_redistribute_what_a_capped_segment_cannot_take():
@@ -176,3 +178,33 @@ def test_policy_list_is_validated_and_always_holds_the_oracle():
     assert parse_policies(None)[-1] == "oracle"
     with pytest.raises(Exception, match="unknown policy 'bandit'"):
         parse_policies("bandit")
+
+
+class _CheckedAgainstMakePlan(BudgetoptPolicy):
+    """The simulator's budgetopt policy, checked each day against `make_plan` on the log's DataFrame."""
+
+    days_checked = 0
+
+    def plan(self, log, truth=None):
+        a = self.account
+        keys = set(zip(a.campaign[self.disabled], a.segment[self.disabled], a.creative[self.disabled]))
+        expected = make_plan(log.frame(a, self.briefing.start_date), a.policy, rng=copy.deepcopy(self.rng), previously_disabled=keys).plan
+        step = super().plan(log, truth)
+        cell = {key: i for i, key in enumerate(zip(a.campaign, a.segment, a.creative))}
+        order = [cell[key] for key in zip(expected["campaign"], expected["segment"], expected["creative"])]
+        assert step.spend[order] == pytest.approx(expected["spend"].to_numpy(), rel=1e-9, abs=1e-6)
+        assert step.disabled[order].tolist() == (expected["status"] == "disabled").tolist()
+        assert step.spend[np.setdiff1d(np.arange(a.n_cells), order)].sum() == 0  # a cell not launched yet gets nothing
+        type(self).days_checked += 1
+        return step
+
+
+def test_budgetopt_in_the_simulator_plans_what_make_plan_plans_day_after_day(small):
+    small["world"]["days"] = 14  # through the launch (day 6) and the shock (day 7); cells listed out of name order
+    scenario = scenario_from_dict(small)
+    acc = account_of(scenario)
+    replication = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    log, cumulative = warm_up(scenario, acc, replication)
+    policy = _CheckedAgainstMakePlan(acc, Briefing(scenario.start_date), np.random.default_rng(4))
+    trajectory, _ = run_policy(scenario, acc, policy, log, cumulative, replication)
+    assert _CheckedAgainstMakePlan.days_checked == 14 and trajectory.spend.sum() > 0

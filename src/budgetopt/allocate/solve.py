@@ -148,11 +148,17 @@ class WarmStart:
     """One HiGHS instance kept from solve to solve, for a caller that re-solves a like problem day
     after day (the simulator): when the constraint matrix is the one it holds (same segments,
     pieces and bounds' coefficients), only costs and limits are changed in place and HiGHS starts
-    from its last basis — 2.5 ms instead of 13 ms for 250 segments. Otherwise the model is passed anew."""
+    from its last basis — 2.5 ms instead of 13 ms for 250 segments. Otherwise the model is passed anew,
+    and so it is again when a warm run ends without an optimum or a proof of infeasibility (HiGHS
+    can stop at 'Unknown' from a basis far from the new problem's)."""
 
     def __init__(self) -> None:
         self.highs: highspy.Highs | None = None
         self._matrix: sparse.csc_matrix | None = None
+
+    def forget(self) -> None:
+        """Drop the instance: the next solve passes its model anew (after a warm run that proved nothing)."""
+        self.highs, self._matrix = None, None
 
     def holds(self, matrix: sparse.csc_matrix) -> bool:
         m = self._matrix
@@ -235,6 +241,11 @@ def solve(
     lp = build(problem, value_per_euro)
     highs, seconds = run_highs(lp, time_limit=time_limit, warm=warm)
     status = highs.getModelStatus()
+    if warm is not None and status != highspy.HighsModelStatus.kOptimal and not is_infeasible(highs):  # nothing proven: start afresh
+        warm.forget()
+        highs, more = run_highs(lp, time_limit=time_limit, warm=warm)
+        seconds += more
+        status = highs.getModelStatus()
     n, b = problem.n_segments, len(problem.bound_min)
     if is_infeasible(highs):
         empty = np.full(n, np.nan)

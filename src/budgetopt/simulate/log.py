@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from budgetopt.estimate.history import LogRows
 from budgetopt.simulate.limits import Account
 
 
@@ -82,6 +83,18 @@ class LogView:
     def first_seen(self) -> np.ndarray:
         """(cells,) the first logged day of each cell (today for cells not yet seen)."""
         return np.where(self.known, self.present.argmax(axis=0), self.today)
+
+    def rows(self, cells: np.ndarray) -> LogRows:
+        """The rows of `cells` (account indices, in the order given) as `build_history` reads the
+        frame's: by day, then cell, aged from today; no DataFrame in between."""
+        present = self.present[:, cells]
+        day, column = np.nonzero(present)
+        pick = lambda values: values[:, cells][present]  # noqa: E731
+        visits = pick(self.visits)
+        return LogRows(
+            cell=column, age=self.today - day, spend=pick(self.spend), visits=visits, exposure=visits,
+            conversions=pick(self.conversions), revenue=pick(self.revenue),
+        )
 
     def frame(self, account: Account, start_date: dt.date) -> pd.DataFrame:
         """The log as `budgetopt.load_log` returns it: one row per existing cell per day, sorted by date and cell."""

@@ -2,8 +2,9 @@
 today, and the oracle. Each sees only the simulated log so far (the oracle also sees the day's
 truth) and returns tomorrow's spend per cell; all work under the scenario's budget policy.
 
-- `budgetopt`: `budgetopt.plan.make_plan` on the log so far — the same code as `budgetopt plan`;
-  creatives it disables stay disabled (the simulator keeps them as the ledger would).
+- `budgetopt`: `budgetopt plan`'s estimate → decide → allocate on the log so far (`fit_history` and
+  `plan_budgets`, which `make_plan` calls; the history read from the log's arrays, tables left
+  unwritten, HiGHS re-solving warm); creatives it disables stay disabled, as the ledger keeps them.
 - `even`: the daily total split equally across segments, and equally across each segment's creatives.
 - `proportional`: budgets ∝ exponentially weighted return on ad spend (recent days count most,
   half-life 7 days), for segments and, within them, creatives; each shrunk towards its group's
@@ -34,9 +35,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from budgetopt.allocate import SegmentCurves, diagnose, policy_problem, solve
+from budgetopt.decide.verdicts import DISABLE
 from budgetopt.errors import InputError, SolverError
+from budgetopt.estimate.history import history_from_rows
+from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
 from budgetopt.simulate.world import DayTruth, segment_maxima, segment_sums
@@ -120,20 +125,26 @@ class BudgetoptPolicy(SimulationPolicy):
 
     def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
         super().__init__(account, briefing, rng)
-        self.cell_of = {key: i for i, key in enumerate(zip(account.campaign, account.segment, account.creative))}
-        self.disabled_keys: set[tuple[str, str, str]] = set()
+        self.by_name = np.lexsort((account.creative, account.segment, account.campaign))  # the plan's cell order
+        self.solvers = Solvers()
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
-        from budgetopt.plan import make_plan
-
-        result = make_plan(log.frame(self.account, self.briefing.start_date), self.account.policy, rng=self.rng, previously_disabled=self.disabled_keys)
-        plan = result.plan
-        cells = np.array([self.cell_of[key] for key in zip(plan["campaign"], plan["segment"], plan["creative"])], dtype=int)
-        spend = np.zeros(self.account.n_cells)
-        spend[cells] = plan["spend"].to_numpy(float)
-        off = cells[(plan["status"] == "disabled").to_numpy()]
-        self.disabled[off] = True
-        self.disabled_keys.update(zip(self.account.campaign[off], self.account.segment[off], self.account.creative[off]))
+        """`make_plan`'s decisions on the log so far, through the same estimate → decide → allocate
+        code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
+        written and HiGHS re-solving warm from yesterday's basis."""
+        a, settings = self.account, self.account.policy.estimate
+        cells = self.by_name[log.known[self.by_name]]
+        as_of = pd.Timestamp(self.briefing.start_date) + pd.Timedelta(days=log.today)
+        history = history_from_rows(
+            a.campaign[cells], a.segment[cells], a.creative[cells], log.rows(cells), as_of,
+            half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag,
+        )
+        estimates = fit_history(history, a.policy)
+        previous = history.segment_sum(history.previous_spend)
+        day = plan_budgets(estimates, a.policy, self.rng, self.disabled[cells], previous, self.solvers)
+        spend = np.zeros(a.n_cells)
+        spend[cells] = day.spend
+        self.disabled[cells[day.decisions.verdict == DISABLE]] = True
         return Step(spend, self.disabled.copy())
 
 
