@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from budgetopt.estimate import conversion
 from budgetopt.estimate.conversion import pooled, unpooled
 from budgetopt.estimate.history import day_weights, lag_completeness
 
@@ -77,3 +78,16 @@ def test_trigamma_matches_scipy():
 
     x = np.r_[np.geomspace(1e-3, 1e6, 500), 5.999, 6.0, 6.001]
     assert trigamma(x) == pytest.approx(polygamma(1, x), rel=2e-9)
+
+
+def test_components_are_drawn_with_their_weights():
+    rng = np.random.default_rng(8)
+    weight = np.zeros((4, 6))
+    weight[0, :2] = [0.9, 0.1]  # two components and four padded zeros
+    weight[1] = rng.dirichlet(np.ones(6))
+    weight[2, 3] = 1.0
+    weight[3] = [0.5, 0.0, 0.2, 0.0, 0.0, 0.3]
+    drawn = conversion._draw_components(weight, rng, 200_000)
+    frequency = np.stack([np.bincount(drawn[:, g], minlength=6) for g in range(4)]) / 200_000
+    assert frequency == pytest.approx(weight, abs=0.004)  # binomial sd ≤ 0.0012
+    assert np.all(frequency[weight == 0] == 0)  # a zero weight is never drawn

