@@ -6,27 +6,28 @@ Prints, for each way of running a policy, the seconds measured, the replications
 the time for 100 replications (measured when all 100 ran, else extrapolated linearly — replications
 are independent and alike — and marked "extrapolated"), then what dominates:
 
-- thompson as `budgetopt simulate` runs it (runner.py: one replication at a time, 1,000 posterior
-  draws per cell and day for the shares), the same on simulate/batch.py (replications side by side),
-  and on the batch with one draw per cell and day (Thompson sampling with a day as the decision);
-- budgetopt as `budgetopt simulate` runs it (make_plan on the simulated log, each day), profiled.
+- thompson as `budgetopt simulate` runs it (runner.py, one process and `--workers 2`), and on
+  simulate/batch.py (replications side by side, the same results);
+- budgetopt as `budgetopt simulate` runs it (runner.py: estimate → decide → allocate each day on
+  the log's arrays, HiGHS warm), one replication timed stage by stage (no profiler), and two
+  replications on 2 workers to check they scale.
 
-    python benchmarks/bench_simulate_scale.py [--runner-reps 2] [--batch-reps 3] [--budgetopt-days 90]
+    python benchmarks/bench_simulate_scale.py [--thompson-reps 100] [--budgetopt-days 90]
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
+import importlib
 import os
-import pstats
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 
 from budgetopt.simulate.batch import simulate_thompson
-from budgetopt.simulate.runner import account_of, build_policy, run_policy, warm_up
+from budgetopt.simulate.runner import account_of, build_policy, run_policy, simulate, warm_up
 from budgetopt.simulate.scenario import Scenario, scenario_from_dict
 
 DAYS, CELLS, REPS = 90, 1_000, 100
@@ -55,17 +56,6 @@ def account(segments: int = CELLS // 4, creatives: int = 4, seed: int = 0) -> Sc
     }, name="scale")
 
 
-def runner_path(scenario: Scenario, policy: str, reps: int) -> tuple[float, float]:
-    """(wall seconds, seconds inside the policy's plan) for `reps` replications as runner.py runs them."""
-    acc = account_of(scenario)
-    started, deciding = time.perf_counter(), 0.0
-    for replication in np.random.SeedSequence(scenario.seed).spawn(reps):
-        log, cumulative = warm_up(scenario, acc, replication)
-        _, seconds = run_policy(scenario, acc, build_policy(policy, scenario, acc, replication), log, cumulative, replication)
-        deciding += seconds
-    return time.perf_counter() - started, deciding
-
-
 def line(label: str, seconds: float, reps: int, target: float) -> None:
     total = seconds * REPS / reps
     how = "measured" if reps == REPS else f"extrapolated from {reps}"
@@ -73,69 +63,93 @@ def line(label: str, seconds: float, reps: int, target: float) -> None:
     print(f"  {label:<58} {seconds:7.1f} s for {reps:>3} reps → {total:8.1f} s for {REPS} ({how}); {verdict} < {target:.0f} s")
 
 
-def grouped_profile(profile: cProfile.Profile) -> list[tuple[str, float]]:
-    """Own time (tottime) by package of budgetopt, and the rest (numpy, scipy, highspy, pandas)."""
-    totals: dict[str, float] = defaultdict(float)
-    for (filename, _, function), (_, _, own, _, _) in pstats.Stats(profile).stats.items():
-        if "budgetopt" in filename:
-            part = filename.split("budgetopt/")[-1].split("/")[0].removesuffix(".py")
-        elif "highspy" in filename or function.startswith("<built-in method highspy"):
-            part = "HiGHS"
-        elif "pandas" in filename:
-            part = "pandas"
-        else:
-            part = "numpy/scipy/other"
-        totals[part] += own
-    return sorted(totals.items(), key=lambda item: -item[1])
+#: the stages of a budgetopt day, timed by wrapping these functions where the policy calls them
+STAGES = {
+    "history (log arrays → History)": ("budgetopt.simulate.policies", "history_from_rows"),
+    "estimate (saturation, pooled posteriors)": ("budgetopt.simulate.policies", "fit_history"),
+    "decide: posterior draws (2,000 a cell)": ("budgetopt.decide.engine", "Estimates.value_per_euro_draws"),
+    "decide: chance to be best, loss": ("budgetopt.decide.engine", "chance_to_be_best"),
+    "allocate: HiGHS (mean and exploration draw)": ("budgetopt.plan", "solve"),
+}
+
+
+@contextmanager
+def stage_timers(seconds: dict[str, float]):
+    """Wrap each STAGES function (module attribute, or Class.method) to add its wall time to `seconds`."""
+    undo = []
+    for label, (module_name, attribute) in STAGES.items():
+        owner = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                seconds[_label] += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+        undo.append((owner, name, original))
+    try:
+        yield
+    finally:
+        for owner, name, original in undo:
+            setattr(owner, name, original)
+
+
+def one_replication(scenario: Scenario, policy: str) -> tuple[float, float]:
+    """(wall seconds, seconds in the policy's plan) for replication 0 as runner.py runs it."""
+    acc = account_of(scenario)
+    replication = np.random.SeedSequence(scenario.seed).spawn(1)[0]
+    started = time.perf_counter()
+    log, cumulative = warm_up(scenario, acc, replication)
+    _, deciding = run_policy(scenario, acc, build_policy(policy, scenario, acc, replication), log, cumulative, replication)
+    return time.perf_counter() - started, deciding
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runner-reps", type=int, default=2, help="replications of thompson on the runner (1,000 draws a day)")
-    parser.add_argument("--batch-reps", type=int, default=3, help="replications of thompson on the batch with 1,000 draws a day")
-    parser.add_argument("--budgetopt-days", type=int, default=DAYS, help="policy days of the one budgetopt replication measured")
+    parser.add_argument("--thompson-reps", type=int, default=REPS, help="replications of thompson through simulate")
+    parser.add_argument("--budgetopt-days", type=int, default=DAYS, help="policy days of the budgetopt replication timed")
     args = parser.parse_args()
     scenario = account()
     print(f"{scenario.world.n_cells} cells in {scenario.world.n_segments} segments, {scenario.warmup_days} warm-up + {DAYS} days; "
-          f"{os.cpu_count()} cores, one process")
+          f"{os.cpu_count()} cores")
 
     print("thompson (target < 10 s):")
-    wall, deciding = runner_path(scenario, "thompson", args.runner_reps)
-    line("runner.py, 1,000 draws a day (as `budgetopt simulate`)", wall, args.runner_reps, TARGETS["thompson"])
-    print(f"    in the policy's plan: {100 * deciding / wall:.0f} % (1,000 Beta draws per cell and day)")
+    for workers in (1, 2):
+        started = time.perf_counter()
+        simulate(scenario, reps=args.thompson_reps, policies=("thompson",), workers=workers)
+        line(f"budgetopt simulate --policies thompson --workers {workers}", time.perf_counter() - started, args.thompson_reps, TARGETS["thompson"])
     started = time.perf_counter()
-    _, stages = simulate_thompson(scenario, args.batch_reps)
-    line("batch.py, 1,000 draws a day", time.perf_counter() - started, args.batch_reps, TARGETS["thompson"])
-    started = time.perf_counter()
-    _, stages = simulate_thompson(scenario, REPS, draws=1)
-    wall = time.perf_counter() - started
-    line("batch.py, 1 draw a day (Thompson sampling, a day = a decision)", wall, REPS, TARGETS["thompson"])
+    _, stages = simulate_thompson(scenario, REPS)
+    line("batch.py (replications side by side)", time.perf_counter() - started, REPS, TARGETS["thompson"])
     print("    " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(stages.items(), key=lambda item: -item[1])))
 
     print("budgetopt (target < 60 s):")
     days = min(args.budgetopt_days, DAYS)
     short = scenario.with_overrides(days=days)
-    profile = cProfile.Profile()
-    profile.enable()
-    wall, deciding = runner_path(short, "budgetopt", 1)
-    profile.disable()
-    per_day = wall / days
-    total = per_day * DAYS * REPS
+    seconds: dict[str, float] = defaultdict(float)
+    with stage_timers(seconds):
+        wall, deciding = one_replication(short, "budgetopt")
+    per_day = deciding / days
+    total = wall * DAYS / days * REPS
     how = "measured" if days == DAYS else f"extrapolated from {days} days"
-    print(f"  runner.py, make_plan every day: {wall:.1f} s for 1 rep × {days} days ({1000 * per_day:.0f} ms per day, "
-          f"{100 * deciding / wall:.0f} % in make_plan, profiler on)")
-    print(f"    → {total:,.0f} s for {REPS} reps × {DAYS} days serially, {total / 2:,.0f} s on 2 workers at best "
-          f"(linear from 1 rep, {how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
-    print("    own time by part:")
-    profiled = sum(seconds for _, seconds in grouped_profile(profile))
-    for part, seconds in grouped_profile(profile)[:8]:
-        print(f"      {part:<20} {100 * seconds / profiled:5.1f} %")
-    print("    the largest functions (cumulative):")
-    stats = pstats.Stats(profile)
-    rows = [(cum, f"{func[0].split('src/')[-1].split('site-packages/')[-1]}:{func[2]}") for func, (_, _, _, cum, _) in stats.stats.items()
-            if "budgetopt/estimate" in func[0] or "budgetopt/decide" in func[0] or "budgetopt/allocate/solve" in func[0]]
-    for cum, name in sorted(rows, reverse=True)[:8]:
-        print(f"      {1000 * cum / days:7.1f} ms/day  {name}")
+    print(f"  one replication, one process: {wall:.1f} s for {days} days ({1000 * per_day:.0f} ms a day in the policy, "
+          f"{100 * deciding / wall:.0f} % of the run) → {total:,.0f} s for {REPS} reps serially, {total / 2:,.0f} s on 2 workers "
+          f"({how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
+    print("    a day's plan, by stage:")
+    for label, spent in sorted(seconds.items(), key=lambda item: -item[1]):
+        print(f"      {1000 * spent / days:6.1f} ms  {label}")
+    print(f"      {1000 * (deciding - sum(seconds.values())) / days:6.1f} ms  the rest (verdicts, shares, LP building, bookkeeping)")
+    started = time.perf_counter()
+    simulate(short, reps=2, policies=("budgetopt",), workers=2)
+    two = time.perf_counter() - started
+    print(f"  simulate, 2 replications on 2 workers: {two:.1f} s ({2 * wall / two:.2f}× one process) → "
+          f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days")
 
 
 if __name__ == "__main__":
