@@ -91,3 +91,14 @@ def test_components_are_drawn_with_their_weights():
     frequency = np.stack([np.bincount(drawn[:, g], minlength=6) for g in range(4)]) / 200_000
     assert frequency == pytest.approx(weight, abs=0.004)  # binomial sd ≤ 0.0012
     assert np.all(frequency[weight == 0] == 0)  # a zero weight is never drawn
+
+
+@pytest.mark.parametrize("successes, trials", [(2.0, 4000.0), (0.0, 900.0), (25.0, 60.0), (3.0, 20.0)], ids=["few conversions", "none", "high rate", "few visits"])
+def test_draws_follow_the_exact_beta(successes, trials):
+    """Many non-converting visits: G_β log-normal (see BetaMixture.draws); few: exact Beta variates."""
+    posterior = unpooled(np.array([successes, 10.0]), np.array([trials, 500.0]), 1.0, 1.0)
+    drawn = posterior.draws(np.random.default_rng(4), 1_000_000)[:, 0]  # quantile error at 1 %: about 0.3 % (sd)
+    exact = stats.beta(1.0 + successes, 1.0 + trials - successes)
+    for q in (0.01, 0.05, 0.5, 0.95, 0.99):
+        assert np.quantile(drawn, q) == pytest.approx(exact.ppf(q), rel=0.01)
+    assert drawn.mean() == pytest.approx(exact.mean(), rel=0.005)

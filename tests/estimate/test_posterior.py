@@ -108,16 +108,16 @@ def test_decay_follows_a_fading_creative():
 
 def test_log_normal_draws_agree_with_exact_draws_for_well_measured_cells(demo_log, demo_policy):
     from budgetopt import load_log, load_policy
-    from budgetopt.estimate import posterior
+    from budgetopt.estimate import conversion
 
     policy = load_policy(demo_policy)
     estimates = estimate(load_log(demo_log), policy)
     fast = estimates.value_per_euro_draws(np.random.default_rng(1), 20_000)
-    original = posterior.LOGNORMAL_MIN_SHAPE
+    original = conversion.LOGNORMAL_MIN_SHAPE
     try:
-        posterior.LOGNORMAL_MIN_SHAPE = np.inf  # every cell exact
+        conversion.LOGNORMAL_MIN_SHAPE = np.inf  # every cell exact, Beta variates included
         exact = estimates.value_per_euro_draws(np.random.default_rng(2), 20_000)
     finally:
-        posterior.LOGNORMAL_MIN_SHAPE = original
+        conversion.LOGNORMAL_MIN_SHAPE = original
     for q in (0.05, 0.5, 0.95):
         assert np.quantile(fast, q, axis=0) == pytest.approx(np.quantile(exact, q, axis=0), rel=0.02)

@@ -30,6 +30,9 @@ WIDTH = 6.0
 KEEP_MASS = 0.99
 #: … and at most this many (cost of quantiles and draws grows with it)
 KEEP_MAX = 64
+#: posterior shapes from which a Gamma variate is drawn log-normally (log Gamma(k) is Gaussian to
+#: within a skewness of 0.2 from k = 30); see BetaMixture.draws and Estimates.value_per_euro_draws
+LOGNORMAL_MIN_SHAPE = 30.0
 #: hyperprior p(κ) ∝ (1 + κ)^(−HYPERPRIOR_POWER): 1.5 is proper and weakly favours little pooling
 HYPERPRIOR_POWER = 1.5
 
@@ -110,12 +113,33 @@ class BetaMixture:
         return x
 
     def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
-        """(n, cells) joint posterior draws: one grid point per group and draw, then each cell's rate.
-        `cells` (indices) restricts the draws to those cells (same grid points per group)."""
+        """(n, cells) float32 joint posterior draws: one grid point per group and draw, then each
+        cell's rate. `cells` (indices) restricts the draws to those cells (same grid points per group).
+
+        A Beta(α, β) variate is G_α / (G_α + G_β), G independent Gamma variates. For a cell whose
+        every component has β ≥ LOGNORMAL_MIN_SHAPE (that many non-converting visits and more: nearly
+        every cell with traffic), G_β is drawn log-normally with log G_β's exact mean and variance
+        (ψ, ψ′) — the rule the value's well-measured factors follow — and G_α exactly: one normal in
+        place of a gamma variate, 40 % less time; other cells get exact Beta variates."""
         component = _draw_components(self.weight, rng, n)  # (n, groups)
-        cells = np.arange(self.n_cells) if cells is None else cells
+        cells = np.arange(self.n_cells) if cells is None else np.asarray(cells)
         pair = self.offset[cells][None, :] + component[:, self.group[cells]]  # (n, cells)
-        return rng.beta(self.alpha[pair], self.beta[pair])
+        wide = np.minimum.reduceat(self.beta, self.offset)[cells] >= LOGNORMAL_MIN_SHAPE
+        out = np.empty(pair.shape, dtype=np.float32)
+        if not wide.all():
+            narrow = pair[:, ~wide]
+            out[:, ~wide] = rng.beta(self.alpha[narrow], self.beta[narrow])
+        if wide.any():
+            pair = pair[:, wide] if not wide.all() else pair
+            gamma_a = rng.standard_gamma(self.alpha[pair], dtype=np.float32)
+            gamma_b = rng.standard_normal(pair.shape, dtype=np.float32)
+            gamma_b *= np.sqrt(trigamma(self.beta)).astype(np.float32)[pair]
+            gamma_b += digamma(self.beta).astype(np.float32)[pair]
+            np.exp(gamma_b, out=gamma_b)
+            gamma_b += gamma_a
+            gamma_a /= gamma_b
+            out[:, wide] = gamma_a
+        return out
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of log θ per cell, mixture spread included (closed form: digamma, trigamma)."""

@@ -16,9 +16,6 @@ from budgetopt.config import EstimateSection
 from budgetopt.estimate import conversion, value
 from budgetopt.estimate.history import History
 
-#: posterior shapes from which a cell's value is drawn log-normally (see value_per_euro_draws)
-LOGNORMAL_MIN_SHAPE = 30.0
-
 
 @dataclass(frozen=True)
 class Estimates:
@@ -52,7 +49,7 @@ class Estimates:
         """(n, cells) float32 posterior draws of revenue-margin per unsaturated euro.
 
         value = exposure per euro × conversion rate × basket × margin_rate. Each factor whose
-        posterior shape is at least LOGNORMAL_MIN_SHAPE (≈ 30 events and more) enters through one
+        posterior shape is at least conversion.LOGNORMAL_MIN_SHAPE (≈ 30 events and more) enters through one
         log-normal with the exact mean and variance of the sum of those factors' logs (digamma and
         trigamma moments; at that size each log is Gaussian to within a skewness of 0.2), so one
         normal per draw replaces their gamma variates. A factor with a smaller shape is drawn
@@ -68,7 +65,7 @@ class Estimates:
         log_var = np.zeros(self.history.n_cells)
         exact = []
         for (posterior, shape), (mean, var) in zip(factors, self.factor_log_moments):
-            approximate = shape >= LOGNORMAL_MIN_SHAPE
+            approximate = shape >= conversion.LOGNORMAL_MIN_SHAPE
             log_mean += np.where(approximate, mean, 0.0)
             log_var += np.where(approximate, var, 0.0)
             if not approximate.all():
