@@ -1,4 +1,5 @@
-"""Replications side by side (simulate/batch.py) give the runner's thompson runs bit for bit."""
+"""Replications side by side (simulate/batch.py, which `simulate` uses for thompson) give the
+replication-by-replication runs bit for bit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from budgetopt.simulate.batch import simulate_thompson
 from budgetopt.simulate.policies import matching_shares
-from budgetopt.simulate.runner import simulate
+from budgetopt.simulate.runner import Trajectory, replication_tasks, run_replication, simulate
 from budgetopt.simulate.scenario import scenario_from_dict
 
 
@@ -33,10 +34,11 @@ def test_the_batch_run_is_the_runners_run(small, policy):
     for key, value in policy.items():
         data["policy"][key] = value if key == "bounds" else {**data["policy"].get(key, {}), **value}
     scenario = scenario_from_dict(data)
-    runner = simulate(scenario, reps=3, policies=("thompson",)).runs["thompson"]
+    one_by_one = Trajectory.stack([run_replication(*task)[0]["thompson"] for task in replication_tasks(scenario, 3, ("thompson",))])
     batch, seconds = simulate_thompson(scenario, reps=3)
-    assert identical(runner, batch) == []
-    assert runner.spend.sum() > 0 and set(seconds) == {"warm_up", "policy", "budgets", "world", "bookkeeping"}
+    assert identical(one_by_one, batch) == []
+    assert identical(simulate(scenario, reps=3, policies=("thompson", "even")).runs["thompson"], batch) == []  # what simulate runs
+    assert batch.spend.sum() > 0 and set(seconds) == {"warm_up", "policy", "budgets", "world", "bookkeeping"}
 
 
 def test_one_draw_a_day_gives_a_segment_to_one_creative_with_the_chance_it_is_best():

@@ -37,7 +37,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from budgetopt.allocate import SegmentCurves, diagnose, policy_problem, solve
+from budgetopt.allocate import SegmentCurves, WarmStart, diagnose, policy_problem, solve
 from budgetopt.decide.verdicts import DISABLE
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate.history import history_from_rows
@@ -298,6 +298,7 @@ class OraclePolicy(SimulationPolicy):
         if saturation_spend is None:
             raise ValueError("the oracle needs the true saturation spend of every segment")
         self.saturation_spend = saturation_spend
+        self.solver = WarmStart()  # the same LP day after day, on moving values: re-solved from yesterday's basis
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
         if truth is None:
@@ -312,7 +313,7 @@ class OraclePolicy(SimulationPolicy):
         live = a.segment_sum(shares) > 0
         curves = SegmentCurves(segment_value, self.saturation_spend)
         problem = policy_problem(a.policy, curves, a.segment_labels, self.previous_budgets(log), live, a.bound_coef(shares))
-        allocation = solve(problem)
+        allocation = solve(problem, warm=self.solver)
         if allocation.status == "infeasible":
             raise diagnose(problem)
         if allocation.status != "optimal":

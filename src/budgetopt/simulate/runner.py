@@ -177,23 +177,46 @@ def simulate(
 ) -> SimulationResult:
     """Run `reps` replications of every policy. They run on `executor` (budgetopt.scale.executors:
     serial, local processes or Dask) if given, else on `workers` local processes (1: serially);
-    results are identical to the serial run either way. `progress(done)` is called after each replication."""
+    results are identical to the serial run either way. `progress(done)` is called after each replication.
+    Policies of SIDE_BY_SIDE (thompson) run all their replications at once, in this process, with the
+    results one by one would give."""
     unknown = [p for p in policies if p not in POLICIES]
     if unknown:
         raise ValueError(f"unknown policies {unknown}")
-    outcomes: list[tuple[dict[str, Trajectory], dict[str, float]] | None] = [None] * reps
-    own = executor is None
-    if executor is None:
-        executor = local_executor(max(1, min(workers, reps)))
-    try:
-        for done, finished in enumerate(executor.run(run_replication, replication_tasks(scenario, reps, policies)), start=1):
-            outcomes[finished.index] = finished.result()
-            if progress:
-                progress(done)
-    finally:
-        if own:
-            executor.close()
+    side_by_side = [p for p in policies if p in SIDE_BY_SIDE]
+    one_by_one = [p for p in policies if p not in SIDE_BY_SIDE]
+    outcomes: list[tuple[dict[str, Trajectory], dict[str, float]]] = [({}, {}) for _ in range(reps)]
+    if one_by_one:
+        own = executor is None
+        if executor is None:
+            executor = local_executor(max(1, min(workers, reps)))
+        try:
+            for done, finished in enumerate(executor.run(run_replication, replication_tasks(scenario, reps, one_by_one)), start=1):
+                outcomes[finished.index] = finished.result()
+                if progress:
+                    progress(done)
+        finally:
+            if own:
+                executor.close()
+    for name in side_by_side:
+        stacked, seconds = SIDE_BY_SIDE[name](scenario, reps)
+        for r, (trajectories, plan_seconds) in enumerate(outcomes):
+            trajectories[name] = Trajectory(**{f.name: getattr(stacked, f.name)[r] for f in fields(Trajectory)})
+            plan_seconds[name] = seconds["policy"] / reps
+    if progress and not one_by_one:
+        progress(reps)
     return assemble(scenario, policies, outcomes)
+
+
+def _thompson_side_by_side(scenario: Scenario, reps: int) -> tuple[Trajectory, dict[str, float]]:
+    from budgetopt.simulate.batch import simulate_thompson
+
+    return simulate_thompson(scenario, reps)
+
+
+#: policies whose replications run side by side in one process (simulate/batch.py: array arithmetic
+#: over (replications, cells), the runner's random streams, its results bit for bit), not one by one
+SIDE_BY_SIDE: dict[str, Callable[[Scenario, int], tuple[Trajectory, dict[str, float]]]] = {"thompson": _thompson_side_by_side}
 
 
 def assemble(
