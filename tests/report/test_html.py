@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from budgetopt.report.html import Figure, Section, render_page
+from budgetopt.report.html import Figure, Section, render_page, write_report
 
 PNG = b"\x89PNG\r\n\x1a\nnot really a picture"
 
@@ -33,3 +33,12 @@ def test_figures_follow_the_table_unless_asked_to_lead():
     assert default.index("<table>") < default.index("<figure>")
     assert leading.index("<figure>") < leading.index("<table>")
     assert "<figcaption>the caption</figcaption>" in leading
+
+
+def test_a_report_rewritten_in_place_drops_the_figures_it_no_longer_draws(tmp_path):
+    three = [Section("s", figures=tuple(Figure(f"creatives_{k:02d}.png", PNG) for k in (1, 2, 3)))]
+    write_report(tmp_path, "t", three)
+    (tmp_path / "notes.png").write_bytes(PNG)  # the user's own file
+    write_report(tmp_path, "t", [Section("s", figures=(Figure("creatives_01.png", PNG),))])
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["creatives_01.png", "notes.png"]
+    assert (tmp_path / "index.html").is_file()

@@ -111,15 +111,29 @@ def render_page(title: str, sections: Sequence[Section]) -> str:
     return "\n".join(parts)
 
 
+#: the PNGs the last report wrote into a folder, so the next one can remove those it no longer has
+FIGURE_LIST = ".budgetopt-figures"
+
+
 def write_report(directory: str | Path, title: str, sections: Sequence[Section]) -> Path:
-    """Write index.html and every figure's PNG into `directory`; returns the index path."""
+    """Write index.html and every figure's PNG into `directory`; returns the index path.
+
+    A report written where an earlier one was removes the earlier one's figures it does not redraw
+    (a plan with fewer segments leaves no stale creatives_NN.png); other files are not touched."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    names = [figure.name for section in sections for figure in section.figures]
     for section in sections:
         for figure in section.figures:
             _write_bytes_atomic(directory / figure.name, figure.png)
     index = directory / "index.html"
     write_atomic(index, render_page(title, sections))
+    listed = directory / FIGURE_LIST
+    before = listed.read_text(encoding="utf-8").split("\n") if listed.is_file() else []
+    for name in set(before) - set(names):
+        if name.endswith(".png") and Path(name).name == name:  # only a figure this code wrote, in this folder
+            (directory / name).unlink(missing_ok=True)
+    write_atomic(listed, "\n".join(names))
     return index
 
 
