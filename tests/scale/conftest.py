@@ -24,7 +24,7 @@ def cluster():
     (the [test] extra installs it; so does CI)."""
     distributed = pytest.importorskip("distributed", reason="needs dask[distributed], part of the [test] extra")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
     ) as local, distributed.Client(local) as client:
         client.wait_for_workers(2)
         yield local, client

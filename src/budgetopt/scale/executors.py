@@ -204,9 +204,11 @@ def local_cluster(workers: int) -> DaskExecutor:
     import dask
     from distributed import Client, LocalCluster
 
+    # the scheduler's HTTP endpoint on a free loopback port: None still meant :8787, so a second
+    # cluster on the machine (another run, a test beside it) warned and, with warnings as errors, failed
     with dask.config.set(_local_worker_config()):  # read when the nannies are made; kept for restarted workers
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
         )
     try:
         client = Client(cluster)
