@@ -50,6 +50,7 @@ BAD = [
     (("cells", 6, "creative"), "a", r"\[\[cells\]\] #7: search/generic/a is already \[\[cells\]\] #1"),
     (("segments", 2), {"campaign": "search", "segment": "brand", "saturation_spend": 1.0}, r"\[\[segments\]\] #3: search/brand is already \[\[segments\]\] #2"),
     (("rules", "target_cpa"), 0.0, r"\[rules\] target_cpa: .*greater than 0"),
+    (("policy", "estimate"), {"exposure": "impressions"}, r"\[policy.estimate\] exposure: a simulated world draws visits, not impressions"),
 ]
 
 

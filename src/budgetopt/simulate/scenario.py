@@ -250,6 +250,11 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "scenario", name: 
         policy = policy_from_dict(spec.policy, source="policy")
     except InputError as error:
         raise InputError([_policy_key(p) for p in error.problems], source=source) from None
+    if policy.estimate.exposure == "impressions":
+        raise InputError(
+            "[policy.estimate] exposure: a simulated world draws visits, not impressions; set exposure = \"visits\" (or leave it out)",
+            source=source,
+        )
     campaign = np.array([c.campaign for c in spec.cells])
     segment = np.array([c.segment for c in spec.cells])
     creative = np.array([c.creative for c in spec.cells])
