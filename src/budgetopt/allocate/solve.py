@@ -170,13 +170,14 @@ class WarmStart:
     def load(self, lp: LinearProgram, time_limit: float) -> highspy.Highs:
         """The instance, holding `lp`: its costs and limits changed in place, or the model passed anew."""
         if self.highs is not None and self.holds(lp.matrix):
-            model = _highs_model(lp)
-            cols = np.arange(model.num_col_, dtype=np.int32)
-            rows = np.arange(model.num_row_, dtype=np.int32)
+            cols = np.arange(len(lp.cost), dtype=np.int32)
+            rows = np.arange(len(lp.row_lower), dtype=np.int32)
             self.highs.setOptionValue("time_limit", float(time_limit))
-            self.highs.changeColsCost(len(cols), cols, model.col_cost_)
-            self.highs.changeColsBounds(len(cols), cols, model.col_lower_, model.col_upper_)
-            self.highs.changeRowsBounds(len(rows), rows, model.row_lower_, model.row_upper_)
+            self.highs.changeColsCost(len(cols), cols, lp.cost)
+            self.highs.changeColsBounds(len(cols), cols, lp.col_lower, np.where(np.isinf(lp.col_upper), _INF, lp.col_upper))
+            self.highs.changeRowsBounds(
+                len(rows), rows, np.where(np.isinf(lp.row_lower), -_INF, lp.row_lower), np.where(np.isinf(lp.row_upper), _INF, lp.row_upper)
+            )
             return self.highs
         self.highs = _configured_highs(time_limit)
         self.highs.passModel(_highs_model(lp))
