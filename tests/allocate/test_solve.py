@@ -206,3 +206,16 @@ def test_a_warm_re_solve_gives_the_cold_solves_answer_day_after_day():
             assert hot.total_dual == pytest.approx(cold.total_dual, abs=1e-9)
     # one instance for the same matrix (through the infeasible day), a new one when the bound came
     assert all(h is held[0] for h in held[:8]) and all(h is held[8] for h in held[8:]) and held[8] is not held[0]
+
+
+def test_a_warm_run_that_proves_nothing_is_rerun_from_scratch():
+    rng = np.random.default_rng(12)
+    value, saturation = rng.uniform(0.5, 6.0, 30), rng.uniform(100, 900, 30)
+    warm = WarmStart()
+    solve(make_problem(value, saturation, total=5000.0), warm=warm)
+    stuck = warm.highs
+    stuck.setOptionValue("simplex_iteration_limit", 0)  # the next warm run stops before proving anything
+    tomorrow = make_problem(value * rng.lognormal(0.0, 0.3, 30), saturation, total=4000.0)
+    answer = solve(tomorrow, warm=warm)
+    assert answer.status == "optimal" and warm.highs is not stuck
+    assert answer.spend == pytest.approx(solve(tomorrow).spend, abs=1e-6)
