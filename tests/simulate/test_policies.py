@@ -199,12 +199,25 @@ class _CheckedAgainstMakePlan(BudgetoptPolicy):
         return step
 
 
-def test_budgetopt_in_the_simulator_plans_what_make_plan_plans_day_after_day(small):
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"estimate": {"conversion_lag": [0.5, 0.8], "pooling": "campaign", "half_life_days": 5.0}},
+        {"estimate": {"pooling": "none"}, "decide": {"metric": "conversion_rate"}},
+        {"bounds": [{"campaign": "social", "max": 250.0}, {"creative": "a", "min": 100.0}], "segments": {"exploration": 0.0, "max_spend": 600.0}},
+    ],
+    ids=["the scenario's policy", "lag, campaign pooling, fast decay", "unpooled, conversion rate", "bounds on shares, no exploration"],
+)
+def test_budgetopt_in_the_simulator_plans_what_make_plan_plans_day_after_day(small, settings):
     small["world"]["days"] = 14  # through the launch (day 6) and the shock (day 7); cells listed out of name order
+    for key, value in settings.items():
+        small["policy"][key] = value if key == "bounds" else {**small["policy"].get(key, {}), **value}
     scenario = scenario_from_dict(small)
     acc = account_of(scenario)
     replication = np.random.SeedSequence(scenario.seed).spawn(1)[0]
     log, cumulative = warm_up(scenario, acc, replication)
     policy = _CheckedAgainstMakePlan(acc, Briefing(scenario.start_date), np.random.default_rng(4))
+    checked = _CheckedAgainstMakePlan.days_checked
     trajectory, _ = run_policy(scenario, acc, policy, log, cumulative, replication)
-    assert _CheckedAgainstMakePlan.days_checked == 14 and trajectory.spend.sum() > 0
+    assert _CheckedAgainstMakePlan.days_checked - checked == 14 and trajectory.spend.sum() > 0
