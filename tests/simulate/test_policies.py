@@ -15,8 +15,6 @@ from budgetopt.errors import InfeasiblePolicyError
 from budgetopt.plan import make_plan
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
-from budgetopt.simulate.runner import account_of, run_policy, warm_up
-from budgetopt.simulate.scenario import scenario_from_dict
 from budgetopt.simulate.policies import (
     AB_TEST_DAYS,
     AbThenCommitPolicy,
@@ -27,6 +25,8 @@ from budgetopt.simulate.policies import (
     ThompsonPolicy,
     parse_policies,
 )
+from budgetopt.simulate.runner import account_of, run_policy, warm_up
+from budgetopt.simulate.scenario import scenario_from_dict
 
 START = dt.date(2026, 3, 2)
 

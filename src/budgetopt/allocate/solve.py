@@ -148,7 +148,8 @@ class WarmStart:
     """One HiGHS instance kept from solve to solve, for a caller that re-solves a like problem day
     after day (the simulator): when the constraint matrix is the one it holds (same segments,
     pieces and bounds' coefficients), only costs and limits are changed in place and HiGHS starts
-    from its last basis — 2.5 ms instead of 13 ms for 250 segments. Otherwise the model is passed anew,
+    from its last basis (250 segments in the simulator: the day's mean allocation ≈ 6 ms, against
+    16 ms cold). Otherwise the model is passed anew,
     and so it is again when a warm run ends without an optimum or a proof of infeasibility (HiGHS
     can stop at 'Unknown' from a basis far from the new problem's)."""
 
