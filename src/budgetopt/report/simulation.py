@@ -47,35 +47,33 @@ def _money(ax: Axes, currency: str, label: str) -> None:
     ax.set_ylabel(_plain(f"{label} ({currency})"))
 
 
-def _bands(ax: Axes, daily: pd.DataFrame, column: str, policies: Sequence[str]) -> None:
+def _bands(ax: Axes, daily: pd.DataFrame, column: str, policies: Sequence[str], currency: str, label: str, title: str) -> None:
+    """Each policy's daily mean of `column` with its 90 % band across replications, on a money axis."""
     for name in policies:
         rows = daily[daily["policy"] == name]
         color = POLICY_COLORS.get(name)
         ax.plot(rows["day"], rows[f"{column}_mean"], color=color, lw=1.8 if name in ("budgetopt", "oracle") else 1.2, label=_plain(name))
         ax.fill_between(rows["day"], rows[f"{column}_p05"], rows[f"{column}_p95"], color=color, alpha=0.12, lw=0)
+    _money(ax, currency, label)
+    ax.set_xlabel("day")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    ax.set_title(title)
 
 
 def cumulative_margin_figure(daily: pd.DataFrame, currency: str = "EUR", ax: Axes | None = None) -> Figure:
     """Cumulative true expected gross margin per policy over the policy days; bands: 90 % of replications."""
     figure, ax = _axes(ax)
-    _bands(ax, daily, "cumulative_margin", list(dict.fromkeys(daily["policy"])))
-    _money(ax, currency, "cumulative expected gross margin")
-    ax.set_xlabel("day")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
-    ax.set_title("Cumulative margin (band: 5th–95th percentile of replications)")
+    _bands(ax, daily, "cumulative_margin", list(dict.fromkeys(daily["policy"])), currency, "cumulative expected gross margin",
+           "Cumulative margin (band: 5th–95th percentile of replications)")
     return figure
 
 
 def regret_figure(daily: pd.DataFrame, currency: str = "EUR", ax: Axes | None = None) -> Figure:
     """Cumulative regret against the oracle (same replication) per policy."""
     figure, ax = _axes(ax)
-    _bands(ax, daily, "cumulative_regret", [p for p in dict.fromkeys(daily["policy"]) if p != "oracle"])
-    _money(ax, currency, "margin behind the oracle")
-    ax.set_xlabel("day")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
-    ax.set_title("Regret: what each policy left on the table against the oracle")
+    _bands(ax, daily, "cumulative_regret", [p for p in dict.fromkeys(daily["policy"]) if p != "oracle"], currency,
+           "margin behind the oracle", "Regret: what each policy left on the table against the oracle")
     return figure
 
 
