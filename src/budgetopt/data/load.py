@@ -26,6 +26,11 @@ from budgetopt.errors import InputError
 _MAX_ROWS_SHOWN = 5
 
 
+def missing_columns(missing: list[str]) -> str:
+    """"missing column 'a'" or "missing columns 'a', 'b'": the start of a missing-columns error."""
+    return f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}"
+
+
 def where_rows(positions: np.ndarray, lines: np.ndarray | None) -> str:
     """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 12 more' for 0-based positions; `lines` maps
     positions to file lines (CSV), None for formats without lines (Parquet)."""
@@ -109,7 +114,7 @@ def validate_log(
     if missing:
         hint = ' (required by [estimate] exposure = "impressions")' if missing == ["impressions"] else ""
         raise InputError(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}{hint}; "
+            f"{missing_columns(missing)}{hint}; "
             f"the log needs {', '.join(REQUIRED_COLUMNS)}",
             source=source,
         )

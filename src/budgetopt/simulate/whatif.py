@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.allocate.explain import money
-from budgetopt.data.load import name_column, number_column, read_csv_text, where_rows
+from budgetopt.data.load import missing_columns, name_column, number_column, read_csv_text, where_rows
 from budgetopt.errors import InputError
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         raise InputError(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}; a split needs "
+            f"{missing_columns(missing)}; a split needs "
             f"{', '.join(SEGMENT_COLUMNS)} (one row per segment) or {', '.join(CELL_COLUMNS)} (one row per creative)",
             source=source,
         )
