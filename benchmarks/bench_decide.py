@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from budgetopt.config import policy_from_dict
-from budgetopt.decide import decide
-from budgetopt.plan import decisions_table, estimate
+from budgetopt.decide import decide_creatives
+from budgetopt.plan import decisions_table, estimates_from_log
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_estimate import synthetic_log  # noqa: E402
@@ -29,11 +29,11 @@ def main() -> None:
         ("conversion_rate, unpooled (quadrature)", {"estimate": {"pooling": "none"}, "decide": {"metric": "conversion_rate"}}),
     ):
         policy = policy_from_dict({"budget": {"daily_total": 1e6}, **settings})
-        estimates = estimate(log, policy)
+        estimates = estimates_from_log(log, policy)
         timings, tables = [], []
         for repeat in range(3):
             started = time.perf_counter()
-            decisions = decide(estimates, policy.decide, np.random.default_rng(repeat))
+            decisions = decide_creatives(estimates, policy.decide, np.random.default_rng(repeat))
             timings.append(time.perf_counter() - started)
             started = time.perf_counter()
             decisions_table(estimates, decisions)  # adds the credible intervals, computed when asked for

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from budgetopt.simulate.policies import POLICIES
+from budgetopt.scale.executors import open_executor
 from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
 
@@ -30,10 +31,11 @@ def main() -> None:
     policies = tuple(POLICIES)
 
     started = time.perf_counter()
-    serial = simulate(scenario, reps=args.reps, policies=policies, workers=1)
+    serial = simulate(scenario, reps=args.reps, policies=policies)
     serial_wall = time.perf_counter() - started
     started = time.perf_counter()
-    simulate(scenario, reps=args.reps, policies=policies, workers=args.workers)
+    with open_executor(args.workers, None) as executor:
+        simulate(scenario, reps=args.reps, policies=policies, executor=executor)
     parallel_wall = time.perf_counter() - started
 
     days = args.reps * scenario.days

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from budgetopt.simulate.batch import simulate_thompson
+from budgetopt.scale.executors import open_executor
 from budgetopt.simulate.runner import account_of, build_policy, run_policy, simulate, warm_up
 from budgetopt.simulate.scenario import Scenario, scenario_from_dict
 
@@ -122,7 +123,8 @@ def main() -> None:
     print("thompson (target < 10 s):")
     for workers in (1, 2):
         started = time.perf_counter()
-        simulate(scenario, reps=args.thompson_reps, policies=("thompson",), workers=workers)
+        with open_executor(workers, None) as executor:
+            simulate(scenario, reps=args.thompson_reps, policies=("thompson",), executor=executor)
         line(f"budgetopt simulate --policies thompson --workers {workers}", time.perf_counter() - started, args.thompson_reps, TARGETS["thompson"])
     started = time.perf_counter()
     _, stages = simulate_thompson(scenario, REPS)
@@ -146,7 +148,8 @@ def main() -> None:
         print(f"      {1000 * spent / days:6.1f} ms  {label}")
     print(f"      {1000 * (deciding - sum(seconds.values())) / days:6.1f} ms  the rest (verdicts, shares, LP building, bookkeeping)")
     started = time.perf_counter()
-    simulate(short, reps=2, policies=("budgetopt",), workers=2)
+    with open_executor(2, None) as executor:
+        simulate(short, reps=2, policies=("budgetopt",), executor=executor)
     two = time.perf_counter() - started
     print(f"  simulate, 2 replications on 2 workers: {two:.1f} s ({2 * wall / two:.2f}× one process) → "
           f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days")

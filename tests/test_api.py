@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 import budgetopt
-from budgetopt import api, cli
-from budgetopt.plan import DECISION_COLUMNS, PLAN_COLUMNS, make_plan
+from budgetopt import api
+from budgetopt.cli.options import DEFAULT_SEED
+from budgetopt.plan import DECISION_COLUMNS, PLAN_COLUMNS, plan_day
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +25,10 @@ def demo():
 
 def test_plan_matches_the_cli_default_seed_whatever_form_the_inputs_take(demo):
     log_path, policy_path, log, policy = demo
-    assert api.DEFAULT_SEED == cli.DEFAULT_SEED
-    reference = make_plan(log, policy, rng=np.random.default_rng(cli.DEFAULT_SEED))
+    assert api.DEFAULT_SEED == DEFAULT_SEED
+    reference = plan_day(log, policy, rng=np.random.default_rng(DEFAULT_SEED))
     for log_in, policy_in in ((log, policy), (log_path, policy_path), (pd.read_csv(log_path), policy.model_dump())):
-        result = budgetopt.plan(log_in, policy_in)
+        result = budgetopt.make_plan(log_in, policy_in)
         assert isinstance(result, budgetopt.PlanResult)
         assert list(result.plan.columns) == PLAN_COLUMNS
         pd.testing.assert_frame_equal(result.plan, reference.plan)
@@ -36,30 +37,30 @@ def test_plan_matches_the_cli_default_seed_whatever_form_the_inputs_take(demo):
 
 def test_decide_returns_the_plans_verdicts_as_a_typed_result(demo):
     _, _, log, policy = demo
-    decided = budgetopt.decide(log, policy)
+    decided = budgetopt.make_decisions(log, policy)
     assert isinstance(decided, budgetopt.DecideResult)
     assert list(decided.decisions.columns) == DECISION_COLUMNS
     assert len(decided.detail.p_best) == len(decided.decisions) == decided.estimates.history.n_cells
     assert decided.detail.value_draws.shape[1] == len(decided.decisions)
-    planned = budgetopt.plan(log, policy)
+    planned = budgetopt.make_plan(log, policy)
     pd.testing.assert_frame_equal(decided.decisions, planned.decisions)
 
 
 def test_estimate_honours_the_date(demo):
     _, _, log, policy = demo
-    estimates = budgetopt.estimate(log, policy, date="2026-11-10")
+    estimates = budgetopt.fit_estimates(log, policy, date="2026-11-10")
     assert estimates.history.as_of == pd.Timestamp("2026-11-10")
-    assert estimates.history.raw.visits.sum() < budgetopt.estimate(log, policy).history.raw.visits.sum()
+    assert estimates.history.raw.visits.sum() < budgetopt.fit_estimates(log, policy).history.raw.visits.sum()
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda log, policy: budgetopt.plan(log.assign(spend=-log["spend"]), policy), r"column 'spend'"),
-        (lambda log, policy: budgetopt.plan(log, {"budget": {"daily_totl": 5}}), r"did you mean 'daily_total'"),
-        (lambda log, policy: budgetopt.decide(log, policy, date="25/11/2026"), r"'date' argument must be an ISO date"),
-        (lambda log, policy: budgetopt.estimate(log.to_numpy(), policy), r"'log' argument must be a DataFrame"),
-        (lambda log, policy: budgetopt.plan(log, 42), r"'policy' argument must be a Policy"),
+        (lambda log, policy: budgetopt.make_plan(log.assign(spend=-log["spend"]), policy), r"column 'spend'"),
+        (lambda log, policy: budgetopt.make_plan(log, {"budget": {"daily_totl": 5}}), r"did you mean 'daily_total'"),
+        (lambda log, policy: budgetopt.make_decisions(log, policy, date="25/11/2026"), r"'date' argument must be an ISO date"),
+        (lambda log, policy: budgetopt.fit_estimates(log.to_numpy(), policy), r"'log' argument must be a DataFrame"),
+        (lambda log, policy: budgetopt.make_plan(log, 42), r"'policy' argument must be a Policy"),
     ],
 )
 def test_bad_arguments_raise_input_errors_that_say_what_to_do(demo, call, message):

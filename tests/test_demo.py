@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from budgetopt import load_log, load_policy, make_plan
-from budgetopt.data.demo import demo_world, generate_demo_log
+from budgetopt.simulate.demo_account import demo_world, generate_demo_log
 
 
 def test_bundled_demo_log_regenerates_byte_for_byte(demo_log):

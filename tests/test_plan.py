@@ -11,7 +11,7 @@ from budgetopt import load_log
 from budgetopt.config import policy_from_dict
 from budgetopt.data.demo import demo_path
 from budgetopt.errors import InfeasiblePolicyError
-from budgetopt.plan import make_plan
+from budgetopt.plan import plan_day
 
 LOG = load_log(demo_path("demo_log.csv"))
 CAMPAIGNS = sorted(LOG["campaign"].unique())
@@ -44,7 +44,7 @@ def policies(draw):
 def test_every_constraint_holds_or_the_conflict_is_named(raw):
     policy = policy_from_dict(raw)
     try:
-        result = make_plan(LOG, policy, rng=np.random.default_rng(0))
+        result = plan_day(LOG, policy, rng=np.random.default_rng(0))
     except InfeasiblePolicyError as error:
         assert error.conflicting, str(error)
         return
@@ -73,10 +73,10 @@ def test_every_constraint_holds_or_the_conflict_is_named(raw):
 
 def test_exploration_zero_is_the_mean_optimum_and_exploration_keeps_every_limit():
     raw = {"budget": {"daily_total": 4200.0}, "segments": {"max_spend": 1500.0, "exploration": 0.0}}
-    exploit = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(1))
+    exploit = plan_day(LOG, policy_from_dict(raw), rng=np.random.default_rng(1))
     assert exploit.plan.groupby(["campaign", "segment"])["segment_spend"].first().to_numpy() == pytest.approx(exploit.allocation.spend)
     raw["segments"]["exploration"] = 0.5
-    explore = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(1))
+    explore = plan_day(LOG, policy_from_dict(raw), rng=np.random.default_rng(1))
     budgets = explore.plan.groupby(["campaign", "segment"])["segment_spend"].first().to_numpy()
     assert not np.allclose(budgets, explore.allocation.spend)  # some money moved to what a posterior draw favours
     assert budgets.sum() <= 4200.0 + SLACK and budgets.max() <= 1500.0 + SLACK
@@ -87,7 +87,7 @@ def test_exploration_zero_is_the_mean_optimum_and_exploration_keeps_every_limit(
 def test_a_creative_level_bound_sizes_its_segment():
     raw = {"budget": {"daily_total": 4200.0, "max_daily_change": 1.0},
            "bounds": [{"campaign": "prospecting-social", "segment": "women-25-34", "creative": "ugc-d", "max": 50.0}]}
-    plan = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(2)).plan
+    plan = plan_day(LOG, policy_from_dict(raw), rng=np.random.default_rng(2)).plan
     row = plan[(plan["segment"] == "women-25-34") & (plan["creative"] == "ugc-d")].iloc[0]
     assert row["spend"] <= 50.0 + SLACK
 
@@ -102,8 +102,8 @@ def test_the_plan_does_not_depend_on_the_currency_unit(factor):
                   "bounds": [{"campaign": "brand-search", "min": 600.0 * factor, "max": 1500.0 * factor}],
                   "segments": {k: v * factor for k, v in raw["segments"].items()}}
     scaled_log = LOG.assign(spend=LOG["spend"] * factor, revenue=LOG["revenue"] * factor)
-    base = make_plan(LOG, policy_from_dict(raw), rng=np.random.default_rng(5))
-    scaled = make_plan(scaled_log, policy_from_dict(scaled_raw), rng=np.random.default_rng(5))
+    base = plan_day(LOG, policy_from_dict(raw), rng=np.random.default_rng(5))
+    scaled = plan_day(scaled_log, policy_from_dict(scaled_raw), rng=np.random.default_rng(5))
     assert scaled.plan["spend"].to_numpy() == pytest.approx(base.plan["spend"].to_numpy() * factor, rel=1e-4, abs=1e-6 * factor)
     assert scaled.summary["expected_margin"] == pytest.approx(base.summary["expected_margin"] * factor, rel=1e-4)
     assert (scaled.plan["status"] == base.plan["status"]).all()

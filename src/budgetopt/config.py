@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from budgetopt.errors import InputError
 
+#: the seed of the posterior draws when none is given: the CLI's --seed default and the API's, so both give the same numbers
+DEFAULT_SEED = 7
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

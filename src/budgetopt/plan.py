@@ -1,4 +1,4 @@
-"""One day's plan: estimate → decide → allocate. The CLI and the simulator both call `make_plan`."""
+"""One day's plan: estimate → decide → allocate. The API calls `plan_day`; the simulator calls `plan_budgets`, its core."""
 
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ from budgetopt.allocate import (
     bound_coefficients,
     diagnose,
     policy_problem,
-    saturation_factor,
     segment_limiter,
     solve,
 )
-from budgetopt.config import Policy
-from budgetopt.decide import Decisions, decide
+from budgetopt.config import DEFAULT_SEED, Policy
+from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
+from budgetopt.model import saturation_factor
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 
 PLAN_COLUMNS = [
@@ -57,7 +57,7 @@ class PlanResult:
         return decisions_table(self.estimates, self.decision_detail)
 
 
-def estimate(
+def estimates_from_log(
     log: pd.DataFrame, policy: Policy, date: pd.Timestamp | None = None, fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None
 ) -> Estimates:
     """Fit every cell's posteriors from the log as seen on `date` (default: the day after its last).
@@ -145,10 +145,10 @@ def plan_budgets(
     solvers: Solvers | None = None,
 ) -> DayPlan:
     """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
-    earlier day (cells,) and yesterday's segment budgets (segments,). `make_plan` and the simulator's
+    earlier day (cells,) and yesterday's segment budgets (segments,). `plan_day` and the simulator's
     `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
     h = estimates.history
-    d = decide(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
+    d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
     if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
         d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     problem = build_problem(policy, estimates, d, previous)
@@ -161,7 +161,7 @@ def plan_budgets(
     return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index])
 
 
-def make_plan(
+def plan_day(
     log: pd.DataFrame,
     policy: Policy,
     *,
@@ -179,8 +179,8 @@ def make_plan(
     their new test began; they are judged only on the evidence since (earlier conversions set aside).
     """
     started = time.perf_counter()
-    rng = np.random.default_rng(0) if rng is None else rng
-    estimates = estimate(log, policy, None if date is None else pd.Timestamp(date), fresh_since)
+    rng = np.random.default_rng(DEFAULT_SEED) if rng is None else rng
+    estimates = estimates_from_log(log, policy, None if date is None else pd.Timestamp(date), fresh_since)
     h = estimates.history
     disabled_before = np.array(
         [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.config import policy_from_dict
-from budgetopt.decide import decide
-from budgetopt.plan import estimate
+from budgetopt.decide import decide_creatives
+from budgetopt.plan import estimates_from_log
 
 COST_PER_VISIT = 0.5
 BASKET = 50.0
@@ -57,13 +57,13 @@ def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict
         frames.append(names.assign(date=pd.Timestamp("2026-01-01") + pd.Timedelta(days=day), spend=spend, visits=visits,
                                    conversions=conversions, revenue=revenue, status="active"))
         log = pd.concat(frames, ignore_index=True)
-        estimates = estimate(log, policy)
+        estimates = estimates_from_log(log, policy)
         h = estimates.history  # cells sorted by (campaign, segment, creative): map back to our order
         order = np.lexsort((h.creative, h.segment))
         ours = np.lexsort((names["creative"].to_numpy(), names["segment"].to_numpy()))
         to_history = np.empty(tests * k, int)
         to_history[ours] = order
-        d = decide(estimates, policy.decide, rng, previously_disabled=disabled[np.argsort(to_history)])
+        d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled[np.argsort(to_history)])
         verdict = d.verdict[to_history]
         newly = (verdict == "disable") & ~disabled
         worst = np.arange(tests) * k + 2

@@ -8,10 +8,10 @@ import pytest
 from scipy import stats
 
 from budgetopt.config import policy_from_dict
-from budgetopt.decide import decide
+from budgetopt.decide import decide_creatives
 from budgetopt.decide.chance import beta_chance_to_be_best, p_b_beats_a
 from budgetopt.estimate.conversion import pooled, unpooled
-from budgetopt.plan import estimate
+from budgetopt.plan import estimates_from_log
 
 #: issue 3: the unpooled posterior equals the exact Beta to this
 EXACT = 1e-6
@@ -35,7 +35,7 @@ EXACT_POLICY = {"budget": {"daily_total": 100.0}, "estimate": {"pooling": "none"
 def test_unpooled_without_decay_is_the_exact_beta_posterior_end_to_end():
     log = log_of([(0, "s", "a", 50, 400, 12, 600), (1, "s", "a", 50, 350, 9, 450), (0, "s", "b", 50, 420, 20, 1000), (1, "s", "b", 60, 380, 15, 700)])
     policy = policy_from_dict(EXACT_POLICY)
-    d = decide(estimate(log, policy), policy.decide, np.random.default_rng(0))
+    d = decide_creatives(estimates_from_log(log, policy), policy.decide, np.random.default_rng(0))
     exact = stats.beta(1 + np.array([21.0, 35.0]), 1 + np.array([729.0, 765.0]))
     assert d.cvr_mean == pytest.approx(exact.mean(), abs=EXACT)
     assert d.cvr_p05 == pytest.approx(exact.ppf(0.05), abs=EXACT)
@@ -54,8 +54,8 @@ def test_p_best_sums_to_one_per_segment_end_to_end(demo_log, demo_policy):
     from budgetopt import load_log, load_policy
 
     policy = load_policy(demo_policy)
-    estimates = estimate(load_log(demo_log), policy)
-    d = decide(estimates, policy.decide, np.random.default_rng(3))
+    estimates = estimates_from_log(load_log(demo_log), policy)
+    d = decide_creatives(estimates, policy.decide, np.random.default_rng(3))
     h = estimates.history
     live = np.add.reduceat((~h.paused).astype(int), h.segment_start) > 0
     assert np.add.reduceat(d.p_best, h.segment_start)[live] == pytest.approx(1.0, abs=1e-9)
@@ -88,7 +88,7 @@ def test_lag_profile_removes_the_bias_of_half_reported_days():
     log = log_of(rows)
     for profile, expect_bias in (((), True), (lag, False)):
         policy = policy_from_dict({"budget": {"daily_total": 1.0}, "estimate": {"pooling": "none", "conversion_lag": list(profile)}})
-        mean = estimate(log, policy).conversion_rate.mean().mean()
+        mean = estimates_from_log(log, policy).conversion_rate.mean().mean()
         assert (abs(mean / rate - 1) > 0.15) == expect_bias, (profile, mean)
 
 
@@ -100,7 +100,7 @@ def test_decay_follows_a_fading_creative():
     means = {}
     for half_life in (7.0, float("inf")):
         policy = policy_from_dict({"budget": {"daily_total": 1.0}, "estimate": {"pooling": "none", "half_life_days": half_life}})
-        means[half_life] = estimate(log, policy).conversion_rate.mean()[0]
+        means[half_life] = estimates_from_log(log, policy).conversion_rate.mean()[0]
     # weights: the last 10 days carry 63 % of the 7-day half-life's mass → 0.0274 expected; no decay: 0.035
     assert means[7.0] == pytest.approx(0.0274, abs=0.001)
     assert means[float("inf")] == pytest.approx(0.035, abs=0.001)
@@ -111,7 +111,7 @@ def test_log_normal_draws_agree_with_exact_draws_for_well_measured_cells(demo_lo
     from budgetopt.estimate import conversion
 
     policy = load_policy(demo_policy)
-    estimates = estimate(load_log(demo_log), policy)
+    estimates = estimates_from_log(load_log(demo_log), policy)
     fast = estimates.value_per_euro_draws(np.random.default_rng(1), 20_000)
     original = conversion.LOGNORMAL_MIN_SHAPE
     try:

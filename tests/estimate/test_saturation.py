@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.allocate.response import saturation_factor
+from budgetopt.model.response import saturation_factor
 from budgetopt.estimate.history import CellDays
 from budgetopt.estimate.saturation import ACCOUNT_PRIOR_RATIO, fit_saturation
 

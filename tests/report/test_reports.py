@@ -27,7 +27,7 @@ DEMO_SEGMENTS = 8
 @pytest.fixture(scope="module")
 def demo():
     policy = budgetopt.load_policy(demo_path("demo_policy.toml"))
-    return budgetopt.plan(demo_path("demo_log.csv"), policy), policy
+    return budgetopt.make_plan(demo_path("demo_log.csv"), policy), policy
 
 
 def check_self_contained(index: Path) -> str:
@@ -115,7 +115,7 @@ def hostile_log() -> pd.DataFrame:
 
 def test_hostile_names_are_escaped_in_html_and_drawn_as_text(tmp_path):
     policy = policy_from_dict({"budget": {"daily_total": 900.0}, "decide": {"min_visits_before_disable": 100}})
-    result = budgetopt.plan(hostile_log(), policy)
+    result = budgetopt.make_plan(hostile_log(), policy)
     for folder, write in (("plan", lambda d: write_plan_report(result, policy, d)),
                           ("decisions", lambda d: write_decisions_report(result.decisions, policy, d))):
         page = check_self_contained(write(tmp_path / folder))

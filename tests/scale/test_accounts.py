@@ -67,15 +67,15 @@ def test_all_accounts_planned_exit_0_on_local_workers(runner, agency, tmp_path):
 
 
 def test_an_internal_error_in_one_account_exits_1_and_the_others_are_written(runner, agency, monkeypatch):
-    plan_module = importlib.import_module("budgetopt.plan")  # `budgetopt.plan` the attribute is the API function
-    real = plan_module.make_plan
+    plan_module = importlib.import_module("budgetopt.plan")
+    real = plan_module.plan_day
 
     def breaks_on_shop_c(log, policy, **kwargs):
         if policy.budget.daily_total == 3000.0:
             raise RuntimeError("solver exploded")
         return real(log, policy, **kwargs)
 
-    monkeypatch.setattr(plan_module, "make_plan", breaks_on_shop_c)  # serial: the accounts run in this process
+    monkeypatch.setattr(plan_module, "plan_day", breaks_on_shop_c)  # serial: the accounts run in this process
     result = runner.invoke(main, ["plan", "--accounts", str(agency)])
     assert result.exit_code == 1
     assert result.stderr.startswith("budgetopt: error: internal error in 1 of 3 accounts (shop-c); rerun with BUDGETOPT_DEBUG=1")

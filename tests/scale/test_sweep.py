@@ -13,7 +13,8 @@ import pytest
 from budgetopt.cli import main
 from budgetopt.scale.executors import SerialExecutor
 from budgetopt.scale.grid import SWEEP_POLICIES, load_grid
-from budgetopt.scale.sweep import point_path, run_sweep
+from budgetopt.api import sweep_grid
+from budgetopt.scale.sweep import point_path
 from budgetopt.simulate.metrics import policy_metrics
 from budgetopt.simulate.runner import simulate
 
@@ -34,7 +35,7 @@ class CountingExecutor(SerialExecutor):
 @pytest.fixture
 def serial_sweep(tiny_grid, tmp_path):
     grid = load_grid(tiny_grid)
-    return grid, run_sweep(grid, tmp_path / "serial", SerialExecutor()), tmp_path / "serial"
+    return grid, sweep_grid(grid, tmp_path / "serial", executor=SerialExecutor()), tmp_path / "serial"
 
 
 def test_a_point_is_what_simulate_says_of_its_scenario_and_settings(serial_sweep):
@@ -58,7 +59,7 @@ def test_a_point_is_what_simulate_says_of_its_scenario_and_settings(serial_sweep
 
 def test_a_sweep_on_dask_equals_the_serial_sweep(serial_sweep, dask_executor, tmp_path):
     grid, serial, serial_dir = serial_sweep
-    on_dask = run_sweep(grid, tmp_path / "dask", dask_executor)
+    on_dask = sweep_grid(grid, tmp_path / "dask", executor=dask_executor)
     pd.testing.assert_frame_equal(on_dask.table, serial.table, check_exact=True)
     assert (tmp_path / "dask" / "sweep.csv").read_bytes() == (serial_dir / "sweep.csv").read_bytes()
     for point in grid.points:
@@ -78,7 +79,7 @@ def test_a_rerun_skips_finished_points_and_recomputes_missing_or_partial_ones(se
     (out / "points" / f".{lost.key}.json.x7.tmp").write_text(text[:10])
     point_path(out, lost).unlink()
     counting = CountingExecutor()
-    second = run_sweep(grid, out, counting)
+    second = sweep_grid(grid, out, executor=counting)
     assert (second.computed, second.reused) == (2, 2)
     assert counting.tasks == 2 * grid.reps
     assert second.table.loc[0, "margin_mean"] == 12345.0
@@ -89,7 +90,7 @@ def test_a_rerun_skips_finished_points_and_recomputes_missing_or_partial_ones(se
     assert len(list((out / "points").glob("*.json"))) == 4
     # everything on disk: a third run simulates nothing
     third = CountingExecutor()
-    assert run_sweep(grid, out, third).computed == 0 and third.tasks == 0
+    assert sweep_grid(grid, out, executor=third).computed == 0 and third.tasks == 0
 
 
 def test_a_worker_killed_mid_sweep_is_replaced_and_the_sweep_ends_with_the_same_results(serial_sweep, dask_executor, cluster, tmp_path):
@@ -106,7 +107,7 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_the_sweep_ends_with_the_same_
         os.kill(pids[victim], signal.SIGKILL)
         killed.append((pids[victim], bool(busy)))
 
-    result = run_sweep(grid, tmp_path / "killed", dask_executor, progress=kill_a_busy_worker)
+    result = sweep_grid(grid, tmp_path / "killed", executor=dask_executor, progress=kill_a_busy_worker)
     pd.testing.assert_frame_equal(result.table, serial.table, check_exact=True)
     (pid, was_busy), = killed
     assert was_busy  # the killed worker had tasks of the sweep in hand

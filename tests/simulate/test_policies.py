@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from budgetopt.config import policy_from_dict
 from budgetopt.errors import InfeasiblePolicyError
-from budgetopt.plan import make_plan
+from budgetopt.plan import plan_day
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
 from budgetopt.simulate.policies import (
@@ -124,7 +124,7 @@ def test_budgetopt_plays_make_plans_plan_and_keeps_its_disabled_creatives_off():
     log = log_of(12, [80.0] * 5, [800.0] * 5, conversions, conversions * 40)
     policy = BudgetoptPolicy(acc, Briefing(START), np.random.default_rng(3))
     step = policy.plan(log.seen())
-    expected = make_plan(log.seen().frame(acc, START), acc.policy, rng=np.random.default_rng(3)).plan
+    expected = plan_day(log.seen().frame(acc, START), acc.policy, rng=np.random.default_rng(3)).plan
     assert step.spend.tolist() == pytest.approx(expected["spend"].tolist())
     assert step.disabled[1] and step.spend[1] == 0  # 0.6 % vs 3.75 % after 9,600 visits
 
@@ -188,7 +188,7 @@ class _CheckedAgainstMakePlan(BudgetoptPolicy):
     def plan(self, log, truth=None):
         a = self.account
         keys = set(zip(a.campaign[self.disabled], a.segment[self.disabled], a.creative[self.disabled]))
-        expected = make_plan(log.frame(a, self.briefing.start_date), a.policy, rng=copy.deepcopy(self.rng), previously_disabled=keys).plan
+        expected = plan_day(log.frame(a, self.briefing.start_date), a.policy, rng=copy.deepcopy(self.rng), previously_disabled=keys).plan
         step = super().plan(log, truth)
         cell = {key: i for i, key in enumerate(zip(a.campaign, a.segment, a.creative))}
         order = [cell[key] for key in zip(expected["campaign"], expected["segment"], expected["creative"])]

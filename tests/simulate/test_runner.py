@@ -7,6 +7,7 @@ from dataclasses import fields
 import numpy as np
 
 from budgetopt.data import validate_log
+from budgetopt.scale.executors import open_executor
 from budgetopt.simulate.policies import POLICIES, EvenPolicy
 from budgetopt.simulate.runner import (
     Trajectory,
@@ -65,9 +66,10 @@ def test_the_same_seed_reproduces_a_run_and_another_seed_does_not(small):
 def test_parallel_replications_equal_the_serial_run(small):
     scenario = scenario_from_dict(small).with_overrides(days=3)
     policies = ("budgetopt", "proportional", "oracle")
-    serial = simulate(scenario, reps=2, policies=policies, workers=1)
+    serial = simulate(scenario, reps=2, policies=policies)
     done = []
-    parallel = simulate(scenario, reps=2, policies=policies, workers=2, progress=done.append)
+    with open_executor(2, None) as executor:
+        parallel = simulate(scenario, reps=2, policies=policies, executor=executor, progress=done.append)
     assert all(same(serial.runs[p], parallel.runs[p]) for p in policies)
     assert sorted(done) == [1, 2]
 

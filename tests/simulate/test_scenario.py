@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from budgetopt.data.demo import demo_world
+from budgetopt.simulate.demo_account import demo_world
 from budgetopt.errors import InputError
 from budgetopt.simulate.scenario import load_scenario, scenario_from_dict
 

@@ -3,11 +3,10 @@
 from budgetopt.allocate.curves import SegmentCurves
 from budgetopt.allocate.explain import binding_constraints, describe_binding, diagnose, segment_limiter
 from budgetopt.allocate.problem import AllocationProblem, bound_coefficients, policy_limits, policy_problem, segment_limits
-from budgetopt.allocate.response import saturation_factor
 from budgetopt.allocate.solve import Allocation, Binding, WarmStart, solve
 
 __all__ = [
     "Allocation", "AllocationProblem", "Binding", "SegmentCurves", "binding_constraints", "describe_binding",
-    "bound_coefficients", "diagnose", "policy_limits", "policy_problem", "saturation_factor", "segment_limiter", "segment_limits",
+    "bound_coefficients", "diagnose", "policy_limits", "policy_problem", "segment_limiter", "segment_limits",
     "solve", "WarmStart",
 ]

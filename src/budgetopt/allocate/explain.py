@@ -11,6 +11,11 @@ from budgetopt.errors import InfeasiblePolicyError
 
 #: a shadow price smaller than this (currency per currency) is reported as not binding
 PRICE_TOLERANCE = 1e-7
+#: a total or a [[bounds]] row within this (currency per day) of its limit is at the limit: the solver's
+#: answer is exact only to its feasibility tolerance (relative AT_LIMIT is for segment budgets)
+AT_TOTAL = 1e-4
+#: a shadow price worth a sentence: below half a cent per unit a constraint binds only on paper (the JSON keeps them all)
+MIN_SHADOW_PRICE = 0.005
 
 
 def money(value: float, currency: str) -> str:
@@ -25,17 +30,17 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
     cur = problem.currency
     total = spend.sum()
     if abs(allocation.total_dual) > PRICE_TOLERANCE:
-        if total >= problem.total_max - 1e-4 and allocation.total_dual > 0:
+        if total >= problem.total_max - AT_TOTAL and allocation.total_dual > 0:
             found.append(Binding(f"[budget] daily_total {money(problem.total_max, cur)}", allocation.total_dual))
-        elif total <= problem.total_min + 1e-4:
+        elif total <= problem.total_min + AT_TOTAL:
             found.append(Binding(f"[budget] min_total {money(problem.total_min, cur)}", allocation.total_dual))
     for s in np.flatnonzero(np.abs(allocation.segment_dual) > PRICE_TOLERANCE):
-        at_cap = spend[s] >= problem.upper[s] - 1e-4
+        at_cap = spend[s] >= problem.upper[s] - AT_TOTAL
         label = problem.upper_label[s] if (at_cap and allocation.segment_dual[s] > 0) else problem.lower_label[s]
         found.append(Binding(f"segment {problem.segment_labels[s]}: {label}", float(allocation.segment_dual[s])))
     activity = problem.bound_coef @ spend if len(problem.bound_min) else np.zeros(0)
     for b in np.flatnonzero(np.abs(allocation.bound_dual) > PRICE_TOLERANCE):
-        side = "max" if activity[b] >= problem.bound_max[b] - 1e-4 else "min"
+        side = "max" if activity[b] >= problem.bound_max[b] - AT_TOTAL else "min"
         limit = problem.bound_max[b] if side == "max" else problem.bound_min[b]
         found.append(Binding(f"{problem.bound_labels[b]} {side} {money(limit, cur)}", float(allocation.bound_dual[b])))
     return sorted(found, key=lambda item: -abs(item.shadow_price))
@@ -45,6 +50,15 @@ def describe_binding(item: Binding, currency: str) -> str:
     """'one more EUR on [budget] daily_total … would earn 0.84 EUR' in words."""
     verb = "earn" if item.shadow_price >= 0 else "cost"
     return f"one more {currency} on {item.constraint} would {verb} {abs(item.shadow_price):,.2f} {currency}"
+
+
+def binding_in_words(binding: list[dict], currency: str) -> list[str]:
+    """The summary's binding constraints worth saying ({constraint, shadow_price} dicts), in words, largest first."""
+    return [
+        describe_binding(Binding(item["constraint"], item["shadow_price"]), currency)
+        for item in binding
+        if abs(item["shadow_price"]) >= MIN_SHADOW_PRICE
+    ]
 
 
 def segment_limiter(problem: AllocationProblem, allocation: Allocation, s: int) -> str:

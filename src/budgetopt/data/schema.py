@@ -15,7 +15,6 @@ import pandas as pd
 NAME_COLUMNS = ("campaign", "segment", "creative")
 NUMBER_COLUMNS = ("spend", "visits", "conversions", "revenue")
 REQUIRED_COLUMNS = ("date", *NAME_COLUMNS, *NUMBER_COLUMNS)
-OPTIONAL_COLUMNS = ("impressions", "status")
 STATUSES = ("active", "paused")
 CELL = list(NAME_COLUMNS)
 

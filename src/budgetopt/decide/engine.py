@@ -8,7 +8,7 @@ from functools import cached_property, partial
 
 import numpy as np
 
-from budgetopt.allocate.response import saturation_factor
+from budgetopt.model.response import saturation_factor
 from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
 from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, segment_leaders, traffic_shares, verdicts
@@ -84,7 +84,7 @@ def _segment_factor(estimates: Estimates) -> np.ndarray:
     return saturation_factor(previous, estimates.saturation_spend)[h.segment_index]
 
 
-def decide(
+def decide_creatives(
     estimates: Estimates,
     rules: DecideSection,
     rng: np.random.Generator,

@@ -6,12 +6,13 @@ Cells are sorted by (campaign, segment, creative), so each segment's cells are c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from budgetopt.errors import InputError
+from budgetopt.model import saturation_factor, segment_sums
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,6 @@ class Totals:
     raw_exposure: np.ndarray  # visits or impressions, undiscounted (for exposure per euro)
     conversions: np.ndarray
     revenue: np.ndarray  # currency
-
-    def __add__(self, other: Totals) -> Totals:
-        return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,11 @@ class History:
 
     def segment_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum a (..., cells) array within each segment → (..., segments)."""
-        return np.add.reduceat(values, self.segment_start, axis=-1)
+        return segment_sums(values, self.segment_index, self.n_segments, self.segment_start)
 
     def with_saturation(self, saturation_spend: np.ndarray) -> History:
         """The same history with effective spend: what each day's spend bought at its segment's
         saturation, given each segment's saturation spend (segments,), currency per day."""
-        from budgetopt.allocate.response import saturation_factor
-
         d = self.days
         bought = d.spend * saturation_factor(d.segment_spend, saturation_spend[d.segment])
         effective = lambda w: np.bincount(d.cell, weights=bought * w, minlength=self.n_cells)  # noqa: E731

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import xlogy
 
-from budgetopt.allocate.response import saturation_factor
+from budgetopt.model.response import saturation_factor
 from budgetopt.estimate.history import CellDays, sum_by
 
 #: multiples of a segment's mean daily spend tried for S; the last, inf, is "no saturation"

@@ -2,13 +2,17 @@
 
     with open_ledger("budgetopt.db", create=True) as ledger:
         counts = ingest(ledger, load_log("yesterday.csv"), source="yesterday.csv")   # one transaction
-        daily = plan_from_ledger(ledger, policy, rng=np.random.default_rng(7))       # reads, plans, stores
+        history = read_observations(ledger, before="2026-11-26")                     # reads
+        store_plan(ledger, result, policy)                                           # stores a plan made elsewhere
+
+It stores and reads, and never plans: `budgetopt.api.plan_with_ledger` reads the history, plans, and
+stores the plan in one transaction.
 
 Every change is one transaction (all or nothing, also under SIGKILL); writers take turns (WAL mode,
 a busy timeout); the schema is versioned (`schema_version` table) and migrated on open.
 """
 
-from budgetopt.ledger.history import HISTORY_COLUMNS, history, history_table
+from budgetopt.ledger.history import HISTORY_COLUMNS, history
 from budgetopt.ledger.observations import (
     IngestCounts,
     ingest,
@@ -17,11 +21,10 @@ from budgetopt.ledger.observations import (
 )
 from budgetopt.ledger.plans import (
     EnableResult,
-    LedgerPlan,
+    fresh_since,
     disabled_cells,
     enable,
     has_plan,
-    plan_from_ledger,
     planned_cells,
     previous_budgets,
     store_plan,
@@ -30,7 +33,7 @@ from budgetopt.ledger.schema import MIGRATIONS, schema_version
 from budgetopt.ledger.store import DEFAULT_WAIT, Ledger, LedgerBusyError, open_ledger
 
 __all__ = [
-    "DEFAULT_WAIT", "HISTORY_COLUMNS", "MIGRATIONS", "EnableResult", "IngestCounts", "Ledger", "LedgerBusyError", "LedgerPlan",
-    "disabled_cells", "enable", "has_plan", "history", "history_table", "ingest", "last_date", "open_ledger",
-    "plan_from_ledger", "planned_cells", "previous_budgets", "read_observations", "schema_version", "store_plan",
+    "DEFAULT_WAIT", "HISTORY_COLUMNS", "MIGRATIONS", "EnableResult", "IngestCounts", "Ledger", "LedgerBusyError",
+    "disabled_cells", "fresh_since", "enable", "has_plan", "history", "ingest", "last_date", "open_ledger",
+    "planned_cells", "previous_budgets", "read_observations", "schema_version", "store_plan",
 ]

@@ -12,8 +12,6 @@ observed that day (a creative launched after the plan counts, and counts as off 
 from __future__ import annotations
 
 import pandas as pd
-from rich.table import Table
-from rich.text import Text
 
 from budgetopt.ledger.plans import planned_cells
 from budgetopt.ledger.store import Ledger, translating
@@ -103,33 +101,3 @@ def history(ledger: Ledger, cell: str | None = None) -> pd.DataFrame:
     for column in ("planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin"):
         frame[column] = frame[column].astype("float64")
     return frame
-
-
-def history_table(frame: pd.DataFrame, title: str, *, show_status: bool = True) -> Table:
-    """The history as a terminal table; amounts in the plans' currency (named in the title)."""
-    currencies = ", ".join(dict.fromkeys(frame["currency"]))
-    table = Table(
-        title=Text(f"{title} ({currencies})"), header_style="bold underline", box=None, pad_edge=False,
-        caption=(
-            "margin = revenue × margin_rate − spend; interval: the plan's 90 % interval; outcome: where the actual "
-            f"margin fell, when every cell spent within {SPEND_TOLERANCE:.0%} of its plan (else: off plan)"
-        ),
-    )
-    table.add_column("date", no_wrap=True)
-    if show_status:
-        table.add_column("status", min_width=8)
-    for name in ("spend\nplanned", "spend\nactual", "margin\nexpected", "margin\ninterval", "margin\nactual"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("outcome", min_width=7)
-
-    def amount(value: float) -> str:
-        return "—" if pd.isna(value) else f"{value:,.0f}"
-
-    for row in frame.itertuples(index=False):
-        status = [Text(row.status)] if show_status else []
-        table.add_row(
-            row.date, *status, amount(row.planned_spend), amount(row.actual_spend), amount(row.expected_margin),
-            f"{amount(row.margin_p05)}–{amount(row.margin_p95)}", amount(row.actual_margin), row.outcome,
-            style="dim" if row.outcome == "no data yet" else None,
-        )
-    return table

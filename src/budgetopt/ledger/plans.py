@@ -20,9 +20,8 @@ import pandas as pd
 
 from budgetopt.config import Policy
 from budgetopt.errors import InputError
-from budgetopt.ledger.observations import last_date, read_observations
 from budgetopt.ledger.store import Ledger, translating
-from budgetopt.plan import PlanResult, make_plan
+from budgetopt.plan import PlanResult
 
 Cell = tuple[str, str, str]
 
@@ -34,16 +33,6 @@ _DECISION_COLUMNS = (
     "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
     "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason",
 )
-
-
-@dataclass(frozen=True)
-class LedgerPlan:
-    """A plan made from the ledger and stored in it, with what it carried over from earlier plans."""
-
-    result: PlanResult
-    previous_plan: str | None  # date of the plan whose budgets bounded max_daily_change, if any
-    kept_disabled: tuple[str, ...]  # "campaign/segment/creative" kept disabled from earlier days
-    replaced: bool  # a plan for the same date was replaced (--replace)
 
 
 @dataclass(frozen=True)
@@ -162,46 +151,6 @@ def store_plan(ledger: Ledger, result: PlanResult, policy: Policy, *, seed: int 
                 zip([day] * len(frame), *_column_values(frame, columns)),
             )
     return exists
-
-
-@translating
-def plan_from_ledger(
-    ledger: Ledger,
-    policy: Policy,
-    *,
-    date: pd.Timestamp | str | None = None,
-    replace: bool = False,
-    rng: np.random.Generator | None = None,
-    seed: int | None = None,
-) -> LedgerPlan:
-    """Plan `date` (default: the day after the ledger's last observations) from the ledger's whole history,
-    carrying over the previous plan's budgets and disabled creatives, and store it, all in one transaction.
-
-    `seed` is only recorded with the plan (the draws come from `rng`).
-    """
-    with ledger.transaction():
-        last = last_date(ledger)
-        if last is None:
-            raise InputError("the ledger has no observations yet; ingest a log first (budgetopt ingest LOG)", source=str(ledger.path))
-        day = last + pd.Timedelta(days=1) if date is None else pd.Timestamp(date)
-        key = day.strftime("%Y-%m-%d")
-        if has_plan(ledger, key) and not replace:  # say so before spending time on the plan
-            raise InputError(
-                f"the ledger already has a plan for {key}; pass --replace to make a new one in its place",
-                source=str(ledger.path),
-            )
-        history = read_observations(ledger, before=key, exposure=policy.estimate.exposure)
-        if history.empty:
-            raise InputError(f"the ledger has no observations before {key}; ingest earlier days or choose a later --date", source=str(ledger.path))
-        previous_date, budgets = previous_budgets(ledger, key)
-        disabled = disabled_cells(ledger, key)
-        result = make_plan(
-            history, policy, date=day, rng=rng, previous_segment_spend=budgets, previously_disabled=disabled,
-            fresh_since=fresh_since(ledger, key),
-        )
-        replaced = store_plan(ledger, result, policy, seed=seed, replace=replace)
-    planned = set(zip(result.plan["campaign"], result.plan["segment"], result.plan["creative"]))
-    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced)
 
 
 @translating

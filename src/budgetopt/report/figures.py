@@ -179,7 +179,7 @@ def creative_intervals(
 def expected_margin(plan: pd.DataFrame, summary: dict[str, Any], *, axes: Sequence[Axes] | None = None) -> Figure:
     """The plan's expected gross margin: the total with its 90 % interval, then each segment's share of it.
 
-    plan: the plan table (campaign, segment, expected_margin per cell); summary: make_plan's summary
+    plan: the plan table (campaign, segment, expected_margin per cell); summary: plan_day's summary
     (currency, expected_margin, margin_p05, margin_p95).
     """
     cur = summary["currency"]

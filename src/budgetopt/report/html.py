@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from budgetopt.report.files import write_atomic
+from budgetopt.outputs import write_atomic
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from budgetopt.allocate.explain import describe_binding, money
-from budgetopt.allocate.solve import Binding
+from budgetopt.allocate.explain import binding_in_words, money
 from budgetopt.config import Policy
 from budgetopt.decide.engine import format_loss
 from budgetopt.plan import PlanResult
@@ -26,7 +25,6 @@ MAX_SEGMENT_FIGURES = 30
 #: segments drawn as bars in the spend and margin figures (the largest budgets); every segment is in the table
 MAX_SEGMENT_BARS = 40
 #: binding constraints worth less than half a cent per unit are binding only on paper (as in the terminal)
-MIN_SHADOW_PRICE = 0.005
 
 VERDICT_ORDER = ("winner", "keep", "too early", "disable", "paused")
 VERDICT_WORDS = {
@@ -166,7 +164,7 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
         figures=(_figure("spend_by_segment.png", figures.spend_by_segment(drawn, cur), f"spend by segment ({cur} per day){which}"),),
     )
 
-    worth_saying = [b for b in summary["binding"] if abs(b["shadow_price"]) >= MIN_SHADOW_PRICE]
+    worth_saying = binding_in_words(summary["binding"], cur)
     if worth_saying:
         limits = Section(
             "What limits the plan",
@@ -174,7 +172,7 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
                 f"The constraints the plan is pressed against, and their shadow prices: what one more {cur} of that limit "
                 "would earn (or cost) in expected gross margin. A large one says which limit is worth revisiting."
             ),),
-            bullets=tuple(describe_binding(Binding(b["constraint"], b["shadow_price"]), cur) for b in worth_saying),
+            bullets=tuple(worth_saying),
         )
     else:
         limits = Section("What limits the plan", paragraphs=(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,23 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.errors import BudgetoptError, InputError
+from budgetopt.outputs import write_csv, write_json
 
 LOG_NAMES = ("log.csv", "log.parquet")
 POLICY_NAME = "policy.toml"
 PLAN_NAME, SUMMARY_NAME = "plan.csv", "summary.json"
 SUMMARY_TABLE = "accounts.csv"
-PLANNED, BAD_INPUT, INTERNAL_ERROR = "planned", "bad input", "internal error"
+
+
+class AccountStatus(StrEnum):
+    """What became of an account: planned, or why not."""
+
+    PLANNED = "planned"
+    BAD_INPUT = "bad input"
+    INTERNAL_ERROR = "internal error"
+
+
+PLANNED, BAD_INPUT, INTERNAL_ERROR = AccountStatus.PLANNED, AccountStatus.BAD_INPUT, AccountStatus.INTERNAL_ERROR
 ACCOUNT_COLUMNS = ["account", "status", "date", "total_spend", "expected_margin", "margin_p05", "margin_p95", "currency", "message"]
 
 
@@ -47,7 +59,7 @@ class AccountOutcome:
 
     account: str  # the folder's name
     folder: str
-    status: str  # PLANNED, BAD_INPUT or INTERNAL_ERROR
+    status: AccountStatus
     message: str = ""  # what went wrong (one line), empty when planned
     plan: pd.DataFrame | None = None
     summary: dict[str, Any] | None = None
@@ -86,14 +98,14 @@ def plan_account(folder: str, default_policy: str | None, date: pd.Timestamp | N
     """Plan one account (the task a worker runs). Never raises: an error becomes the outcome's status."""
     from budgetopt.config import load_policy
     from budgetopt.data import load_log
-    from budgetopt.plan import make_plan
+    from budgetopt.plan import plan_day
 
     path = Path(folder)
     try:
         log_path, policy_path = account_files(path, Path(default_policy) if default_policy else None)
         policy = load_policy(policy_path)
         log = load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates)
-        result = make_plan(log, policy, date=date, rng=np.random.default_rng(seed))
+        result = plan_day(log, policy, date=date, rng=np.random.default_rng(seed))
     except BudgetoptError as error:
         return AccountOutcome(path.name, folder, BAD_INPUT, message=str(error))
     except Exception as error:  # noqa: BLE001 — a bug in one account must not stop the others; reported as an internal error
@@ -103,8 +115,6 @@ def plan_account(folder: str, default_policy: str | None, date: pd.Timestamp | N
 
 def write_account(outcome: AccountOutcome) -> AccountOutcome:
     """Write a planned account's plan.csv and summary.json into its folder (each atomically)."""
-    from budgetopt.report.files import write_csv, write_json
-
     if outcome.status != PLANNED:
         return outcome
     folder = Path(outcome.folder)
@@ -143,8 +153,6 @@ def plan_accounts(
         outcomes[finished.index] = outcome
         if progress:
             progress(done)
-    from budgetopt.report.files import write_csv
-
     write_csv(Path(directory) / SUMMARY_TABLE, accounts_table(outcomes))
     return outcomes
 
@@ -155,7 +163,7 @@ def accounts_table(outcomes: list[AccountOutcome]) -> pd.DataFrame:
     for o in outcomes:
         s = o.summary or {}
         rows.append({
-            "account": o.account, "status": o.status, "date": s.get("date", ""),
+            "account": o.account, "status": str(o.status), "date": s.get("date", ""),
             "total_spend": s.get("total_spend", np.nan), "expected_margin": s.get("expected_margin", np.nan),
             "margin_p05": s.get("margin_p05", np.nan), "margin_p95": s.get("margin_p95", np.nan),
             "currency": s.get("currency", ""), "message": o.message,

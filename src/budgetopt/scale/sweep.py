@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.errors import BudgetoptError, InputError
+from budgetopt.outputs import write_json
 from budgetopt.scale.executors import Executor
 from budgetopt.scale.grid import POINT_FORMAT, SWEEP_POLICIES, Grid, GridPoint
 from budgetopt.simulate.metrics import (
@@ -91,8 +92,6 @@ def point_metrics(point: GridPoint, outcomes: list[Any]) -> dict[str, Any]:
 
 
 def write_point(out_dir: Path, point: GridPoint, reps: int, metrics: dict[str, float]) -> None:
-    from budgetopt.report.files import write_json
-
     write_json(point_path(out_dir, point), {
         "format": POINT_FORMAT,
         "key": point.key,
@@ -169,7 +168,8 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
-    """Simulate the grid's points not already in `out_dir` and write sweep.csv and the report.
+    """Simulate the grid's points not already in `out_dir` (each kept in out_dir/points/ as it finishes)
+    and rank them; `budgetopt.api.sweep_grid` writes sweep.csv and the report.
 
     on_start(points to compute, replications to run) is called once the finished points are known;
     progress(done) after each replication."""
@@ -185,16 +185,7 @@ def run_sweep(
     for point, metrics in _simulate_points(grid, todo, executor, out_dir, progress):
         results[point.number] = metrics
     table = sweep_table(grid, results)
-    write_sweep_outputs(out_dir, grid, table)
     return SweepResult(table, computed=len(todo), reused=len(grid.points) - len(todo))
-
-
-def write_sweep_outputs(out_dir: Path, grid: Grid, table: pd.DataFrame) -> None:
-    from budgetopt.report.files import write_csv
-    from budgetopt.report.sweep import write_sweep_report
-
-    write_csv(out_dir / "sweep.csv", table)
-    write_sweep_report(out_dir, table, grid.setting_names, notes=sweep_notes(grid))
 
 
 def sweep_notes(grid: Grid) -> list[str]:

@@ -18,6 +18,7 @@ from scipy.optimize import linprog
 from budgetopt.allocate import bound_coefficients, policy_limits
 from budgetopt.config import Policy
 from budgetopt.errors import InfeasiblePolicyError
+from budgetopt.model import segment_sums
 
 #: relative slack (of the daily total) within which a limit counts as met
 TOLERANCE = 1e-7
@@ -48,10 +49,7 @@ class Account:
 
     def segment_sum(self, values: np.ndarray) -> np.ndarray:
         """(..., cells) → (..., segments)."""
-        values = np.asarray(values, dtype=float)
-        out = np.zeros(values.shape[:-1] + (self.n_segments,))
-        np.add.at(np.moveaxis(out, -1, 0), self.segment_index, np.moveaxis(values, -1, 0))
-        return out
+        return segment_sums(values, self.segment_index, self.n_segments)
 
     def bound_coef(self, shares: np.ndarray) -> np.ndarray:
         """(bounds, segments): the share of each segment's budget that each [[bounds]]'s matched cells receive."""

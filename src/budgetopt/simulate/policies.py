@@ -3,7 +3,7 @@ today, and the oracle. Each sees only the simulated log so far (the oracle also 
 truth) and returns tomorrow's spend per cell; all work under the scenario's budget policy.
 
 - `budgetopt`: `budgetopt plan`'s estimate → decide → allocate on the log so far (`fit_history` and
-  `plan_budgets`, which `make_plan` calls; the history read from the log's arrays, tables left
+  `plan_budgets`, which `plan_day` calls; the history read from the log's arrays, tables left
   unwritten, HiGHS re-solving warm); creatives it disables stay disabled, as the ledger keeps them.
 - `even`: the daily total split equally across segments, and equally across each segment's creatives.
 - `proportional`: budgets ∝ exponentially weighted return on ad spend (recent days count most,
@@ -44,7 +44,8 @@ from budgetopt.estimate.history import history_from_rows
 from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
-from budgetopt.simulate.world import DayTruth, segment_maxima, segment_sums
+from budgetopt.model import segment_sums
+from budgetopt.simulate.world import DayTruth, segment_maxima
 
 #: `proportional`: a day this many days older counts half
 PROPORTIONAL_HALF_LIFE_DAYS = 7.0
@@ -129,7 +130,7 @@ class BudgetoptPolicy(SimulationPolicy):
         self.solvers = Solvers()
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
-        """`make_plan`'s decisions on the log so far, through the same estimate → decide → allocate
+        """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate
         code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
         written and HiGHS re-solving warm from yesterday's basis."""
         a, settings = self.account, self.account.policy.estimate

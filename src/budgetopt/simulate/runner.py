@@ -10,7 +10,7 @@ run in any order, in any process):
 The warm-up (an even split) is drawn once per replication and shared by every policy.
 
 `run_replication` is the unit of work: `replication_tasks` lists its arguments, any executor of
-budgetopt.scale.executors (serial, local processes, Dask) runs them, `assemble` puts them together.
+budgetopt.scale.executors (serial, local processes, Dask) runs them (the API chooses one), `assemble` puts them together.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
-from budgetopt.scale.executors import Executor, local_executor
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
 from budgetopt.simulate.policies import (
@@ -171,13 +171,12 @@ def simulate(
     *,
     reps: int,
     policies: Sequence[str],
-    workers: int = 1,
     progress: Callable[[int], None] | None = None,
-    executor: Executor | None = None,
+    executor: Any = None,
 ) -> SimulationResult:
-    """Run `reps` replications of every policy. They run on `executor` (budgetopt.scale.executors:
-    serial, local processes or Dask) if given, else on `workers` local processes (1: serially);
-    results are identical to the serial run either way. `progress(done)` is called after each replication.
+    """Run `reps` replications of every policy. They run on `executor` (any of budgetopt.scale.executors:
+    serial, local processes or Dask) if given, else serially in this process; results are identical
+    to the serial run either way. `progress(done)` is called after each replication.
     Policies of SIDE_BY_SIDE (thompson) run all their replications at once, in this process, with the
     results one by one would give."""
     unknown = [p for p in policies if p not in POLICIES]
@@ -187,17 +186,15 @@ def simulate(
     one_by_one = [p for p in policies if p not in SIDE_BY_SIDE]
     outcomes: list[tuple[dict[str, Trajectory], dict[str, float]]] = [({}, {}) for _ in range(reps)]
     if one_by_one:
-        own = executor is None
+        tasks = replication_tasks(scenario, reps, one_by_one)
         if executor is None:
-            executor = local_executor(max(1, min(workers, reps)))
-        try:
-            for done, finished in enumerate(executor.run(run_replication, replication_tasks(scenario, reps, one_by_one)), start=1):
-                outcomes[finished.index] = finished.result()
-                if progress:
-                    progress(done)
-        finally:
-            if own:
-                executor.close()
+            finished = ((index, run_replication(*task)) for index, task in enumerate(tasks))
+        else:
+            finished = ((done.index, done.result()) for done in executor.run(run_replication, tasks))
+        for done, (index, outcome) in enumerate(finished, start=1):
+            outcomes[index] = outcome
+            if progress:
+                progress(done)
     for name in side_by_side:
         stacked, seconds = SIDE_BY_SIDE[name](scenario, reps)
         for r, (trajectories, plan_seconds) in enumerate(outcomes):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from budgetopt.allocate.response import saturation_factor
+from budgetopt.model import saturation_factor, segment_sums
 
 
 @dataclass(frozen=True)
@@ -139,20 +139,6 @@ class World:
         basket = np.broadcast_to(self.basket, np.shape(conversions))
         revenue[has] = rng.gamma(shape[has], basket[has] * self.basket_cv**2)
         return visits, conversions, revenue
-
-
-def segment_sums(values: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
-    """(..., segments) sums over each segment's cells of (..., cells) values.
-
-    One bincount over the rows laid end to end (row r's segments shifted by r · n_segments): each row
-    is summed in cell order, exactly as a bincount of that row alone."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1:
-        return np.bincount(segment_index, weights=values, minlength=n_segments)
-    lead = values.shape[:-1]
-    rows = int(np.prod(lead))
-    shifted = (segment_index[None, :] + n_segments * np.arange(rows)[:, None]).ravel()
-    return np.bincount(shifted, weights=values.reshape(rows, -1).ravel(), minlength=rows * n_segments).reshape(*lead, n_segments)
 
 
 def segment_maxima(values: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:

@@ -14,8 +14,10 @@ from budgetopt.config import load_policy
 from budgetopt.data import load_log
 from budgetopt.data.demo import demo_path
 from budgetopt.errors import InputError
-from budgetopt.plan import make_plan
-from budgetopt.simulate.whatif import compare, read_split_file, resolve_split, what_if
+from budgetopt.plan import plan_day
+from budgetopt.api import compare_split
+from budgetopt.data.split import read_split_file, resolve_split
+from budgetopt.whatif import compare
 
 #: the plan's figures in whatif come from its own 2,000 draws, the summary's from the plan's: two
 #: independent Monte Carlo estimates of one mean, each with a standard error of sd / √2000, so their
@@ -28,7 +30,7 @@ def demo():
     """(log, policy, plan result) of the demo account, planned once for the module."""
     policy = load_policy(demo_path("demo_policy.toml"))
     log = load_log(demo_path("demo_log.csv"))
-    return log, policy, make_plan(log, policy, rng=np.random.default_rng(7))
+    return log, policy, plan_day(log, policy, rng=np.random.default_rng(7))
 
 
 def write(path: Path, frame_or_text) -> Path:
@@ -72,7 +74,7 @@ def test_a_clearly_worse_split_loses_with_high_probability(demo, tmp_path):
     # the plan's whole budget on interest-outdoor, the segment that loses money
     total = result.plan["spend"].sum()
     split = write(tmp_path / "split.csv", f"campaign,segment,spend\nprospecting-social,interest-outdoor,{total}\n")
-    w = what_if(log, policy, split, rng=np.random.default_rng(7))
+    w = compare_split(log, policy, split, rng=np.random.default_rng(7))
     assert w.chance_beats < 0.01
     assert w.difference.margin_p95 < 0 and w.proposal.expected_margin < 0 < w.plan.expected_margin
     assert w.proposal.total_spend == pytest.approx(total)
@@ -87,7 +89,7 @@ def test_a_better_split_that_breaks_the_policy_wins_and_says_which_limits_it_bre
     moved = 0.3 * segments[("brand-search", "exact-brand")]
     segments[("brand-search", "exact-brand")] += moved
     segments[("prospecting-social", "interest-outdoor")] -= moved
-    w = what_if(log, policy, write(tmp_path / "split.csv", segments.reset_index()), rng=np.random.default_rng(7))
+    w = compare_split(log, policy, write(tmp_path / "split.csv", segments.reset_index()), rng=np.random.default_rng(7))
     assert w.chance_beats > 0.99
     assert w.difference.margin_p05 > 0
     assert any(note.startswith("segment brand-search/exact-brand:") and "max_daily_change" in note for note in w.notes)
@@ -148,7 +150,7 @@ def test_a_segment_without_an_active_creative_cannot_take_a_per_segment_budget(d
     log = log.copy()
     last = log["date"] == log["date"].max()
     log.loc[last & (log["segment"] == "interest-outdoor"), "status"] = "paused"  # the user paused the whole segment
-    result = make_plan(log, policy, rng=np.random.default_rng(7))
+    result = plan_day(log, policy, rng=np.random.default_rng(7))
     path = write(tmp_path / "split.csv", HEAD + "brand-search,exact-brand,0\nprospecting-social,interest-outdoor,100\n")
     raw, lines = read_split_file(path)
     with pytest.raises(InputError, match=r"row 2 \(line 3\), column 'spend': segment prospecting-social/interest-outdoor has no active creative"):

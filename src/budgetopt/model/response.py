@@ -17,7 +17,3 @@ def saturation_factor(total_spend: np.ndarray, saturation_spend: np.ndarray) -> 
     safe = np.where(x > 1e-8, x, 1.0)
     return np.where(x > 1e-8, -np.expm1(-safe) / safe, 1.0 - x / 2)
 
-
-def saturated_units(total_spend: np.ndarray, saturation_spend: np.ndarray) -> np.ndarray:
-    """T · factor(T): the spend 'as if unsaturated' that T buys, currency per day."""
-    return np.asarray(total_spend) * saturation_factor(total_spend, saturation_spend)

@@ -1,20 +1,21 @@
-"""Terminal tables (rich) for plans and decisions. Names are printed as text, never as markup."""
+"""Terminal tables (rich): the plan, the decisions, the ledger's history. Names are printed as text,
+never as markup, and never wrapped: a name column does not break a name mid-word."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from budgetopt.allocate.explain import describe_binding, money
-from budgetopt.allocate.solve import Binding
+from budgetopt import api
+from budgetopt.api import binding_in_words, money
 
 #: above this many cells the plan is shown per segment, not per cell
 MAX_CELL_ROWS = 60
-
 
 
 def plan_table(plan: pd.DataFrame, summary: dict[str, Any]) -> Table:
@@ -23,9 +24,9 @@ def plan_table(plan: pd.DataFrame, summary: dict[str, Any]) -> Table:
     per_cell = len(plan) <= MAX_CELL_ROWS
     table = Table(title=f"budget plan for {summary['date']} ({cur} per day)", show_footer=True, header_style="bold")
     before_total = sum(s["before"] for s in summary["segments"])
-    table.add_column("campaign / segment", footer="total", overflow="fold")
+    table.add_column("campaign / segment", footer="total", no_wrap=True)
     if per_cell:
-        table.add_column("creative", overflow="fold")
+        table.add_column("creative", no_wrap=True)
         table.add_column("status")
     table.add_column("yesterday", justify="right", footer=f"{before_total:,.0f}")
     table.add_column("tomorrow", justify="right", footer=f"{summary['total_spend']:,.0f}")
@@ -64,12 +65,11 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
         f"expected gross margin {money(summary['expected_margin'], cur)} "
         f"(90 % interval {money(summary['margin_p05'], cur)} to {money(summary['margin_p95'], cur)})"
     )
-    # constraints worth less than half a cent per unit are binding only on paper; the JSON keeps them
-    worth_saying = [item for item in summary["binding"] if abs(item["shadow_price"]) >= 0.005]
+    worth_saying = binding_in_words(summary["binding"], cur)
     if worth_saying:
         console.print("what limits the plan:")
-        for item in worth_saying:
-            console.print(Text("  • " + describe_binding(Binding(**item), cur)))
+        for sentence in worth_saying:
+            console.print(Text("  • " + sentence))
 
 
 def print_decisions(console: Console, decisions: pd.DataFrame, metric: str) -> None:
@@ -77,7 +77,7 @@ def print_decisions(console: Console, decisions: pd.DataFrame, metric: str) -> N
     for (campaign, segment), group in decisions.groupby(["campaign", "segment"], sort=False):
         table = Table(title=Text(f"{campaign} / {segment}"), title_justify="left", header_style="bold")
         for name in ("creative", "visits", "conv.", "cvr (90 % interval)", metric, "p_best", "verdict"):
-            table.add_column(name, justify="left" if name in ("creative", "verdict") else "right")
+            table.add_column(name, justify="left" if name in ("creative", "verdict") else "right", no_wrap=name == "creative")
         for _, row in group.iterrows():
             table.add_row(
                 Text(str(row["creative"])), f"{row['visits']:,.0f}", f"{row['conversions']:,.0f}",
@@ -85,3 +85,51 @@ def print_decisions(console: Console, decisions: pd.DataFrame, metric: str) -> N
                 f"{row['metric_mean']:.3f}", f"{row['p_best']:.1%}", row["verdict"],
             )
         console.print(table)
+
+
+def history_table(frame: pd.DataFrame, title: str, *, show_status: bool = True) -> Table:
+    """The history as a terminal table; amounts in the plans' currency (named in the title)."""
+    currencies = ", ".join(dict.fromkeys(frame["currency"]))
+    table = Table(
+        title=Text(f"{title} ({currencies})"), header_style="bold underline", box=None, pad_edge=False,
+        caption=(
+            "margin = revenue × margin_rate − spend; interval: the plan's 90 % interval; outcome: where the actual "
+            f"margin fell, when every cell spent within {api.SPEND_TOLERANCE:.0%} of its plan (else: off plan)"
+        ),
+    )
+    table.add_column("date", no_wrap=True)
+    if show_status:
+        table.add_column("status", min_width=8)
+    for name in ("spend\nplanned", "spend\nactual", "margin\nexpected", "margin\ninterval", "margin\nactual"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("outcome", min_width=7)
+
+    def amount(value: float) -> str:
+        return "—" if pd.isna(value) else f"{value:,.0f}"
+
+    for row in frame.itertuples(index=False):
+        status = [Text(row.status)] if show_status else []
+        table.add_row(
+            row.date, *status, amount(row.planned_spend), amount(row.actual_spend), amount(row.expected_margin),
+            f"{amount(row.margin_p05)}–{amount(row.margin_p95)}", amount(row.actual_margin), row.outcome,
+            style="dim" if row.outcome == "no data yet" else None,
+        )
+    return table
+
+
+def accounts_summary(outcomes, title: str):
+    """The table `plan --accounts` prints: each account's status, plan date, spend and expected margin."""
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
+    for header in ("account", "status", "date", "spend", "expected margin", "90 % interval"):
+        table.add_column(header, justify="left" if header in ("account", "status") else "right", no_wrap=True)
+    for o in outcomes:
+        s = o.summary
+        if s is None:
+            table.add_row(Text(o.account), Text(str(o.status), style="bold red"), "", "", "", "")
+            continue
+        cur = s["currency"]
+        table.add_row(
+            Text(o.account), Text(str(o.status)), s["date"], f"{s['total_spend']:,.2f} {cur}", f"{s['expected_margin']:,.2f} {cur}",
+            f"{s['margin_p05']:,.0f} – {s['margin_p95']:,.0f}",
+        )
+    return table

@@ -1,0 +1,63 @@
+"""The public API: every job of the `budgetopt` command as a function. The CLI calls only these.
+
+| function | what it does |
+|---|---|
+| load_log(path) / load_policy(path) | read and validate a performance log / a budget policy |
+| fit_estimates(log, policy) | every cell's posteriors (`Estimates`) |
+| make_decisions(log, policy) | the A/B verdicts (`DecideResult`), as `budgetopt decide` |
+| make_plan(log, policy) | tomorrow's plan (`PlanResult`), as `budgetopt plan` |
+| compare_split(log, policy, split) | a proposed split against the plan (`WhatIf`), as `budgetopt whatif` |
+| ingest_log / plan_with_ledger / enable_creatives / plan_history | the daily loop on a ledger file |
+| simulate_scenario(scenario) | replay a scenario under every policy (`Simulation`), as `budgetopt simulate` |
+| load_sweep / sweep_grid | tune settings by simulation, as `budgetopt sweep` |
+| plan_accounts(directory) | many accounts at once, as `budgetopt plan --accounts` |
+| write_plan_outputs / write_decisions_outputs / write_simulation_report / write_what_if | the files each writes |
+
+Without `rng`, draws are seeded with DEFAULT_SEED, the CLI's `--seed` default: the API and the CLI
+give the same numbers for the same inputs.
+"""
+
+from budgetopt.api.inputs import as_date, as_log, as_policy, as_rng
+from budgetopt.api.ledger import LedgerPlan, enable_creatives, ingest_log, plan_from_ledger, plan_history, plan_with_ledger
+from budgetopt.api.planning import (
+    DecideResult,
+    compare_split,
+    fit_estimates,
+    make_decisions,
+    make_plan,
+    write_decisions_outputs,
+    write_plan_outputs,
+    write_what_if,
+)
+from budgetopt.api.scaled import (
+    Simulation,
+    load_sweep,
+    open_executor,
+    plan_accounts,
+    simulate_scenario,
+    sweep_grid,
+    sweep_todo,
+    write_simulation_report,
+)
+from budgetopt.allocate.explain import binding_in_words, money
+from budgetopt.config import DEFAULT_SEED, Policy, load_policy
+from budgetopt.data import load_log
+from budgetopt.data.demo import demo_path
+from budgetopt.ledger import DEFAULT_WAIT
+from budgetopt.ledger.history import SPEND_TOLERANCE
+from budgetopt.outputs import write_csv as write_table
+from budgetopt.plan import PlanResult
+from budgetopt.scale.accounts import SUMMARY_TABLE as ACCOUNTS_TABLE
+from budgetopt.scale.sweep import best_points
+from budgetopt.simulate.policies import parse_policies
+from budgetopt.simulate.scenario import load_scenario
+from budgetopt.scale.accounts import AccountStatus, find_accounts
+from budgetopt.whatif import WhatIf
+
+__all__ = [
+    "ACCOUNTS_TABLE", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
+    "as_date", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "load_log", "load_policy", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
+    "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
+    "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",
+]

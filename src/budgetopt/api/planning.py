@@ -1,0 +1,147 @@
+"""Tomorrow's plan, the A/B verdicts and the posteriors behind them, from a log and a policy; the
+files a plan writes; and what a proposed split would earn beside the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.api.inputs import DateLike, LogLike, PolicyLike, as_date, as_log, as_policy, as_rng
+from budgetopt.config import Policy
+from budgetopt.data.split import read_split_file, resolve_split
+from budgetopt.decide import Decisions, decide_creatives
+from budgetopt.estimate import Estimates
+from budgetopt.outputs import write_csv, write_json
+from budgetopt.plan import PlanResult, decisions_table, estimates_from_log, plan_day
+from budgetopt.whatif import DRAWS, WhatIf, compare
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    """The A/B verdicts: `decisions` has `budgetopt decide`'s columns, one row per cell.
+
+    estimates: the posteriors they were computed from; detail: the engine's arrays (cells,), shares
+    and posterior draws of value per euro (draws, cells), for plots or your own analysis.
+    """
+
+    decisions: pd.DataFrame
+    estimates: Estimates
+    detail: Decisions
+
+
+def fit_estimates(log: LogLike, policy: PolicyLike, *, date: DateLike = None, sum_duplicates: bool = False) -> Estimates:
+    """Every cell's posteriors (conversion rate, visits per euro, basket) and each segment's saturation.
+
+    date: the plan date (default: the day after the log's last); only earlier days are used.
+    """
+    policy = as_policy(policy)
+    return estimates_from_log(as_log(log, policy, sum_duplicates=sum_duplicates), policy, as_date(date))
+
+
+def make_decisions(
+    log: LogLike, policy: PolicyLike, *, date: DateLike = None, rng: np.random.Generator | int | None = None, sum_duplicates: bool = False
+) -> DecideResult:
+    """The A/B verdicts alone, as `budgetopt decide`: chance to be best, expected loss, verdict and reason per creative."""
+    policy = as_policy(policy)
+    estimates = estimates_from_log(as_log(log, policy, sum_duplicates=sum_duplicates), policy, as_date(date))
+    detail = decide_creatives(estimates, policy.decide, as_rng(rng), currency=policy.budget.currency)
+    return DecideResult(decisions_table(estimates, detail), estimates, detail)
+
+
+def make_plan(
+    log: LogLike,
+    policy: PolicyLike,
+    *,
+    date: DateLike = None,
+    rng: np.random.Generator | int | None = None,
+    sum_duplicates: bool = False,
+    **options: Any,
+) -> PlanResult:
+    """Tomorrow's plan, as `budgetopt plan`: `.plan` and `.decisions` DataFrames, `.summary` dict (the --summary JSON).
+
+    options go to `budgetopt.plan.plan_day` (previous_segment_spend, previously_disabled, fresh_since).
+    Raises InputError for a bad log or policy, InfeasiblePolicyError naming the conflicting constraints.
+    """
+    policy = as_policy(policy)
+    log = as_log(log, policy, sum_duplicates=sum_duplicates)
+    return plan_day(log, policy, date=as_date(date), rng=as_rng(rng), **options)
+
+
+def compare_split(
+    log: LogLike,
+    policy: PolicyLike,
+    split: str | Path | pd.DataFrame,
+    *,
+    date: DateLike = None,
+    rng: np.random.Generator | int | None = None,
+    sum_duplicates: bool = False,
+    draws: int = DRAWS,
+) -> WhatIf:
+    """Plan tomorrow as `make_plan` does, then compare a proposed split (SPLIT.csv's path, or a DataFrame
+    with its columns) with the plan on the same posterior draws, as `budgetopt whatif`."""
+    policy = as_policy(policy)
+    log = as_log(log, policy, sum_duplicates=sum_duplicates)
+    if isinstance(split, pd.DataFrame):
+        raw, lines, source = split, None, "split"
+    else:
+        raw, lines = read_split_file(split)
+        source = str(split)
+    generator = as_rng(rng)
+    result = plan_day(log, policy, date=as_date(date), rng=generator)
+    return compare(result, policy, resolve_split(raw, result.plan, source=source, lines=lines), generator, draws)
+
+
+def write_plan_outputs(
+    result: PlanResult,
+    policy: Policy,
+    *,
+    out: Path | None = None,
+    summary: Path | None = None,
+    decisions: Path | None = None,
+    report: Path | None = None,
+    export_lp: Path | None = None,
+) -> list[Path]:
+    """Every file a plan can write (each atomically); returns what was written, in that order."""
+    written = []
+    if out:
+        write_csv(out, result.plan)
+        written.append(Path(out))
+    if summary:
+        write_json(summary, result.summary)
+        written.append(Path(summary))
+    if decisions:
+        write_csv(decisions, result.decisions)
+        written.append(Path(decisions))
+    if export_lp:
+        from budgetopt.allocate.solve import export_model
+
+        export_model(result.problem, export_lp)
+        written.append(Path(export_lp))
+    if report:
+        from budgetopt.report.plan_report import write_plan_report
+
+        written.append(write_plan_report(result, policy, report))
+    return written
+
+
+def write_decisions_outputs(result: DecideResult, policy: Policy, *, out: Path | None = None, report: Path | None = None) -> list[Path]:
+    """decisions.csv and the decisions report, as `budgetopt decide` writes them; returns what was written."""
+    written = []
+    if out:
+        write_csv(out, result.decisions)
+        written.append(Path(out))
+    if report:
+        from budgetopt.report.plan_report import write_decisions_report
+
+        written.append(write_decisions_report(result.decisions, policy, report))
+    return written
+
+
+def write_what_if(w: WhatIf, path: Path) -> Path:
+    """whatif's --out JSON, written atomically."""
+    write_json(path, w.as_dict())
+    return Path(path)

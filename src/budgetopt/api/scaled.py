@@ -1,0 +1,120 @@
+"""Work that scales out: simulations, sweeps of settings, and many accounts at once, serially, on
+local processes or on Dask (`workers`, `scheduler`: the CLI's --workers N and --scheduler ADDR).
+Results are identical whatever runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from budgetopt.api.inputs import DateLike, as_date
+from budgetopt.config import DEFAULT_SEED
+from budgetopt.outputs import write_csv
+from budgetopt.scale.accounts import AccountOutcome
+from budgetopt.scale.accounts import plan_accounts as _plan_accounts
+from budgetopt.scale.executors import Executor, SerialExecutor
+from budgetopt.scale.executors import open_executor as _open_executor
+from budgetopt.scale.grid import Grid, load_grid
+from budgetopt.scale.sweep import SweepResult, read_point, run_sweep, sweep_notes
+from budgetopt.simulate.metrics import allocation_table, daily_table, policy_metrics
+from budgetopt.simulate.policies import parse_policies
+from budgetopt.simulate.runner import SimulationResult, simulate
+from budgetopt.simulate.scenario import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A scenario replayed under several policies: the raw result and its tables (metrics.csv, daily.csv, allocation.csv)."""
+
+    scenario: Scenario
+    result: SimulationResult
+    metrics: pd.DataFrame
+    daily: pd.DataFrame
+    allocation: pd.DataFrame
+
+
+def open_executor(workers: int = 1, scheduler: str | None = None) -> Executor:
+    """Where the work runs: serially (1 worker, no scheduler), N local worker processes, or a Dask cluster;
+    its `note` says when Dask is missing and it fell back, its `description` where it runs."""
+    return _open_executor(workers, scheduler)
+
+
+def simulate_scenario(
+    scenario: str | Path | Scenario,
+    *,
+    reps: int = 10,
+    policies: str | Sequence[str] | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Simulation:
+    """`budgetopt simulate`: replay a scenario (a TOML path or a loaded Scenario) `reps` times under each policy
+    (comma-separated or a list; default all, the oracle always runs). days, seed: override the scenario's."""
+    from budgetopt.errors import InputError
+
+    if reps < 1:
+        raise InputError(f"--reps must be at least 1, got {reps}")
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    scenario = scenario.with_overrides(days=days, seed=seed)
+    names = parse_policies(policies if policies is None or isinstance(policies, str) else ",".join(policies))
+    result = simulate(scenario, reps=reps, policies=names, executor=executor, progress=progress)
+    return Simulation(scenario, result, policy_metrics(result), daily_table(result), allocation_table(result))
+
+
+def write_simulation_report(simulation: Simulation, directory: str | Path) -> list[Path]:
+    """metrics.csv, daily.csv, allocation.csv, the figures and index.html; returns the files written."""
+    from budgetopt.report.simulation import write_simulation_report as write
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (("metrics.csv", simulation.metrics), ("daily.csv", simulation.daily), ("allocation.csv", simulation.allocation)):
+        write_csv(directory / name, table)
+        written.append(directory / name)
+    written.append(write(directory, simulation.scenario, simulation.result, simulation.metrics, simulation.daily, simulation.allocation))
+    return written
+
+
+def load_sweep(path: str | Path) -> Grid:
+    """A sweep file (GRID.toml), validated: its scenarios, settings and grid points."""
+    return load_grid(path)
+
+
+def sweep_todo(grid: Grid, out_dir: str | Path) -> int:
+    """How many of the grid's points are not yet in `out_dir` (a rerun simulates only those)."""
+    return sum(read_point(Path(out_dir), point) is None for point in grid.points)
+
+
+def sweep_grid(grid: Grid, out_dir: str | Path, *, executor: Executor | None = None, progress: Callable[[int], None] | None = None) -> SweepResult:
+    """`budgetopt sweep`: simulate every point not already in `out_dir`, then write sweep.csv, the figures
+    and index.html there."""
+    from budgetopt.report.sweep import write_sweep_report
+
+    out_dir = Path(out_dir)
+    result = run_sweep(grid, out_dir, executor or SerialExecutor(), progress=progress)
+    write_csv(out_dir / "sweep.csv", result.table)
+    write_sweep_report(out_dir, result.table, grid.setting_names, notes=sweep_notes(grid))
+    return result
+
+
+def plan_accounts(
+    directory: str | Path,
+    *,
+    default_policy: str | Path | None = None,
+    date: DateLike = None,
+    seed: int = DEFAULT_SEED,
+    sum_duplicates: bool = False,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[AccountOutcome]:
+    """`budgetopt plan --accounts DIR`: plan every account folder of `directory`, write each one's plan.csv and
+    summary.json, and DIR/accounts.csv; one account's bad input does not stop the others (see its outcome)."""
+    return _plan_accounts(
+        directory, executor or SerialExecutor(), default_policy=default_policy, date=as_date(date, "--date"), seed=seed,
+        sum_duplicates=sum_duplicates, progress=progress,
+    )

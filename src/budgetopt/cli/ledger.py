@@ -1,0 +1,71 @@
+"""`budgetopt ingest`, `enable` and `history`: the ledger that remembers observations and plans across days."""
+
+from __future__ import annotations
+
+import click
+
+from budgetopt import api
+from budgetopt.cli.main import main
+from budgetopt.cli.options import console, existing_file, ledger_option, output_file, say, sum_duplicates_option, wait_option, wrote
+from budgetopt.cli.tables import history_table
+
+
+@main.command("ingest")
+@click.argument("log_path", metavar="LOG", type=existing_file)
+@ledger_option
+@click.option(
+    "--policy", "policy_path", type=existing_file, default=None,
+    help='Check conversions as this policy\'s [estimate] exposure requires (default: conversions ≤ visits; give a policy with exposure = "impressions" for view-through exports).',
+)
+@sum_duplicates_option
+@wait_option
+def ingest_command(log_path, ledger_path, policy_path, sum_duplicates, wait) -> None:
+    """Store a performance LOG in the ledger, all or nothing; the same rows twice are stored once, and a
+    corrected row replaces the stored one."""
+    exposure = api.load_policy(policy_path).estimate.exposure if policy_path else "visits"
+    log = api.load_log(log_path, exposure=exposure, sum_duplicates=sum_duplicates)
+    out = console()
+    if out.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=out, transient=True) as bar:
+            task = bar.add_task(f"ingesting {log_path.name}", total=len(log))
+            counts = api.ingest_log(
+                ledger_path, log, source=str(log_path), wait=wait, progress=lambda done, total: bar.update(task, completed=done)
+            )
+    else:
+        counts = api.ingest_log(ledger_path, log, source=str(log_path), wait=wait)
+    first, last = f"{log['date'].min():%Y-%m-%d}", f"{log['date'].max():%Y-%m-%d}"
+    days = first if first == last else f"{first} to {last}"
+    say(out, f"{ledger_path}: ingested {log_path} ({days}), {counts.describe()}")
+
+
+@main.command("enable")
+@click.argument("cells", metavar="CAMPAIGN/SEGMENT/CREATIVE...", nargs=-1, required=True)
+@ledger_option
+@wait_option
+def enable_command(cells, ledger_path, wait) -> None:
+    """Re-enable creatives the decision engine disabled: the next plan judges them afresh."""
+    result = api.enable_creatives(ledger_path, list(cells), wait=wait)
+    out = console()
+    for cell in result.enabled:
+        say(out, f"re-enabled {cell}: the next plan judges it afresh (and disables it again if the evidence still says so)")
+    for line in result.unchanged:
+        say(out, f"left alone {line}")
+
+
+@main.command("history")
+@ledger_option
+@click.option("--cell", default=None, metavar="CAMPAIGN/SEGMENT/CREATIVE", help="One cell instead of the whole account.")
+@click.option("--out", type=output_file, help="Also write the table as CSV.")
+def history_command(ledger_path, cell, out) -> None:
+    """Stored plans against what happened: planned vs actual spend, expected vs actual gross margin."""
+    table = api.plan_history(ledger_path, cell)
+    if out:
+        api.write_table(out, table)
+    out_console = console()
+    if table.empty:
+        say(out_console, f"{ledger_path} holds no plan yet; make one with budgetopt plan --ledger {ledger_path}")
+    else:
+        out_console.print(history_table(table, f"plans against what happened: {cell or 'whole account'}", show_status=cell is not None))
+    wrote(out_console, [out] if out else [])

@@ -1,0 +1,80 @@
+"""`budgetopt whatif LOG --policy P --split SPLIT.csv`: what a proposed split of tomorrow's budget would
+earn, beside the optimised plan, and the chance that it earns more (the maths: budgetopt.whatif)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from budgetopt import api
+from budgetopt.cli.main import main
+from budgetopt.cli.options import at_least, console, date_option, existing_file, output_file, policy_option, seed_option, sum_duplicates_option, wrote
+
+#: above this many segments the terminal shows those whose spend changes most (the JSON has them all)
+MAX_SEGMENT_ROWS = 40
+
+
+@main.command("whatif")
+@click.argument("log_path", metavar="LOG", type=existing_file)
+@policy_option
+@click.option("--split", "split_path", type=existing_file, required=True,
+              help="Proposed spend: CSV with campaign, segment, spend (per segment) or campaign, segment, creative, spend (per creative).")
+@date_option
+@seed_option
+@sum_duplicates_option
+@click.option("--out", "out_path", type=output_file, default=None, help="Also write the numbers as JSON here.")
+def whatif_command(log_path: Path, policy_path: Path, split_path: Path, date: str | None, seed: int, sum_duplicates: bool, out_path: Path | None) -> None:
+    """What a proposed split of tomorrow's budget would earn, beside the optimised plan, and the chance it earns more."""
+    at_least("--seed", seed, 0)
+    policy = api.load_policy(policy_path)
+    log = api.load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates)
+    w = api.compare_split(log, policy, split_path, rng=seed, date=api.as_date(date, "--date"))
+    written = [api.write_what_if(w, out_path)] if out_path is not None else []
+    out = console()
+    print_what_if(out, w)
+    wrote(out, written)
+
+
+def _whole(value: float, sign: str = "") -> str:
+    """Rounded to the unit, never '-0'; sign '+' shows it on positives too."""
+    return f"{round(value):{sign},}"
+
+
+def print_what_if(console, w: WhatIf) -> None:
+    """The two distributions, their difference and the chance, then the segments and the notes."""
+    cur = w.currency
+    table = Table(
+        title=f"what-if for {w.date}: gross margin in {cur} per day ({w.draws:,} paired posterior draws)",
+        box=box.SIMPLE_HEAD, header_style="bold",
+    )
+    for header in ("", "spend", "expected margin", "90 % interval"):
+        table.add_column(header, justify="left" if not header else "right", no_wrap=True)
+    rows = ((Text(f"proposal ({Path(w.split.source).name})"), w.proposal, ""), (Text("plan"), w.plan, ""), (Text("proposal − plan"), w.difference, "+"))
+    for label, d, sign in rows:
+        table.add_row(label, _whole(d.total_spend, sign), _whole(d.expected_margin, sign), f"{_whole(d.margin_p05, sign)} to {_whole(d.margin_p95, sign)}")
+    console.print(table)
+    console.print(f"chance the proposal earns more than the plan: {100 * w.chance_beats:.1f} % (share of draws; a tie is not a win)")
+    if np.allclose(w.split.spend, w.result.plan["spend"].to_numpy(float), rtol=0, atol=0.01):
+        console.print("the proposal is the plan's own split (to within a cent per creative)")
+
+    seg = w.segments.assign(change=lambda f: (f["proposal_spend"] - f["plan_spend"]).abs())
+    shown = seg if len(seg) <= MAX_SEGMENT_ROWS else seg.nlargest(MAX_SEGMENT_ROWS, "change", keep="first")
+    detail = Table(title=f"by segment ({cur} per day; margins at the posterior mean)", box=box.SIMPLE_HEAD, header_style="bold")
+    detail.add_column("campaign / segment", no_wrap=True)
+    for header in ("spend", "plan spend", "margin", "plan margin"):
+        detail.add_column(header, justify="right", no_wrap=True)
+    for row in shown.itertuples(index=False):
+        detail.add_row(
+            Text(f"{row.campaign} / {row.segment}"), _whole(row.proposal_spend), _whole(row.plan_spend),
+            _whole(row.proposal_margin), _whole(row.plan_margin),
+        )
+    console.print(detail)
+    if len(shown) < len(seg):
+        console.print(f"… and {len(seg) - len(shown)} more segments whose spend changes less (all of them in --out)")
+    for note in w.notes:
+        console.print(Text(f"note: {note}"))

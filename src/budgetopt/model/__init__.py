@@ -1,0 +1,6 @@
+"""What the estimator, the allocator and the simulator share: how a segment saturates, and sums per segment."""
+
+from budgetopt.model.response import saturation_factor
+from budgetopt.model.segments import segment_sums
+
+__all__ = ["saturation_factor", "segment_sums"]
