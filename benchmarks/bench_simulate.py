@@ -13,8 +13,8 @@ import os
 import time
 from pathlib import Path
 
-from budgetopt.simulate.policies import POLICIES
 from budgetopt.scale.executors import open_executor
+from budgetopt.simulate.policies import POLICIES
 from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
 

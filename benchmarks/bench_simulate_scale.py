@@ -26,9 +26,15 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from budgetopt.simulate.batch import simulate_thompson
 from budgetopt.scale.executors import open_executor
-from budgetopt.simulate.runner import account_of, build_policy, run_policy, simulate, warm_up
+from budgetopt.simulate.batch import simulate_thompson
+from budgetopt.simulate.runner import (
+    account_of,
+    build_policy,
+    run_policy,
+    simulate,
+    warm_up,
+)
 from budgetopt.simulate.scenario import Scenario, scenario_from_dict
 
 DAYS, CELLS, REPS = 90, 1_000, 100

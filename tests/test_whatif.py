@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from budgetopt.api import compare_split
 from budgetopt.cli import main
 from budgetopt.config import load_policy
 from budgetopt.data import load_log
 from budgetopt.data.demo import demo_path
+from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.errors import InputError
 from budgetopt.plan import plan_day
-from budgetopt.api import compare_split
-from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.whatif import compare
 
 #: the plan's figures in whatif come from its own 2,000 draws, the summary's from the plan's: two

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from budgetopt.errors import InputError
 
@@ -22,11 +29,13 @@ from budgetopt.errors import InputError
 DEFAULT_SEED = 7
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Every input file's tables: unknown keys are errors (a typo is never ignored), values are frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class BudgetSection(_Strict):
+class BudgetSection(StrictModel):
     daily_total: float = Field(gt=0, description="Cap on tomorrow's total spend, currency per day (required).")
     min_total: float = Field(0.0, ge=0, description="Floor on tomorrow's total spend (committed spend), currency per day.")
     currency: str = Field("EUR", min_length=1, max_length=8, description="Currency code shown in tables and reports.")
@@ -42,7 +51,7 @@ class BudgetSection(_Strict):
         return self
 
 
-class CellMatch(_Strict):
+class CellMatch(StrictModel):
     """Matches cells by campaign / segment / creative; an omitted key matches any (bounds, scenario events)."""
 
     campaign: str | None = Field(None, min_length=1, description="Match cells of this campaign (omitted = any).")
@@ -74,7 +83,7 @@ class Bound(CellMatch):
         return self
 
 
-class SegmentsSection(_Strict):
+class SegmentsSection(StrictModel):
     min_spend: float = Field(0.0, ge=0, description="Floor for every segment's budget, currency per day.")
     max_spend: float = Field(math.inf, gt=0, description="Cap for every segment's budget (capacity), currency per day; default: no cap.")
     exploration: float = Field(
@@ -88,7 +97,7 @@ class SegmentsSection(_Strict):
         return self
 
 
-class EstimateSection(_Strict):
+class EstimateSection(StrictModel):
     half_life_days: float = Field(14.0, gt=0, description="Older days weigh less: a day this old counts half; inf = no decay.")
     pooling: Literal["none", "segment", "campaign"] = Field(
         "segment", description="What a cell borrows strength from: none, its segment's creatives, or its campaign's cells."
@@ -112,7 +121,7 @@ class EstimateSection(_Strict):
         return value
 
 
-class DecideSection(_Strict):
+class DecideSection(StrictModel):
     metric: Literal["margin_per_euro", "conversion_rate"] = Field(
         "margin_per_euro", description="What creatives are compared on within their segment."
     )
@@ -124,7 +133,7 @@ class DecideSection(_Strict):
     min_share: float = Field(0.05, ge=0, le=1, description="Each creative still under test keeps at least this share of its segment.")
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     budget: BudgetSection
     bounds: tuple[Bound, ...] = ()
     segments: SegmentsSection = SegmentsSection()

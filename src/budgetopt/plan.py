@@ -23,12 +23,13 @@ from budgetopt.allocate import (
     solve,
 )
 from budgetopt.config import DEFAULT_SEED, Policy
+from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
-from budgetopt.model import saturation_factor
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
+from budgetopt.model import saturation_factor
 
 PLAN_COLUMNS = [
     "date", "campaign", "segment", "creative", "status", "spend", "share", "segment_spend", "previous_spend",
@@ -208,11 +209,11 @@ def _plan_table(
     visits = spend * estimates.visits_per_euro.mean() * factor
     exposure = spend * estimates.exposure_per_euro.mean() * factor
     conversions = exposure * estimates.conversion_rate.mean()
-    status = np.where(d.verdict == PAUSED, "paused", np.where(d.verdict == DISABLE, "disabled", "active"))
+    status = np.where(d.verdict == PAUSED, CellStatus.PAUSED.value, np.where(d.verdict == DISABLE, CellStatus.DISABLED.value, CellStatus.ACTIVE.value))
     cur = problem.currency
     reasons = []
     for i in range(h.n_cells):
-        if status[i] != "active":
+        if status[i] != CellStatus.ACTIVE:
             reasons.append(d.reason[i])
             continue
         s = seg[i]

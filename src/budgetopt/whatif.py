@@ -24,6 +24,7 @@ import pandas as pd
 
 from budgetopt.allocate.explain import money
 from budgetopt.config import Policy
+from budgetopt.data.schema import CellStatus
 from budgetopt.data.split import Split
 from budgetopt.model import saturation_factor
 from budgetopt.plan import PlanResult
@@ -165,7 +166,7 @@ def _notes(result: PlanResult, policy: Policy, split: Split) -> list[str]:
             side, limit = ("max", bound.max) if spent > bound.max + slack else ("min", bound.min)
             notes.append(f"breaks {problem.bound_labels[b]} {side} {money(limit, cur)}: the matched cells get {money(spent, cur)}")
     status = result.plan["status"].to_numpy()
-    off = np.flatnonzero((split.spend > 0) & (status != "active"))
+    off = np.flatnonzero((split.spend > 0) & (status != CellStatus.ACTIVE))
     if len(off):
         cells = ", ".join(f"{h.campaign[i]}/{h.segment[i]}/{h.creative[i]} ({status[i]})" for i in off[:_MAX_ROWS_SHOWN])
         more = f" and {len(off) - _MAX_ROWS_SHOWN} more" if len(off) > _MAX_ROWS_SHOWN else ""

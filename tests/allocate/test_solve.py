@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from budgetopt.allocate import AllocationProblem, SegmentCurves, WarmStart, binding_constraints, diagnose, segment_limits, solve
+from budgetopt.allocate import (
+    AllocationProblem,
+    SegmentCurves,
+    WarmStart,
+    binding_constraints,
+    diagnose,
+    segment_limits,
+    solve,
+)
 from budgetopt.errors import InfeasiblePolicyError
 
 #: the LP's margin may fall short of the true concave optimum by at most this share (issue 4)

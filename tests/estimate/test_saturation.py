@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.model.response import saturation_factor
 from budgetopt.estimate.history import CellDays
 from budgetopt.estimate.saturation import ACCOUNT_PRIOR_RATIO, fit_saturation
+from budgetopt.model.response import saturation_factor
 
 
 def one_creative_each(segment: np.ndarray, spend: np.ndarray, visits: np.ndarray) -> CellDays:

@@ -10,10 +10,10 @@ import signal
 import pandas as pd
 import pytest
 
+from budgetopt.api import sweep_grid
 from budgetopt.cli import main
 from budgetopt.scale.executors import SerialExecutor
 from budgetopt.scale.grid import SWEEP_POLICIES, load_grid
-from budgetopt.api import sweep_grid
 from budgetopt.scale.sweep import point_path
 from budgetopt.simulate.metrics import policy_metrics
 from budgetopt.simulate.runner import simulate

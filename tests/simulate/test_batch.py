@@ -11,7 +11,12 @@ import pytest
 
 from budgetopt.simulate.batch import simulate_thompson
 from budgetopt.simulate.policies import matching_shares
-from budgetopt.simulate.runner import Trajectory, replication_tasks, run_replication, simulate
+from budgetopt.simulate.runner import (
+    Trajectory,
+    replication_tasks,
+    run_replication,
+    simulate,
+)
 from budgetopt.simulate.scenario import scenario_from_dict
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from budgetopt.simulate.demo_account import demo_world
 from budgetopt.errors import InputError
+from budgetopt.simulate.demo_account import demo_world
 from budgetopt.simulate.scenario import load_scenario, scenario_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

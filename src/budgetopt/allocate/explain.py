@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from budgetopt.allocate.problem import AllocationProblem
-from budgetopt.allocate.solve import AT_LIMIT, Allocation, Binding, build, is_infeasible, run_highs
+from budgetopt.allocate.solve import (
+    AT_LIMIT,
+    Allocation,
+    Binding,
+    build,
+    is_infeasible,
+    run_highs,
+)
 from budgetopt.errors import InfeasiblePolicyError
 
 #: a shadow price smaller than this (currency per currency) is reported as not binding

@@ -17,8 +17,16 @@ Without `rng`, draws are seeded with DEFAULT_SEED, the CLI's `--seed` default: t
 give the same numbers for the same inputs.
 """
 
+from budgetopt.allocate.explain import binding_in_words, money
 from budgetopt.api.inputs import as_date, as_log, as_policy, as_rng
-from budgetopt.api.ledger import LedgerPlan, enable_creatives, ingest_log, plan_from_ledger, plan_history, plan_with_ledger
+from budgetopt.api.ledger import (
+    LedgerPlan,
+    enable_creatives,
+    ingest_log,
+    plan_from_ledger,
+    plan_history,
+    plan_with_ledger,
+)
 from budgetopt.api.planning import (
     DecideResult,
     compare_split,
@@ -39,7 +47,6 @@ from budgetopt.api.scaled import (
     sweep_todo,
     write_simulation_report,
 )
-from budgetopt.allocate.explain import binding_in_words, money
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy
 from budgetopt.data import load_log
 from budgetopt.data.demo import demo_path
@@ -48,10 +55,10 @@ from budgetopt.ledger.history import SPEND_TOLERANCE
 from budgetopt.outputs import write_csv as write_table
 from budgetopt.plan import PlanResult
 from budgetopt.scale.accounts import SUMMARY_TABLE as ACCOUNTS_TABLE
+from budgetopt.scale.accounts import AccountStatus, find_accounts
 from budgetopt.scale.sweep import best_points
 from budgetopt.simulate.policies import parse_policies
 from budgetopt.simulate.scenario import load_scenario
-from budgetopt.scale.accounts import AccountStatus, find_accounts
 from budgetopt.whatif import WhatIf
 
 __all__ = [

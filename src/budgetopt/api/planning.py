@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from budgetopt.api.inputs import DateLike, LogLike, PolicyLike, as_date, as_log, as_policy, as_rng
+from budgetopt.api.inputs import (
+    DateLike,
+    LogLike,
+    PolicyLike,
+    as_date,
+    as_log,
+    as_policy,
+    as_rng,
+)
 from budgetopt.config import Policy
 from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.decide import Decisions, decide_creatives

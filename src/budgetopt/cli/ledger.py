@@ -6,7 +6,16 @@ import click
 
 from budgetopt import api
 from budgetopt.cli.main import main
-from budgetopt.cli.options import console, existing_file, ledger_option, output_file, say, sum_duplicates_option, wait_option, wrote
+from budgetopt.cli.options import (
+    console,
+    existing_file,
+    ledger_option,
+    output_file,
+    say,
+    sum_duplicates_option,
+    wait_option,
+    wrote,
+)
 from budgetopt.cli.tables import history_table
 
 

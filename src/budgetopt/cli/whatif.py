@@ -13,7 +13,17 @@ from rich.text import Text
 
 from budgetopt import api
 from budgetopt.cli.main import main
-from budgetopt.cli.options import at_least, console, date_option, existing_file, output_file, policy_option, seed_option, sum_duplicates_option, wrote
+from budgetopt.cli.options import (
+    at_least,
+    console,
+    date_option,
+    existing_file,
+    output_file,
+    policy_option,
+    seed_option,
+    sum_duplicates_option,
+    wrote,
+)
 
 #: above this many segments the terminal shows those whose spend changes most (the JSON has them all)
 MAX_SEGMENT_ROWS = 40
@@ -45,7 +55,7 @@ def _whole(value: float, sign: str = "") -> str:
     return f"{round(value):{sign},}"
 
 
-def print_what_if(console, w: WhatIf) -> None:
+def print_what_if(console, w: api.WhatIf) -> None:
     """The two distributions, their difference and the chance, then the segments and the notes."""
     cur = w.currency
     table = Table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,18 @@ import pandas as pd
 NAME_COLUMNS = ("campaign", "segment", "creative")
 NUMBER_COLUMNS = ("spend", "visits", "conversions", "revenue")
 REQUIRED_COLUMNS = ("date", *NAME_COLUMNS, *NUMBER_COLUMNS)
-STATUSES = ("active", "paused")
+
+
+class CellStatus(StrEnum):
+    """A cell's status: in a log (active or paused by the user) and in a plan (also disabled by the engine)."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    PAUSED = "paused"
+
+
+#: what a log's `status` column may say
+STATUSES = (CellStatus.ACTIVE.value, CellStatus.PAUSED.value)
 CELL = list(NAME_COLUMNS)
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from budgetopt.data.load import missing_columns, name_column, number_column, read_csv_text, where_rows
+from budgetopt.data.load import (
+    missing_columns,
+    name_column,
+    number_column,
+    read_csv_text,
+    where_rows,
+)
+from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 
 SEGMENT_COLUMNS = ("campaign", "segment", "spend")
@@ -126,7 +133,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
             raise InputError(problems, source=source)
         out = share * np.array([budget.get(key, 0.0) for key in segment_of_cell])
         named = set(keys)
-    active = plan["status"].to_numpy() == "active"
+    active = plan["status"].to_numpy() == CellStatus.ACTIVE
     live = dict.fromkeys(key for key, on in zip(segment_of_cell, active) if on)
     unlisted = tuple(f"{c}/{s}" for c, s in live if (c, s) not in named)
     return Split(out, per, source, unlisted)

@@ -7,16 +7,28 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 
 import numpy as np
+from scipy.stats import norm
 
-from budgetopt.model.response import saturation_factor
 from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
-from budgetopt.decide.verdicts import DISABLE, PAUSED, TOO_EARLY, WINNER, segment_leaders, traffic_shares, verdicts
+from budgetopt.decide.verdicts import (
+    DISABLE,
+    PAUSED,
+    TOO_EARLY,
+    WINNER,
+    segment_leaders,
+    traffic_shares,
+    verdicts,
+)
 from budgetopt.estimate import Estimates
 from budgetopt.estimate.conversion import BetaMixture
+from budgetopt.model.response import saturation_factor
 
 #: posterior draws used for chance to be best and expected loss (MC error of p_best ≤ 0.011 at 2,000)
 DRAWS = 2000
+
+#: the standard normal's 95th percentile: a 90 % interval is mean ± Z_90 standard deviations
+Z_90 = float(norm.ppf(0.95))
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,7 @@ def decide_creatives(
         log_mean, log_var = estimates.factor_log_moments[0]  # the conversion rate's, shared with the draws
     leader = segment_leaders(p_best, eligible, h.segment_start, h.segment_index)
     # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
-    spread = 1.6448536269514722 * np.sqrt(log_var + log_var[leader])
+    spread = Z_90 * np.sqrt(log_var + log_var[leader])
     centre = log_mean - log_mean[leader]
     is_leader = leader == np.arange(h.n_cells)
     lift_p05 = np.where(is_leader, 0.0, np.expm1(np.clip(centre - spread, -50, 50)))

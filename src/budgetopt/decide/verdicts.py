@@ -10,11 +10,24 @@ p_best, with `min_share` for every creative still under test, and all of it to a
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 
 from budgetopt.config import DecideSection
 
-DISABLE, WINNER, KEEP, TOO_EARLY, PAUSED = "disable", "winner", "keep", "too early", "paused"
+
+class Verdict(StrEnum):
+    """The decision engine's verdict on a creative within its segment."""
+
+    DISABLE = "disable"
+    WINNER = "winner"
+    KEEP = "keep"
+    TOO_EARLY = "too early"
+    PAUSED = "paused"
+
+
+DISABLE, WINNER, KEEP, TOO_EARLY, PAUSED = Verdict.DISABLE, Verdict.WINNER, Verdict.KEEP, Verdict.TOO_EARLY, Verdict.PAUSED
 
 
 def segment_leaders(p_best: np.ndarray, eligible: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray) -> np.ndarray:

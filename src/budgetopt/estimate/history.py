@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.model import saturation_factor, segment_sums
 
@@ -177,7 +178,7 @@ def build_history(
         exposure=seen["impressions"].to_numpy(float) if exposure == "impressions" else visits,
         conversions=seen["conversions"].to_numpy(float),
         revenue=seen["revenue"].to_numpy(float),
-        paused=seen["status"].to_numpy() == "paused",
+        paused=seen["status"].to_numpy() == CellStatus.PAUSED,
         evidence=evidence,
     )
     campaign = np.asarray(names[0], dtype=str)[campaign_code]

@@ -13,8 +13,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import xlogy
 
-from budgetopt.model.response import saturation_factor
 from budgetopt.estimate.history import CellDays, sum_by
+from budgetopt.model.response import saturation_factor
 
 #: multiples of a segment's mean daily spend tried for S; the last, inf, is "no saturation"
 RATIO_GRID = np.r_[np.geomspace(0.25, 40.0, 33), np.inf]

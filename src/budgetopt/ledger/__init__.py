@@ -21,9 +21,9 @@ from budgetopt.ledger.observations import (
 )
 from budgetopt.ledger.plans import (
     EnableResult,
-    fresh_since,
     disabled_cells,
     enable,
+    fresh_since,
     has_plan,
     planned_cells,
     previous_budgets,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from budgetopt.data.schema import CellStatus
 from budgetopt.ledger.plans import planned_cells
 from budgetopt.ledger.store import Ledger, translating
 
@@ -80,7 +81,7 @@ def history(ledger: Ledger, cell: str | None = None) -> pd.DataFrame:
     if cell is None:
         counts: dict[str, list[str]] = {}
         for day, status, n in con.execute("SELECT date, status, count(*) FROM plan_cells GROUP BY date, status ORDER BY date, status"):
-            if status != "active":
+            if status != CellStatus.ACTIVE:
                 counts.setdefault(day, []).append(f"{n} {status}")  # e.g. "1 disabled, 1 paused"
         off_plan: dict[str, int] = {}
         for day, n in con.execute(_OFF_PLAN, {"tolerance": SPEND_TOLERANCE, "minimum": SPEND_TOLERANCE_MIN}):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.config import Policy
+from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.ledger.store import Ledger, translating
 from budgetopt.plan import PlanResult
@@ -206,9 +207,9 @@ def enable(ledger: Ledger, names: list[str]) -> EnableResult:
         for cell in cells:
             if cell in disabled:
                 continue
-            if status.get(cell) == "paused":
+            if status.get(cell) == CellStatus.PAUSED:
                 why = "paused by you in the log, not disabled by budgetopt; un-pause it in the ad platform"
-            elif status.get(cell) == "disabled":
+            elif status.get(cell) == CellStatus.DISABLED:
                 why = "already re-enabled for the next plan"
             elif cell in status:
                 why = f"not disabled (it is {status[cell]} in the plan for {latest[0]})"

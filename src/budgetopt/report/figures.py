@@ -19,17 +19,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from budgetopt.decide.verdicts import Verdict
+
 #: labels longer than this are shortened with "…" (the tables keep the full names)
 MAX_LABEL = 42
 
 BEFORE_COLOR, AFTER_COLOR = "#b8c4d6", "#2f6db5"
 GAIN_COLOR, LOSS_COLOR = "#2e8b57", "#c0392b"
 VERDICT_COLORS = {
-    "winner": "#2e8b57",
-    "keep": "#2f6db5",
-    "too early": "#8c8c8c",
-    "disable": "#c0392b",
-    "paused": "#9a9a9a",
+    Verdict.WINNER: "#2e8b57",
+    Verdict.KEEP: "#2f6db5",
+    Verdict.TOO_EARLY: "#8c8c8c",
+    Verdict.DISABLE: "#c0392b",
+    Verdict.PAUSED: "#9a9a9a",
 }
 
 
@@ -120,7 +122,7 @@ def _metric_axis(metric: str, currency: str) -> tuple[str, Any]:
 def _intervals(ax: Axes, mean, low, high, verdicts, y) -> None:
     for i in range(len(y)):
         color = VERDICT_COLORS.get(verdicts[i], "#444444")
-        hollow = verdicts[i] == "paused"
+        hollow = verdicts[i] == Verdict.PAUSED
         ax.hlines(y[i], low[i], high[i], color=color, linewidth=3, alpha=0.55 if hollow else 0.9)
         ax.plot(mean[i], y[i], "o", color=color, markerfacecolor="white" if hollow else color, markersize=7)
 
@@ -164,7 +166,7 @@ def creative_intervals(
         if metric == "margin_per_euro":
             last.axvline(0.0, color="#555555", linewidth=0.8, linestyle="--")
     for i, row in enumerate(creatives.itertuples(index=False)):
-        note = str(row.verdict) if row.verdict == "paused" else f"{row.verdict} · {row.p_best:.0%} best"
+        note = str(row.verdict) if row.verdict == Verdict.PAUSED else f"{row.verdict} · {row.p_best:.0%} best"
         last.annotate(
             note, (1.0, y[i]), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
             va="center", fontsize=9, color=VERDICT_COLORS.get(str(row.verdict), "#444444"),

@@ -15,6 +15,7 @@ import pandas as pd
 from budgetopt.allocate.explain import binding_in_words, money
 from budgetopt.config import Policy
 from budgetopt.decide.engine import format_loss
+from budgetopt.decide.verdicts import Verdict
 from budgetopt.plan import PlanResult
 from budgetopt.report import figures
 from budgetopt.report.html import Figure, Section, figure_png, write_report
@@ -26,13 +27,13 @@ MAX_SEGMENT_FIGURES = 30
 MAX_SEGMENT_BARS = 40
 #: binding constraints worth less than half a cent per unit are binding only on paper (as in the terminal)
 
-VERDICT_ORDER = ("winner", "keep", "too early", "disable", "paused")
+VERDICT_ORDER = (Verdict.WINNER, Verdict.KEEP, Verdict.TOO_EARLY, Verdict.DISABLE, Verdict.PAUSED)
 VERDICT_WORDS = {
-    "winner": "declared winners",
-    "keep": "still testing",
-    "too early": "too early to judge",
-    "disable": "disabled by the decision engine",
-    "paused": "paused by you",
+    Verdict.WINNER: "declared winners",
+    Verdict.KEEP: "still testing",
+    Verdict.TOO_EARLY: "too early to judge",
+    Verdict.DISABLE: "disabled by the decision engine",
+    Verdict.PAUSED: "paused by you",
 }
 
 

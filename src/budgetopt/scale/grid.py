@@ -33,9 +33,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 
-from budgetopt.config import SECTIONS, Policy, policy_from_dict, read_toml, validation_problems
+from budgetopt.config import (
+    SECTIONS,
+    Policy,
+    StrictModel,
+    policy_from_dict,
+    read_toml,
+    validation_problems,
+)
 from budgetopt.errors import InputError
 from budgetopt.simulate.scenario import Scenario, load_scenario
 
@@ -47,11 +54,7 @@ POINT_FORMAT = 2
 GRID_SECTIONS = tuple(name for name in SECTIONS if name != "bounds")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SweepSection(_Strict):
+class SweepSection(StrictModel):
     scenarios: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1, description="Scenario TOML files, relative to the grid file.")
     reps: int = Field(10, ge=1, description="Replications per grid point.")
     days: int | None = Field(None, ge=1, description="Policy days after the warm-up (default: each scenario's [world] days).")
@@ -62,14 +65,14 @@ _Values = Annotated[list[Any], Field(min_length=1)]
 #: [grid.<section>]: the policy section's keys, each a list of values to try
 GRID_TABLES: dict[str, type[BaseModel]] = {
     name: create_model(
-        f"Grid{name.title()}", __base__=_Strict, **{key: (_Values | None, None) for key in SECTIONS[name].model_fields}
+        f"Grid{name.title()}", __base__=StrictModel, **{key: (_Values | None, None) for key in SECTIONS[name].model_fields}
     )
     for name in GRID_SECTIONS
 }
-GridSection = create_model("GridSection", __base__=_Strict, **{name: (GRID_TABLES[name] | None, None) for name in GRID_SECTIONS})
+GridSection = create_model("GridSection", __base__=StrictModel, **{name: (GRID_TABLES[name] | None, None) for name in GRID_SECTIONS})
 
 
-class GridFile(_Strict):
+class GridFile(StrictModel):
     sweep: SweepSection
     grid: GridSection = GridSection()  # type: ignore[valid-type]
 

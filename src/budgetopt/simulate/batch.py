@@ -22,11 +22,22 @@ from collections.abc import Callable
 
 import numpy as np
 
-from budgetopt.simulate.limits import TOLERANCE, Account, feasible_budgets
-from budgetopt.simulate.policies import THOMPSON_DRAWS, conversion_draws, matching_shares
-from budgetopt.simulate.runner import _OUTCOMES, Trajectory, _stream, account_of, build_policy, warm_up
-from budgetopt.simulate.scenario import Scenario
 from budgetopt.model import segment_sums
+from budgetopt.simulate.limits import TOLERANCE, Account, feasible_budgets
+from budgetopt.simulate.policies import (
+    THOMPSON_DRAWS,
+    conversion_draws,
+    matching_shares,
+)
+from budgetopt.simulate.runner import (
+    _OUTCOMES,
+    Trajectory,
+    _stream,
+    account_of,
+    build_policy,
+    warm_up,
+)
+from budgetopt.simulate.scenario import Scenario
 from budgetopt.simulate.world import best_masks
 
 #: replications whose (draws, cells) samples are stacked at once (bounds memory at draws × cells × this)

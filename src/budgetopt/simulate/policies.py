@@ -41,10 +41,10 @@ from budgetopt.allocate import SegmentCurves, WarmStart, diagnose, policy_proble
 from budgetopt.decide.verdicts import DISABLE
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate.history import history_from_rows
+from budgetopt.model import segment_sums
 from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
-from budgetopt.model import segment_sums
 from budgetopt.simulate.world import DayTruth, segment_maxima
 
 #: `proportional`: a day this many days older counts half

@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from budgetopt.config import CellMatch, Policy, policy_from_dict, read_toml, validation_problems
+from budgetopt.config import (
+    CellMatch,
+    Policy,
+    StrictModel,
+    policy_from_dict,
+    read_toml,
+    validation_problems,
+)
 from budgetopt.errors import InputError
 from budgetopt.simulate.world import Events, World
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class WorldSection(_Strict):
+class WorldSection(StrictModel):
     days: int = Field(60, ge=1, description="Simulated days after the warm-up, during which the policies decide.")
     warmup_days: int = Field(7, ge=1, description="Days of an even split before the policies take over (the log they start from).")
     seed: int = Field(7, ge=0, description="Seed of every random draw of the run (replications get their own streams from it).")
@@ -32,13 +35,13 @@ class WorldSection(_Strict):
     start_date: dt.date = Field(dt.date(2026, 1, 5), description="Date of day 0 in the simulated log.")
 
 
-class SegmentSpec(_Strict):
+class SegmentSpec(StrictModel):
     campaign: str = Field(min_length=1)
     segment: str = Field(min_length=1)
     saturation_spend: float = Field(gt=0, description="S: total spend T buys visits at (1 - exp(-T/S)) / (T/S) of the low-spend rate; inf = none.")
 
 
-class CellSpec(_Strict):
+class CellSpec(StrictModel):
     campaign: str = Field(min_length=1)
     segment: str = Field(min_length=1)
     creative: str = Field(min_length=1)
@@ -77,12 +80,12 @@ Event = Annotated[FatigueEvent | LaunchEvent | ShockEvent | WeeklyEvent, Field(d
 EVENT_KINDS = ("fatigue", "launch", "shock", "weekly")
 
 
-class RulesSection(_Strict):
+class RulesSection(StrictModel):
     target_cpa: float | None = Field(None, gt=0, description="Target cost per acquisition of the `rules` policy; default: the account's over the warm-up.")
     target_roas: float | None = Field(None, gt=0, description="Target return on ad spend of the `rules` policy; default: the account's over the warm-up.")
 
 
-class ScenarioFile(_Strict):
+class ScenarioFile(StrictModel):
     world: WorldSection = WorldSection()
     policy: dict[str, Any]
     rules: RulesSection = RulesSection()
