@@ -13,15 +13,14 @@ leaves every folder as it was. An OS failure becomes one `OutputError` line: opt
 - A report folder is ours when each file in it is listed, with the sha256 we wrote, in its
   `.budgetopt-report.json`; other files need force=True and are kept (unless a report file has their
   name). Only listed plain files directly in it that still hold the listed bytes are ever deleted.
-- CSV text cells starting like a formula (= + - @ tab CR) get an apostrophe (OWASP CSV injection).
-- New files get 0o666 & ~umask, like open(); data is fsynced before the rename.
+- CSV text cells starting like a formula get an apostrophe (OWASP); files get 0o666 & ~umask, like open().
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -44,10 +43,8 @@ Paths = Mapping[str, PathLike | None] | Iterable[tuple[str, PathLike | None]]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MANIFEST = ".budgetopt-report.json"
-_UMASK = os.umask(0)  # reading the umask means setting it: put it straight back
-os.umask(_UMASK)
+os.umask(_UMASK := os.umask(0))  # reading the umask means setting it: put it straight back
 _PERMISSIONS = 0o666 & ~_UMASK  # what open() gives a new file
-_NO_TARGET = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG}  # nothing there (yet)
 _FREE, _PERMIT = "free space on the disk holding {folder}, or choose another folder", "choose a folder you can write to"
 _REASONS = {
     errno.ENOSPC: ("the disk is full", _FREE),
@@ -56,7 +53,6 @@ _REASONS = {
     errno.EROFS: ("the file system is read-only", _PERMIT + " on a writable disk"),
     errno.ENAMETOOLONG: ("the name is too long for the file system", "choose a shorter name"),
     errno.ENOTDIR: ("a parent folder is a file", "choose another path"),
-    errno.ELOOP: ("it is a loop of symbolic links", "fix the link or choose another path"),
 }
 
 
@@ -94,11 +90,10 @@ def _pairs(paths: Paths | None) -> list[tuple[str, PathLike]]:
 
 
 def _ident(path: PathLike) -> tuple[int, int] | None:
-    try:
+    with contextlib.suppress(OSError):
         st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
+        return st.st_dev, st.st_ino
+    return None
 
 
 def _target(option: str, path: PathLike) -> _Target:
@@ -108,7 +103,7 @@ def _target(option: str, path: PathLike) -> _Target:
     try:
         st = os.stat(path)  # through symlinks, also the /proc ones behind /dev/stdout
     except OSError as error:
-        if error.errno not in _NO_TARGET:
+        if error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):  # not "nothing there yet"
             raise _os_error(error, option, path) from None
         st = None
     if st is not None and not stat.S_ISREG(mode := st.st_mode):
@@ -117,9 +112,7 @@ def _target(option: str, path: PathLike) -> _Target:
     dest = Path(os.path.realpath(path))
     if st is not None and _ident(dest) != (st.st_dev, st.st_ino):  # /dev/stdout onto a deleted temp file
         raise _refuse(option, path, "it leads to a file without a name of its own; name a file")
-    folder = dest.parent
-    while not os.path.lexists(folder) and folder != folder.parent:
-        folder = folder.parent
+    folder = next(above for above in dest.parents if os.path.lexists(above))
     if not os.path.isdir(folder):
         raise _refuse(option, path, f"{_show(folder)} is a file, not a folder; choose another path")
     try:
@@ -156,9 +149,7 @@ def check_outputs(outputs: Paths, inputs: Paths | None = None) -> list[Path]:
     targets = _check_targets(outputs, inputs)
     for target in targets:
         try:  # the honest writability test (access() is wrong for root, ACLs, read-only mounts)
-            fd, probe = tempfile.mkstemp(dir=target.folder, prefix=".budgetopt-probe.")
-            os.close(fd)
-            os.unlink(probe)
+            tempfile.TemporaryFile(dir=target.folder).close()
         except OSError as error:
             raise _os_error(error, target.option, target.path, target.folder) from None
     return [target.dest for target in targets]
@@ -188,18 +179,10 @@ def plain_number(x: float, digits: int = 10) -> str:
     return "0" if abs(x) < 1e-15 else format(Decimal(f"{x:.{digits}g}"), "f")
 
 
-def _cell(x: Any) -> str:
-    """A cell of a text (or mixed) column: numbers are plain, text is protected."""
-    if isinstance(x, float | np.floating):
-        return plain_number(x)
-    return str(x) if isinstance(x, int | np.integer | np.bool_) else _protect(str(x))
-
-
 def csv_text(frame: pd.DataFrame, *, money: Iterable[str] = (), counts: Iterable[str] = ()) -> str:
-    """A spreadsheet-safe CSV: `money` columns to the cent with two decimals, `counts` as whole numbers
-    (half to even), other floats by `plain_number`, integers as integers, missing cells empty, text
-    cells and headers that start like a formula behind an apostrophe. Names in `money` or `counts`
-    the frame lacks are ignored, so one tuple serves several tables."""
+    """A spreadsheet-safe CSV: `money` columns to the cent with two decimals, `counts` as whole numbers (half
+    to even), other floats by `plain_number`, integers as integers, missing cells empty, text and headers by
+    `_protect`. Names in `money` or `counts` the frame lacks are ignored: one tuple serves several tables."""
     money, counts, types = set(money), set(counts), pd.api.types
     table = frame.copy()
     table.columns = [_protect(str(name)) for name in frame.columns]
@@ -207,8 +190,9 @@ def csv_text(frame: pd.DataFrame, *, money: Iterable[str] = (), counts: Iterable
         kind = frame.dtypes.iloc[i]
         if types.is_bool_dtype(kind) or types.is_datetime64_any_dtype(kind):
             continue
-        if not types.is_numeric_dtype(kind):
-            fmt = _cell
+        if not types.is_numeric_dtype(kind):  # text, or mixed: numbers plain, text protected
+            fmt = lambda x: plain_number(x) if isinstance(x, float | np.floating) else (
+                str(x) if isinstance(x, int | np.integer | np.bool_) else _protect(str(x)))
         elif name in money:
             fmt = lambda x: f"{round_money(x):.2f}"
         elif name in counts:
@@ -222,9 +206,8 @@ def csv_text(frame: pd.DataFrame, *, money: Iterable[str] = (), counts: Iterable
 
 
 def clean_floats(obj: Any, digits: int = 12) -> Any:
-    """A JSON-ready copy: floats to `digits` significant digits (443.62499999999994 -> 443.625; 12 keep
-    every cent below 10 billion, so parts still add up to their totals), NaN and inf -> None, numpy
-    scalars and arrays -> Python numbers and lists, tuples -> lists."""
+    """A JSON-ready copy: floats to `digits` significant digits (443.62499999999994 -> 443.625; 12 keep every
+    cent below 10 billion, so parts still add up), NaN and inf -> None, numpy -> Python, tuples -> lists."""
     if isinstance(obj, float | np.floating):
         return float(f"{float(obj):.{digits}g}") + 0.0 if math.isfinite(obj) else None
     if isinstance(obj, np.generic):  # numpy ints and bools
@@ -291,48 +274,42 @@ def claim_report_dir(path: PathLike, *, force: bool = False, option: str = "--re
     return ReportDir(option, folder, previous)
 
 
-def _backup(dest: Path) -> str | None:
-    """Keep what `dest` holds under a hidden name: a hard link, or a rename where links are not allowed."""
-    if not os.path.lexists(dest):
-        return None
-    backup = str(dest.parent / f".{dest.name[:40]}.{secrets.token_hex(4)}.bak")
-    try:
-        os.link(dest, backup)
-    except OSError:
-        os.replace(dest, backup)
-    return backup
-
-
 def _replace_all(staged: Sequence[tuple[_Target, str]]) -> None:
-    """Rename every staged file into place, in order; on a failure put back all that was replaced."""
-    done: list[tuple[Path, str | None]] = []  # (destination, backup of what it held)
+    """Rename every staged file into place, in order, keeping each previous file aside (a hard link, or
+    a rename where links are not allowed) until all are in; on a failure put back all it replaced."""
+    done: list[tuple[Path, str | None]] = []  # (destination, where what it held is kept)
     for target, tmp in staged:
-        backup = None
+        dest, backup = target.dest, None
         try:
-            backup = _backup(target.dest)
-            os.replace(tmp, target.dest)
-        except OSError as error:
-            for dest, previous in reversed([*done, (target.dest, backup)] if backup is not None else done):
-                try:  # best effort, last first
-                    if previous is None:
-                        dest.unlink(missing_ok=True)  # a new file: gone
-                    else:
-                        os.replace(previous, dest)  # the previous file: back in place
-                        Path(previous).unlink(missing_ok=True)  # renaming onto its own hard link leaves it
+            if os.path.lexists(dest):
+                backup = str(dest.parent / f".{dest.name[:40]}.{secrets.token_hex(4)}.bak")
+                try:
+                    os.link(dest, backup)
                 except OSError:
-                    pass
-            raise _os_error(error, target.option, target.path) from None
-        done.append((target.dest, backup))
-    for _, backup in done:
-        if backup is not None:
-            Path(backup).unlink(missing_ok=True)
-    for folder in {target.dest.parent for target, _ in staged}:
-        try:  # make the renames durable
+                    os.replace(dest, backup)
+            os.replace(tmp, dest)
+        except BaseException as error:  # also Ctrl-C between two renames
+            for placed, previous in reversed([*done, (dest, backup)] if backup else done):
+                with contextlib.suppress(OSError):  # best effort, last first
+                    if previous is None:
+                        placed.unlink(missing_ok=True)  # a new file: gone
+                    else:
+                        os.replace(previous, placed)  # the previous file: back in place
+                        Path(previous).unlink(missing_ok=True)  # renaming onto its own hard link leaves it
+            if isinstance(error, OSError):
+                raise _os_error(error, target.option, target.path) from None
+            raise
+        done.append((dest, backup))
+    for folder in {dest.parent for dest, _ in done}:
+        with contextlib.suppress(OSError):  # make the renames durable
             fd = os.open(folder, os.O_RDONLY)
-            os.fsync(fd)
-            os.close(fd)
-        except OSError:
-            pass
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for backup in filter(None, (backup for _, backup in done)):
+        with contextlib.suppress(OSError):
+            os.unlink(backup)
 
 
 class OutputSet:
@@ -343,7 +320,7 @@ class OutputSet:
         self._inputs = _pairs(inputs)
         self._reports = list(reports)
         self._staged: list[tuple[_Target, str]] = []
-        self._digests: dict[Path, str] = {}  # sha256 of what is staged into a report folder
+        self._digests: dict[Path, str] = {}  # sha256 of what is staged, by destination
         self._made: list[Path] = []
         self._closed: str | None = None  # why nothing more can be added
 
@@ -351,10 +328,7 @@ class OutputSet:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
+        (self.commit if kind is None else self.discard)()
 
     def add(self, option: str, path: PathLike, write: Callable[[BinaryIO], object]) -> Path:
         """Stage the file `write(handle)` produces for `path`; returns where it will land."""
@@ -362,7 +336,7 @@ class OutputSet:
             raise _refuse(option, path, self._closed)
         try:
             target = _check_targets([*((t.option, t.path) for t, _ in self._staged), (option, path)], self._inputs)[-1]
-            self._made += itertools.takewhile(lambda p: p != target.folder, target.dest.parents)
+            self._made += [above for above in target.dest.parents if len(above.parts) > len(target.folder.parts)]
             os.makedirs(target.dest.parent, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.dest.parent, prefix=f".{target.dest.name[:40]}.", suffix=".tmp")
             self._staged.append((target, tmp))
@@ -371,9 +345,8 @@ class OutputSet:
                 write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-                if any(target.dest.parent == report.path for report in self._reports):
-                    handle.seek(0)
-                    self._digests[target.dest] = hashlib.file_digest(handle, "sha256").hexdigest()
+                handle.seek(0)
+                self._digests[target.dest] = hashlib.file_digest(handle, "sha256").hexdigest()  # for a manifest
         except BaseException as error:
             self.discard(f"nothing was written, since {option} failed")
             if isinstance(error, OSError):
@@ -408,14 +381,10 @@ class OutputSet:
             self.discard()
             raise
         self._closed = "the outputs were already written"
-        for report in self._reports:
-            for name, digest in report.previous.items():
-                stale = report.path / name
-                try:
-                    if stale not in self._digests and _ours(stale, digest):
-                        stale.unlink()  # the last report's, untouched since: ours to remove
-                except OSError:
-                    pass  # a stale figure left behind loses nothing
+        for stale, digest in [(r.path / name, d) for r in self._reports for name, d in r.previous.items()]:
+            if stale not in self._digests and _ours(stale, digest):  # the last report's, untouched since
+                with contextlib.suppress(OSError):  # a stale figure left behind loses nothing
+                    stale.unlink()
         return [target.dest for target, _ in self._staged]
 
     def discard(self, why: str = "nothing was written") -> None:
@@ -424,9 +393,6 @@ class OutputSet:
             return
         self._closed = why
         deepest_first = sorted(self._made, key=lambda folder: len(folder.parts), reverse=True)
-        doomed = [(os.unlink, tmp) for _, tmp in self._staged] + [(os.rmdir, d) for d in deepest_first]
-        for remove, path in doomed:
-            try:
+        for remove, path in [(os.unlink, tmp) for _, tmp in self._staged] + [(os.rmdir, d) for d in deepest_first]:
+            with contextlib.suppress(OSError):  # already gone; a folder someone else put a file in stays
                 remove(path)
-            except OSError:
-                pass  # already gone; a folder someone else put a file in stays
