@@ -167,7 +167,7 @@ def test_an_edited_plan_csv_is_a_valid_split(runner, demo_log, demo_policy, tmp_
     assert runner.invoke(main, ["plan", str(demo_log), "--policy", str(demo_policy), "--out", str(plan_csv)]).exit_code == 0
     result = runner.invoke(main, ["whatif", str(demo_log), "--policy", str(demo_policy), "--split", str(plan_csv)])
     assert result.exit_code == 0, result.output
-    assert "the proposal is the plan's own split" in result.output  # plan.csv rounds spends to 6 digits
+    assert "the proposal is the plan's own split" in result.output  # plan.csv gives spends to the cent
 
 
 def test_cli_prints_both_distributions_and_writes_the_json_atomically(runner, demo_log, demo_policy, tmp_path):

@@ -37,3 +37,14 @@ class InfeasiblePolicyError(BudgetoptError):
 
 class SolverError(BudgetoptError):
     """The LP solver failed or stopped at a limit before proving optimality."""
+
+
+class OutputError(BudgetoptError):
+    """An output cannot be written where asked: one line naming the option, the path and what to do.
+
+    Raised before anything is written (a bad path) or after every staged file was removed (a write
+    that failed), so the user's files are as they were."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)

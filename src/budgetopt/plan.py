@@ -29,12 +29,17 @@ from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
-from budgetopt.model import saturation_factor
+from budgetopt.model import budgets_to_cents, cents_keeping_total, saturation_factor
+from budgetopt.outputs import clean_floats, round_money
 
 PLAN_COLUMNS = [
     "date", "campaign", "segment", "creative", "status", "spend", "share", "segment_spend", "previous_spend",
     "change", "expected_visits", "expected_conversions", "expected_margin", "margin_p05", "margin_p95", "p_best", "reason",
 ]
+#: plan.csv's amounts of money, written to the cent (the other numbers at full precision)
+PLAN_MONEY = ("spend", "segment_spend", "previous_spend", "change", "expected_margin", "margin_p05", "margin_p95")
+#: summary.json's amounts of money, written to the cent (shadow prices are rates: full precision)
+SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after")
 DECISION_COLUMNS = [
     "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
     "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95",
@@ -56,6 +61,45 @@ class PlanResult:
     def decisions(self) -> pd.DataFrame:
         """The decisions table (decisions.csv's columns), built when first asked for."""
         return decisions_table(self.estimates, self.decision_detail)
+
+
+def summary_for_file(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary as summary.json holds it: amounts of money to the cent, every float without noise."""
+    def rounded(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: round_money(v) if k in SUMMARY_MONEY and isinstance(v, float) else rounded(v) for k, v in item.items()}
+        return [rounded(v) for v in item] if isinstance(item, list) else item
+
+    return clean_floats(rounded(summary))
+
+
+def budgets_in_cents(result: PlanResult) -> np.ndarray:
+    """(segments,) the plan's budgets as typed into the ad platform: to the cent, within each segment's
+    limits and the daily total (see model.budgets_to_cents)."""
+    p = result.problem
+    return budgets_to_cents(np.asarray([s["after"] for s in result.summary["segments"]]), p.lower, p.upper, p.total_max)
+
+
+def plan_for_file(result: PlanResult) -> pd.DataFrame:
+    """plan.csv's table: amounts to the cent that add up — each segment's budget within its limits, its
+    creatives' spends summing to it exactly (the largest remainders take the spare cents)."""
+    plan = result.plan.copy()
+    h = result.estimates.history
+    budgets = budgets_in_cents(result)[h.segment_index]
+    share = np.where(budgets > 0, plan["share"].to_numpy(), 0.0)
+    share = share / np.maximum(h.segment_sum(share)[h.segment_index], 1e-300)
+    plan["segment_spend"] = budgets
+    plan["spend"] = cents_keeping_total(share * budgets, h.segment_index)
+    plan["previous_spend"] = plan["previous_spend"].map(round_money)
+    plan["change"] = (plan["spend"] - plan["previous_spend"]).round(2) + 0.0
+    return plan
+
+
+def summary_for_plan_file(result: PlanResult) -> dict[str, Any]:
+    """summary.json beside plan.csv: the budgets as plan.csv has them (so the segments add up to the total)."""
+    budgets = budgets_in_cents(result)
+    segments = [{**s, "after": float(b)} for s, b in zip(result.summary["segments"], budgets)]
+    return summary_for_file({**result.summary, "segments": segments, "total_spend": float(np.round(budgets.sum(), 2))})
 
 
 def estimates_from_log(

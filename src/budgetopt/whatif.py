@@ -27,7 +27,7 @@ from budgetopt.config import Policy
 from budgetopt.data.schema import CellStatus
 from budgetopt.data.split import Split
 from budgetopt.model import saturation_factor
-from budgetopt.plan import PlanResult
+from budgetopt.plan import PlanResult, plan_for_file
 
 #: posterior draws of each margin (the decision engine's number: MC error of a share ≤ 0.011)
 DRAWS = 2000
@@ -70,6 +70,11 @@ class WhatIf:
     segments: pd.DataFrame  # campaign, segment, proposal_spend, plan_spend, proposal_margin, plan_margin
     notes: tuple[str, ...]  # the policy limits the proposal breaks, and what it leaves out
     result: PlanResult
+
+    @property
+    def is_the_plan(self) -> bool:
+        """Whether the proposal is the plan's own split, as plan.csv gives it (to the cent per creative)."""
+        return bool(np.allclose(self.split.spend, plan_for_file(self.result)["spend"].to_numpy(float), rtol=0, atol=0.005))
 
     def as_dict(self) -> dict[str, Any]:
         """What --out writes."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from budgetopt.errors import OutputError
 from budgetopt.report.html import Figure, Section, render_page, write_report
 
 PNG = b"\x89PNG\r\n\x1a\nnot really a picture"
@@ -39,6 +41,9 @@ def test_a_report_rewritten_in_place_drops_the_figures_it_no_longer_draws(tmp_pa
     three = [Section("s", figures=tuple(Figure(f"creatives_{k:02d}.png", PNG) for k in (1, 2, 3)))]
     write_report(tmp_path, "t", three)
     (tmp_path / "notes.png").write_bytes(PNG)  # the user's own file
-    write_report(tmp_path, "t", [Section("s", figures=(Figure("creatives_01.png", PNG),))])
+    with pytest.raises(OutputError, match=r"holds files budgetopt did not write \(notes\.png\).*--force"):
+        write_report(tmp_path, "t", [Section("s", figures=(Figure("creatives_01.png", PNG),))])
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["creatives_01.png", "creatives_02.png", "creatives_03.png", "notes.png"]
+    write_report(tmp_path, "t", [Section("s", figures=(Figure("creatives_01.png", PNG),))], force=True)
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["creatives_01.png", "notes.png"]
     assert (tmp_path / "index.html").is_file()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,13 +205,18 @@ def _lp_name(text: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "_.") else "_" for c in text)
 
 
-def export_model(problem: AllocationProblem, path: str | Path) -> None:
-    """Write the allocation LP as HiGHS solves it, named by segment, piece and constraint (.lp or .mps).
-
-    Written through a temporary file in the same folder and renamed, like every output."""
+def check_model_path(path: str | Path) -> Path:
+    """The --export-lp path, refused before any work unless it ends in .lp or .mps (the format HiGHS writes)."""
     path = Path(path)
     if path.suffix.lower() not in (".lp", ".mps"):
         raise InputError(f"--export-lp {path}: give a file name ending in .lp or .mps")
+    return path
+
+
+def model_bytes(problem: AllocationProblem, suffix: str) -> bytes:
+    """The allocation LP as HiGHS solves it, named by segment, piece and constraint, in the format of
+    `suffix` (.lp or .mps); the caller writes it with the run's other outputs."""
+    check_model_path(f"model{suffix}")
     lp = build(problem)
     k = lp.pieces_per_segment
     segments = [_lp_name(label) for label in problem.segment_labels]
@@ -221,13 +227,10 @@ def export_model(problem: AllocationProblem, path: str | Path) -> None:
         f"bound{b + 1}_{_lp_name(label)}" for b, label in enumerate(problem.bound_labels)
     ]
     highs.passModel(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
-        highs.writeModel(str(tmp))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"model{suffix.lower()}"
+        highs.writeModel(str(path))
+        return path.read_bytes()
 
 
 def is_infeasible(highs: highspy.Highs) -> bool:

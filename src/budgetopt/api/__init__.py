@@ -29,6 +29,7 @@ from budgetopt.api.ledger import (
 )
 from budgetopt.api.planning import (
     DecideResult,
+    check_plan_outputs,
     compare_split,
     fit_estimates,
     make_decisions,
@@ -51,7 +52,8 @@ from budgetopt.config import DEFAULT_SEED, Policy, load_policy
 from budgetopt.data import load_log
 from budgetopt.data.demo import demo_path
 from budgetopt.ledger import DEFAULT_WAIT
-from budgetopt.ledger.history import SPEND_TOLERANCE
+from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
+from budgetopt.outputs import check_outputs, claim_report_dir
 from budgetopt.outputs import write_csv as write_table
 from budgetopt.plan import PlanResult
 from budgetopt.scale.accounts import SUMMARY_TABLE as ACCOUNTS_TABLE
@@ -62,8 +64,8 @@ from budgetopt.simulate.scenario import load_scenario
 from budgetopt.whatif import WhatIf
 
 __all__ = [
-    "ACCOUNTS_TABLE", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
-    "as_date", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "ACCOUNTS_TABLE", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
+    "as_date", "check_outputs", "check_plan_outputs", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
     "load_log", "load_policy", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",

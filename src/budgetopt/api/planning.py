@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from budgetopt.allocate.solve import check_model_path, model_bytes
 from budgetopt.api.inputs import (
     DateLike,
     LogLike,
@@ -23,8 +24,22 @@ from budgetopt.config import Policy
 from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.estimate import Estimates
-from budgetopt.outputs import write_csv, write_json
-from budgetopt.plan import PlanResult, decisions_table, estimates_from_log, plan_day
+from budgetopt.outputs import (
+    OutputSet,
+    Paths,
+    check_outputs,
+    claim_report_dir,
+    write_json,
+)
+from budgetopt.plan import (
+    PLAN_MONEY,
+    PlanResult,
+    decisions_table,
+    estimates_from_log,
+    plan_day,
+    plan_for_file,
+    summary_for_plan_file,
+)
 from budgetopt.whatif import DRAWS, WhatIf, compare
 
 
@@ -103,6 +118,27 @@ def compare_split(
     return compare(result, policy, resolve_split(raw, result.plan, source=source, lines=lines), generator, draws)
 
 
+def check_plan_outputs(
+    *,
+    out: Path | None = None,
+    summary: Path | None = None,
+    decisions: Path | None = None,
+    report: Path | None = None,
+    export_lp: Path | None = None,
+    inputs: Paths | None = None,
+    force: bool = False,
+) -> None:
+    """Refuse, before any work, outputs that cannot be written: an input (log, policy, ledger, …), another
+    output, a device, a folder, a report folder holding files budgetopt did not write (unless `force`),
+    a model file that is not .lp or .mps (see budgetopt.outputs)."""
+    if export_lp:
+        check_model_path(export_lp)
+    if report:
+        claim_report_dir(report, force=force)
+    named = {"--out": out, "--summary": summary, "--decisions": decisions, "--export-lp": export_lp}
+    check_outputs({**named, "--report": Path(report) / "index.html" if report else None}, inputs)
+
+
 def write_plan_outputs(
     result: PlanResult,
     policy: Policy,
@@ -112,44 +148,53 @@ def write_plan_outputs(
     decisions: Path | None = None,
     report: Path | None = None,
     export_lp: Path | None = None,
+    inputs: Paths | None = None,
+    force: bool = False,
 ) -> list[Path]:
-    """Every file a plan can write (each atomically); returns what was written, in that order."""
+    """Every file a plan can write, all or nothing (see `check_plan_outputs`): plan.csv (money to the cent),
+    summary.json, decisions.csv, the LP model, the report. Returns what was written, report as its index.html."""
+    from budgetopt.report.plan_report import write_plan_report
+
+    check_plan_outputs(out=out, summary=summary, decisions=decisions, report=report, export_lp=export_lp, inputs=inputs, force=force)
     written = []
-    if out:
-        write_csv(out, result.plan)
-        written.append(Path(out))
-    if summary:
-        write_json(summary, result.summary)
-        written.append(Path(summary))
-    if decisions:
-        write_csv(decisions, result.decisions)
-        written.append(Path(decisions))
-    if export_lp:
-        from budgetopt.allocate.solve import export_model
-
-        export_model(result.problem, export_lp)
-        written.append(Path(export_lp))
-    if report:
-        from budgetopt.report.plan_report import write_plan_report
-
-        written.append(write_plan_report(result, policy, report))
-    return written
+    with OutputSet(inputs, reports=[claim_report_dir(report, force=force)] if report else []) as outputs:
+        if out:
+            outputs.csv("--out", out, plan_for_file(result), money=PLAN_MONEY)
+            written.append(out)
+        if summary:
+            outputs.json("--summary", summary, summary_for_plan_file(result))
+            written.append(summary)
+        if decisions:
+            outputs.csv("--decisions", decisions, result.decisions)
+            written.append(decisions)
+        if export_lp:
+            outputs.bytes("--export-lp", export_lp, model_bytes(result.problem, Path(export_lp).suffix))
+            written.append(export_lp)
+        if report:
+            write_plan_report(result, policy, report, outputs=outputs)
+            written.append(Path(report) / "index.html")
+    return [Path(path) for path in written]
 
 
-def write_decisions_outputs(result: DecideResult, policy: Policy, *, out: Path | None = None, report: Path | None = None) -> list[Path]:
-    """decisions.csv and the decisions report, as `budgetopt decide` writes them; returns what was written."""
+def write_decisions_outputs(
+    result: DecideResult, policy: Policy, *, out: Path | None = None, report: Path | None = None, inputs: Paths | None = None, force: bool = False
+) -> list[Path]:
+    """decisions.csv and the decisions report, as `budgetopt decide` writes them, all or nothing; returns what was written."""
+    from budgetopt.report.plan_report import write_decisions_report
+
+    check_plan_outputs(decisions=out, report=report, inputs=inputs, force=force)
     written = []
-    if out:
-        write_csv(out, result.decisions)
-        written.append(Path(out))
-    if report:
-        from budgetopt.report.plan_report import write_decisions_report
+    with OutputSet(inputs, reports=[claim_report_dir(report, force=force)] if report else []) as outputs:
+        if out:
+            outputs.csv("--out", out, result.decisions)
+            written.append(out)
+        if report:
+            write_decisions_report(result.decisions, policy, report, outputs=outputs)
+            written.append(Path(report) / "index.html")
+    return [Path(path) for path in written]
 
-        written.append(write_decisions_report(result.decisions, policy, report))
-    return written
 
-
-def write_what_if(w: WhatIf, path: Path) -> Path:
-    """whatif's --out JSON, written atomically."""
-    write_json(path, w.as_dict())
+def write_what_if(w: WhatIf, path: Path, *, inputs: Paths | None = None) -> Path:
+    """whatif's --out JSON, written atomically (never onto an input)."""
+    write_json(path, w.as_dict(), option="--out", inputs=inputs)
     return Path(path)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from budgetopt.api.inputs import DateLike, as_date
 from budgetopt.config import DEFAULT_SEED
-from budgetopt.outputs import write_csv
+from budgetopt.outputs import OutputSet, Paths, claim_report_dir
 from budgetopt.scale.accounts import AccountOutcome
 from budgetopt.scale.accounts import plan_accounts as _plan_accounts
 from budgetopt.scale.executors import Executor, SerialExecutor
@@ -66,17 +66,20 @@ def simulate_scenario(
     return Simulation(scenario, result, policy_metrics(result), daily_table(result), allocation_table(result))
 
 
-def write_simulation_report(simulation: Simulation, directory: str | Path) -> list[Path]:
-    """metrics.csv, daily.csv, allocation.csv, the figures and index.html; returns the files written."""
+def write_simulation_report(simulation: Simulation, directory: str | Path, *, inputs: Paths | None = None, force: bool = False) -> list[Path]:
+    """metrics.csv, daily.csv, allocation.csv, the figures and index.html, all or nothing, into a folder that
+    is new, empty or an earlier report's (other files need `force`); returns the tables and index.html."""
     from budgetopt.report.simulation import write_simulation_report as write
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, table in (("metrics.csv", simulation.metrics), ("daily.csv", simulation.daily), ("allocation.csv", simulation.allocation)):
-        write_csv(directory / name, table)
-        written.append(directory / name)
-    written.append(write(directory, simulation.scenario, simulation.result, simulation.metrics, simulation.daily, simulation.allocation))
+    with OutputSet(inputs, reports=[claim_report_dir(directory, force=force)]) as outputs:
+        for name, table in (("metrics.csv", simulation.metrics), ("daily.csv", simulation.daily), ("allocation.csv", simulation.allocation)):
+            outputs.csv("--report", directory / name, table)
+            written.append(directory / name)
+        s = simulation
+        write(directory, s.scenario, s.result, s.metrics, s.daily, s.allocation, outputs=outputs)
+        written.append(directory / "index.html")
     return written
 
 
@@ -97,8 +100,10 @@ def sweep_grid(grid: Grid, out_dir: str | Path, *, executor: Executor | None = N
 
     out_dir = Path(out_dir)
     result = run_sweep(grid, out_dir, executor or SerialExecutor(), progress=progress)
-    write_csv(out_dir / "sweep.csv", result.table)
-    write_sweep_report(out_dir, result.table, grid.setting_names, notes=sweep_notes(grid))
+    # the folder is the sweep's own (its points/ beside the report): other files there are kept
+    with OutputSet(reports=[claim_report_dir(out_dir, force=True, option="--out")]) as outputs:
+        outputs.csv("--out", out_dir / "sweep.csv", result.table)
+        write_sweep_report(out_dir, result.table, grid.setting_names, notes=sweep_notes(grid), outputs=outputs)
     return result
 
 

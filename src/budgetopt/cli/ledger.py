@@ -69,9 +69,12 @@ def enable_command(cells, ledger_path, wait) -> None:
 @click.option("--out", type=output_file, help="Also write the table as CSV.")
 def history_command(ledger_path, cell, out) -> None:
     """Stored plans against what happened: planned vs actual spend, expected vs actual gross margin."""
+    inputs = {"--ledger": ledger_path}
+    if out:
+        api.check_outputs({"--out": out}, inputs)
     table = api.plan_history(ledger_path, cell)
     if out:
-        api.write_table(out, table)
+        api.write_table(out, table, money=api.HISTORY_MONEY, option="--out", inputs=inputs)
     out_console = console()
     if table.empty:
         say(out_console, f"{ledger_path} holds no plan yet; make one with budgetopt plan --ledger {ledger_path}")

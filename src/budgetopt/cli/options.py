@@ -33,6 +33,10 @@ sum_duplicates_option = click.option("--sum-duplicates", is_flag=True, help="Add
 report_option = click.option(
     "--report", "report_dir", type=output_folder, help="Write an HTML report (index.html, figures embedded, and the PNGs) into this folder."
 )
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Write the report into a folder that holds files budgetopt did not write (they are kept; without it, such a folder is refused).",
+)
 ledger_option = click.option(
     "--ledger", "ledger_path", type=existing_file, default=Path("budgetopt.db"), show_default=True, help="The ledger file (SQLite)."
 )

@@ -17,6 +17,7 @@ from budgetopt.cli.options import (
     console,
     date_option,
     existing_file,
+    force_option,
     open_executor,
     output_file,
     output_folder,
@@ -40,11 +41,14 @@ def _load(log_path: Path, policy_path: Path, sum_duplicates: bool):
     return api.load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates), policy
 
 
-def _outputs(out, summary_path, decisions_path, report_dir, export_lp) -> dict:
-    return {"out": out, "summary": summary_path, "decisions": decisions_path, "report": report_dir, "export_lp": export_lp}
+def _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs: dict, force: bool) -> dict:
+    """The plan's outputs and the inputs they must never overwrite, as api.write_plan_outputs takes them."""
+    named = {"out": out, "summary": summary_path, "decisions": decisions_path, "report": report_dir, "export_lp": export_lp}
+    return named | {"inputs": inputs, "force": force}
 
 
 def _run_plan(log_path, policy_path, date, seed, sum_duplicates, out: Console, outputs: dict) -> list[Path]:
+    api.check_plan_outputs(**outputs)  # before any work: a bad output path costs nothing
     log, policy = _load(log_path, policy_path, sum_duplicates)
     result = api.make_plan(log, policy, date=api.as_date(date, "--date"), rng=seed)
     # everything is computed before anything is written: bad input leaves no file behind
@@ -56,6 +60,7 @@ def _run_plan(log_path, policy_path, date, seed, sum_duplicates, out: Console, o
 def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs: dict) -> None:
     """`plan --ledger`: ingest LOG (if any), plan from the whole history, write the files, store the plan — the
     ledger changes only if all of it succeeds (one transaction, committed after the files are written)."""
+    api.check_plan_outputs(**outputs)
     if log_path is not None:
         log, policy = _load(log_path, policy_path, sum_duplicates)
     else:
@@ -86,6 +91,7 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplica
 @seed_option
 @sum_duplicates_option
 @report_option
+@force_option
 @click.option(
     "--ledger", "ledger_path", type=existing_file, default=None,
     help="Plan from this ledger's whole history (LOG, if given, is ingested first) and store the plan in it.",
@@ -104,8 +110,8 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplica
 @workers_option("the accounts")
 @scheduler_option
 def plan(
-    log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, ledger_path, replace, wait, export_lp,
-    accounts_dir, workers, scheduler,
+    log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, force, ledger_path, replace, wait,
+    export_lp, accounts_dir, workers, scheduler,
 ) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
 
@@ -128,7 +134,8 @@ def plan(
         raise InputError("--workers and --scheduler apply to plan --accounts DIR (one plan is not split across workers)")
     if policy_path is None:
         raise click.MissingParameter(ctx=click.get_current_context(), param=next(p for p in plan.params if p.name == "policy_path"))
-    outputs = _outputs(out, summary_path, decisions_path, report_dir, export_lp)
+    inputs = {"LOG": log_path, "--policy": policy_path, "--ledger": ledger_path}
+    outputs = _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs, force)
     if ledger_path is not None:
         _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs)
         return
@@ -184,12 +191,15 @@ def _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers
 @seed_option
 @sum_duplicates_option
 @report_option
-def decide_command(log_path, policy_path, date, out, seed, sum_duplicates, report_dir) -> None:
+@force_option
+def decide_command(log_path, policy_path, date, out, seed, sum_duplicates, report_dir, force) -> None:
     """The A/B verdicts alone: chance to be best, expected loss and verdict per creative."""
     at_least("--seed", seed, 0)
+    inputs = {"LOG": log_path, "--policy": policy_path}
+    api.check_plan_outputs(decisions=out, report=report_dir, inputs=inputs, force=force)
     log, policy = _load(log_path, policy_path, sum_duplicates)
     result = api.make_decisions(log, policy, date=api.as_date(date, "--date"), rng=seed)
-    written = api.write_decisions_outputs(result, policy, out=out, report=report_dir)
+    written = api.write_decisions_outputs(result, policy, out=out, report=report_dir, inputs=inputs, force=force)
     out_console = console()
     print_decisions(out_console, result.decisions, policy.decide.metric)
     wrote(out_console, written)
@@ -207,7 +217,9 @@ def demo(out_dir: Path, report_dir: Path | None) -> None:
     shutil.copyfile(api.demo_path("demo_log.csv"), log_path)
     shutil.copyfile(api.demo_path("demo_policy.toml"), policy_path)
     say(out, f"demo account: 4 weeks, 3 campaigns, 8 segments, 21 creatives → {log_path}")
-    outputs = _outputs(out_dir / "plan.csv", out_dir / "summary.json", out_dir / "decisions.csv", report_dir, None)
+    # the demo's own folder: an earlier demo's report there (even one older than the report manifests) is replaced
+    inputs = {"demo log": log_path, "demo policy": policy_path}
+    outputs = _outputs(out_dir / "plan.csv", out_dir / "summary.json", out_dir / "decisions.csv", report_dir, None, inputs, True)
     _run_plan(log_path, policy_path, None, DEFAULT_SEED, False, out, outputs)
     say(
         out,

@@ -16,6 +16,7 @@ from budgetopt.cli.options import (
     at_least,
     console,
     existing_file,
+    force_option,
     open_executor,
     output_folder,
     progress_bar,
@@ -36,16 +37,20 @@ DEFAULT_REPS = 10
 @click.option("--policies", "policy_list", default=None, help="Comma-separated policies to compare (default: all; the oracle always runs).")
 @click.option("--report", "report_dir", type=output_folder, default=None,
               help="Write metrics.csv, daily.csv, allocation.csv, figures and index.html into this folder.")
+@force_option
 @workers_option("replications")
 @scheduler_option
 def simulate_command(
-    scenario_path: Path, days: int | None, reps: int, seed: int | None, policy_list: str | None, report_dir: Path | None, workers: int, scheduler: str | None
+    scenario_path: Path, days: int | None, reps: int, seed: int | None, policy_list: str | None, report_dir: Path | None, force: bool,
+    workers: int, scheduler: str | None,
 ) -> None:
     """Replay SCENARIO.toml day by day under budgetopt and the baselines; compare their margins."""
     at_least("--reps", reps, 1)
     at_least("--days", days, 1)
     at_least("--seed", seed, 0)
     at_least("--workers", workers, 1)
+    inputs = {"SCENARIO.toml": scenario_path}
+    api.check_plan_outputs(report=report_dir, inputs=inputs, force=force)
     scenario = api.load_scenario(scenario_path).with_overrides(days=days, seed=seed)
     policies = api.parse_policies(policy_list)
     out = console()
@@ -54,7 +59,7 @@ def simulate_command(
         progress_bar(out, f"simulating {scenario.name}: {len(policies)} policies × {scenario.days} days", reps) as progress,
     ):
         simulation = api.simulate_scenario(scenario, reps=reps, policies=policies, executor=executor, progress=progress)
-    written = api.write_simulation_report(simulation, report_dir) if report_dir is not None else []
+    written = api.write_simulation_report(simulation, report_dir, inputs=inputs, force=force) if report_dir is not None else []
     _print_simulation(out, scenario, simulation.result, simulation.metrics)
     wrote(out, written)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import numpy as np
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -41,10 +40,12 @@ MAX_SEGMENT_ROWS = 40
 def whatif_command(log_path: Path, policy_path: Path, split_path: Path, date: str | None, seed: int, sum_duplicates: bool, out_path: Path | None) -> None:
     """What a proposed split of tomorrow's budget would earn, beside the optimised plan, and the chance it earns more."""
     at_least("--seed", seed, 0)
+    inputs = {"LOG": log_path, "--policy": policy_path, "--split": split_path}
+    api.check_outputs({"--out": out_path}, inputs)
     policy = api.load_policy(policy_path)
     log = api.load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates)
     w = api.compare_split(log, policy, split_path, rng=seed, date=api.as_date(date, "--date"))
-    written = [api.write_what_if(w, out_path)] if out_path is not None else []
+    written = [api.write_what_if(w, out_path, inputs=inputs)] if out_path is not None else []
     out = console()
     print_what_if(out, w)
     wrote(out, written)
@@ -69,7 +70,7 @@ def print_what_if(console, w: api.WhatIf) -> None:
         table.add_row(label, _whole(d.total_spend, sign), _whole(d.expected_margin, sign), f"{_whole(d.margin_p05, sign)} to {_whole(d.margin_p95, sign)}")
     console.print(table)
     console.print(f"chance the proposal earns more than the plan: {100 * w.chance_beats:.1f} % (share of draws; a tie is not a win)")
-    if np.allclose(w.split.spend, w.result.plan["spend"].to_numpy(float), rtol=0, atol=0.01):
+    if w.is_the_plan:
         console.print("the proposal is the plan's own split (to within a cent per creative)")
 
     seg = w.segments.assign(change=lambda f: (f["proposal_spend"] - f["plan_spend"]).abs())

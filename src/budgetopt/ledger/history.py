@@ -22,6 +22,8 @@ from budgetopt.ledger.store import Ledger, translating
 SPEND_TOLERANCE = 0.10
 SPEND_TOLERANCE_MIN = 1.0
 
+#: history.csv's amounts of money, written to the cent
+HISTORY_MONEY = ("planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin")
 HISTORY_COLUMNS = [
     "date", "status", "planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin",
     "outcome", "currency",

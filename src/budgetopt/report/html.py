@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from budgetopt.outputs import write_atomic
+from budgetopt.outputs import OutputSet, claim_report_dir
 
 
 @dataclass(frozen=True)
@@ -111,33 +111,18 @@ def render_page(title: str, sections: Sequence[Section]) -> str:
     return "\n".join(parts)
 
 
-#: the PNGs the last report wrote into a folder, so the next one can remove those it no longer has
-FIGURE_LIST = ".budgetopt-figures"
-
-
-def write_report(directory: str | Path, title: str, sections: Sequence[Section]) -> Path:
+def write_report(directory: str | Path, title: str, sections: Sequence[Section], *, outputs: OutputSet | None = None, force: bool = False) -> Path:
     """Write index.html and every figure's PNG into `directory`; returns the index path.
 
-    A report written where an earlier one was removes the earlier one's figures it does not redraw
-    (a plan with fewer segments leaves no stale creatives_NN.png); other files are not touched."""
+    With `outputs` (the run's OutputSet, which has claimed the folder), the files are staged with the
+    run's other outputs; without, they are written at once, all or nothing, into a folder that is new,
+    empty or holds only an earlier report (other files need `force`). A report written where an earlier
+    one was removes the earlier one's figures it does not redraw, never a file it did not write."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    names = [figure.name for section in sections for figure in section.figures]
+    if outputs is None:
+        with OutputSet(reports=[claim_report_dir(directory, force=force)]) as own:
+            return write_report(directory, title, sections, outputs=own)
     for section in sections:
         for figure in section.figures:
-            _write_bytes_atomic(directory / figure.name, figure.png)
-    index = directory / "index.html"
-    write_atomic(index, render_page(title, sections))
-    listed = directory / FIGURE_LIST
-    before = listed.read_text(encoding="utf-8").split("\n") if listed.is_file() else []
-    for name in set(before) - set(names):
-        if name.endswith(".png") and Path(name).name == name:  # only a figure this code wrote, in this folder
-            (directory / name).unlink(missing_ok=True)
-    write_atomic(listed, "\n".join(names))
-    return index
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+            outputs.bytes("--report", directory / figure.name, figure.png)
+    return outputs.text("--report", directory / "index.html", render_page(title, sections))

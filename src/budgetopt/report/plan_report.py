@@ -220,22 +220,22 @@ def decisions_sections(decisions: pd.DataFrame, policy: Policy) -> list[Section]
     return [glance, *_segment_sections(decisions, policy, order, {}, None)]
 
 
-def write_plan_report(result: PlanResult, policy: Policy, directory: str | Path, *, title: str | None = None) -> Path:
+def write_plan_report(result: PlanResult, policy: Policy, directory: str | Path, *, title: str | None = None, **how: Any) -> Path:
     """Write the plan report (index.html and its PNG figures) into `directory`; returns index.html's path.
 
     policy: the policy the plan was made with (for the decision metric's name and the verdict rules).
     """
     sections = plan_sections(result, policy)
-    return write_report(directory, title or f"Budget plan for {result.summary['date']}", sections)
+    return write_report(directory, title or f"Budget plan for {result.summary['date']}", sections, **how)
 
 
-def write_decisions_report(decisions: pd.DataFrame, policy: Policy, directory: str | Path, *, title: str | None = None) -> Path:
+def write_decisions_report(decisions: pd.DataFrame, policy: Policy, directory: str | Path, *, title: str | None = None, **how: Any) -> Path:
     """Write the A/B decisions report (index.html and its PNG figures) into `directory`; returns index.html's path.
 
     decisions: the decisions table (`budgetopt decide`'s columns), e.g. `budgetopt.decide(...).decisions`.
     """
     date = str(decisions["date"].iloc[0]) if len(decisions) else ""
-    return write_report(directory, title or f"A/B decisions for {date}", decisions_sections(decisions, policy))
+    return write_report(directory, title or f"A/B decisions for {date}", decisions_sections(decisions, policy), **how)
 
 
 def summary_segments(summary: dict[str, Any]) -> pd.DataFrame:

@@ -133,7 +133,7 @@ def simulation_notes(scenario: Any, result: Any) -> list[str]:
 
 
 def write_simulation_report(
-    directory: str | Path, scenario: Any, result: Any, metrics: pd.DataFrame, daily: pd.DataFrame, allocation: pd.DataFrame
+    directory: str | Path, scenario: Any, result: Any, metrics: pd.DataFrame, daily: pd.DataFrame, allocation: pd.DataFrame, **how: Any
 ) -> Path:
     """`simulate --report DIR`'s index.html and figures (the scenario and SimulationResult as the API returns them);
     returns index.html's path."""
@@ -145,4 +145,4 @@ def write_simulation_report(
         result.currency,
         simulation_notes(scenario, result),
     )
-    return write_report(Path(directory), f"budgetopt simulate — {scenario.name}", sections)
+    return write_report(Path(directory), f"budgetopt simulate — {scenario.name}", sections, **how)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ def settings_figure(table: pd.DataFrame, settings: Sequence[str], *, axes: Seque
     return figure
 
 
-def write_sweep_report(directory: str | Path, table: pd.DataFrame, settings: Sequence[str], notes: Sequence[str], *, top: int = 10) -> Path:
+def write_sweep_report(directory: str | Path, table: pd.DataFrame, settings: Sequence[str], notes: Sequence[str], *, top: int = 10, **how: Any) -> Path:
     """index.html with the best points, best_settings.png, settings.png (when the grid has keys) and the table."""
     best = pd.concat([g.sort_values(["rank", "point"], kind="stable").head(top) for _, g in table.groupby("scenario", sort=False)])
     shown = ["point", "scenario", *settings, "margin_mean", "margin_p05", "margin_p95", "vs_best_mean", "vs_best_p05", "vs_best_p95",
@@ -125,4 +126,4 @@ def write_sweep_report(directory: str | Path, table: pd.DataFrame, settings: Seq
             table=page_table.astype(object).where(page_table.notna(), ""),
         ),
     ]
-    return write_report(directory, "budgetopt sweep", sections)
+    return write_report(directory, "budgetopt sweep", sections, **how)

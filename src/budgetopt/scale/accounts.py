@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.errors import BudgetoptError, InputError
-from budgetopt.outputs import write_csv, write_json
+from budgetopt.outputs import OutputSet, write_csv
+from budgetopt.plan import PLAN_MONEY, plan_for_file, summary_for_plan_file
 
 LOG_NAMES = ("log.csv", "log.parquet")
 POLICY_NAME = "policy.toml"
@@ -50,6 +51,7 @@ class AccountStatus(StrEnum):
 
 
 PLANNED, BAD_INPUT, INTERNAL_ERROR = AccountStatus.PLANNED, AccountStatus.BAD_INPUT, AccountStatus.INTERNAL_ERROR
+ACCOUNT_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95")
 ACCOUNT_COLUMNS = ["account", "status", "date", "total_spend", "expected_margin", "margin_p05", "margin_p95", "currency", "message"]
 
 
@@ -110,7 +112,8 @@ def plan_account(folder: str, default_policy: str | None, date: pd.Timestamp | N
         return AccountOutcome(path.name, folder, BAD_INPUT, message=str(error))
     except Exception as error:  # noqa: BLE001 — a bug in one account must not stop the others; reported as an internal error
         return AccountOutcome(path.name, folder, INTERNAL_ERROR, message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
-    return AccountOutcome(path.name, folder, PLANNED, plan=result.plan, summary=result.summary)
+    # as plan.csv and summary.json hold them: amounts to the cent that add up
+    return AccountOutcome(path.name, folder, PLANNED, plan=plan_for_file(result), summary=summary_for_plan_file(result))
 
 
 def write_account(outcome: AccountOutcome) -> AccountOutcome:
@@ -119,10 +122,11 @@ def write_account(outcome: AccountOutcome) -> AccountOutcome:
         return outcome
     folder = Path(outcome.folder)
     try:
-        write_csv(folder / PLAN_NAME, outcome.plan)
-        write_json(folder / SUMMARY_NAME, outcome.summary)
-    except OSError as error:
-        return replace(outcome, status=INTERNAL_ERROR, message=f"cannot write into {folder}: {error}", traceback=traceback.format_exc())
+        with OutputSet() as outputs:
+            outputs.csv("plan.csv", folder / PLAN_NAME, outcome.plan, money=PLAN_MONEY)
+            outputs.json("summary.json", folder / SUMMARY_NAME, outcome.summary)
+    except BudgetoptError as error:
+        return replace(outcome, status=BAD_INPUT, message=str(error))
     return outcome
 
 
@@ -153,7 +157,7 @@ def plan_accounts(
         outcomes[finished.index] = outcome
         if progress:
             progress(done)
-    write_csv(Path(directory) / SUMMARY_TABLE, accounts_table(outcomes))
+    write_csv(Path(directory) / SUMMARY_TABLE, accounts_table(outcomes), money=ACCOUNT_MONEY, option=SUMMARY_TABLE)
     return outcomes
 
 

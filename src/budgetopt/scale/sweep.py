@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.errors import BudgetoptError, InputError
-from budgetopt.outputs import write_json
+from budgetopt.outputs import OutputSet
 from budgetopt.scale.executors import Executor
 from budgetopt.scale.grid import POINT_FORMAT, SWEEP_POLICIES, Grid, GridPoint
 from budgetopt.simulate.metrics import (
@@ -92,16 +92,19 @@ def point_metrics(point: GridPoint, outcomes: list[Any]) -> dict[str, Any]:
 
 
 def write_point(out_dir: Path, point: GridPoint, reps: int, metrics: dict[str, float]) -> None:
-    write_json(point_path(out_dir, point), {
-        "format": POINT_FORMAT,
-        "key": point.key,
-        "scenario": point.scenario.name,
-        "settings": {key: list(value) if isinstance(value, tuple) else value for key, value in point.settings.items()},
-        "reps": reps,
-        "days": point.scenario.days,
-        "seed": point.scenario.seed,
-        "metrics": metrics,
-    })
+    # exact floats (json's repr), not the rounded ones of files people read: a resumed sweep must give the
+    # numbers of an uninterrupted one to the last bit
+    with OutputSet() as outputs:
+        outputs.text("points", point_path(out_dir, point), json.dumps({
+            "format": POINT_FORMAT,
+            "key": point.key,
+            "scenario": point.scenario.name,
+            "settings": {key: list(value) if isinstance(value, tuple) else value for key, value in point.settings.items()},
+            "reps": reps,
+            "days": point.scenario.days,
+            "seed": point.scenario.seed,
+            "metrics": metrics,
+        }) + "\n")
 
 
 def _simulate_points(
