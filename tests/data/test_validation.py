@@ -80,7 +80,7 @@ def test_invalid_log_is_rejected(tmp_path, text, kwargs, pattern):
     [
         pytest.param("log.xlsx", BASE, r"unknown file type '\.xlsx'", id="unknown suffix"),
         pytest.param("absent.csv", None, r"file not found", id="missing file"),
-        pytest.param("empty.csv", "", r"cannot be read as csv", id="empty file"),
+        pytest.param("empty.csv", "", r"the file is empty; export the log with a header line", id="empty file"),
     ],
 )
 def test_unreadable_file_is_rejected(tmp_path, name, text, pattern):

@@ -16,6 +16,7 @@ NAME_COLUMNS = ("campaign", "segment", "creative")
 NUMBER_COLUMNS = ("spend", "visits", "conversions", "revenue")
 REQUIRED_COLUMNS = ("date", *NAME_COLUMNS, *NUMBER_COLUMNS)
 OPTIONAL_COLUMNS = ("impressions", "status")
+ID_COLUMNS = ("campaign_id", "segment_id", "creative_id")  # kept as exact text after the other columns
 STATUSES = ("active", "paused")
 CELL = list(NAME_COLUMNS)
 
