@@ -26,6 +26,7 @@ from budgetopt.data.schema import (
 from budgetopt.data.text import EmptyFileError, read_table
 from budgetopt.errors import InputError
 
+
 def name_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
     """A column of names, stripped; an empty one adds its rows to `problems`."""
     names = raw[column].astype("string").str.strip()
@@ -43,6 +44,17 @@ def number_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, prob
     if len(bad):
         problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r}){hint}")
     return values
+
+
+def status_column(raw: pd.DataFrame, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
+    """The status column lower-cased, blank read as active; anything but a known status adds its rows to `problems`."""
+    status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
+    bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
+    if len(bad):
+        problems.append(
+            f"{where_rows(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
+        )
+    return status.astype(str)
 
 
 def id_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
@@ -128,16 +140,7 @@ def validate_log(
     numbers = [*NUMBER_COLUMNS, *(["impressions"] if "impressions" in raw.columns else [])]
     for column in numbers:
         frame[column] = number_column(raw, column, lines, problems)
-    if "status" in raw.columns:
-        status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
-        bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
-        if len(bad):
-            problems.append(
-                f"{where_rows(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
-            )
-        frame["status"] = status.astype(str)
-    else:
-        frame["status"] = "active"
+    frame["status"] = status_column(raw, lines, problems) if "status" in raw.columns else "active"
     ids = [c for c in ID_COLUMNS if c in raw.columns]
     for column in ids:
         frame[column] = id_column(raw, column, lines, problems)
