@@ -20,7 +20,13 @@ from pathlib import Path
 
 from budgetopt.data.exports import header_key, lookup_key
 from budgetopt.data.messages import missing_columns, quoted_list
-from budgetopt.data.schema import ID_COLUMNS, NAME_COLUMNS, NUMBER_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from budgetopt.data.schema import (
+    ID_COLUMNS,
+    NAME_COLUMNS,
+    NUMBER_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 from budgetopt.errors import InputError
 
 MAPPABLE = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *ID_COLUMNS)
@@ -48,6 +54,10 @@ def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
 def _source(key: str, value: object, source: str) -> ColumnSource:
     """One entry of the [columns] table, checked."""
     where = f"[columns] {key}"
+    if isinstance(value, Constant):
+        value = {"value": value.value}
+    elif isinstance(value, tuple):
+        value = list(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
@@ -167,9 +177,14 @@ def guess_columns(header: tuple[str, ...], missing: list[str], taken: set[int]) 
     return guesses
 
 
-def missing_message(missing: list[str], header: tuple[str, ...], taken: set[int]) -> str:
-    """The error for required columns no header provides: what was found and the [columns] lines to write."""
+def missing_message(missing: list[str], header: tuple[str, ...], read: dict[str, int]) -> str:
+    """The error for required columns no header provides: what was found, what was already read under
+    another name (`read`: field -> column), and the [columns] lines to write."""
     text = f"{missing_columns(missing)}; the log needs {', '.join(REQUIRED_COLUMNS)}; found {quoted_list(header)}"
+    renamed = [f"{header[column]!r} as {field}" for field, column in read.items() if header[column] != field]
+    if renamed:
+        text += f" (already read {', '.join(renamed)})"
+    taken = set(read.values())
     guesses = guess_columns(header, missing, taken)
     if guesses:
         lines = ", ".join(f'{field} = "{name}"' for field, name in guesses.items())

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from budgetopt.data.columns import JOIN, ColumnMap, Constant, find_header, missing_message
+from budgetopt.data.columns import (
+    JOIN,
+    ColumnMap,
+    Constant,
+    find_header,
+    missing_message,
+)
 from budgetopt.data.exports import FIELDS, auto_columns, detect_layout, split_currency
 from budgetopt.data.schema import NUMBER_COLUMNS, REQUIRED_COLUMNS
 from budgetopt.errors import InputError
@@ -89,8 +95,8 @@ def plan_columns(
         notes.append("no revenue column: revenue is 0 on every row; conversions are valued by [estimate] value_per_conversion")
     missing = [field for field in REQUIRED_COLUMNS if field not in sources]
     if missing:
-        taken = {i for origin in sources.values() if not isinstance(origin, Constant) for i in (origin if isinstance(origin, tuple) else (origin,))}
-        raise InputError(missing_message(missing, header, taken), source=source)
+        read = {field: origin for field, origin in sources.items() if isinstance(origin, int)}
+        raise InputError(missing_message(missing, header, read), source=source)
     currency = _currency(header, sources, source)
     ordered = {field: sources[field] for field in FIELDS if field in sources}
     described = [describe(field, origin, header, currency) for field, origin in ordered.items() if has_revenue or field != "revenue"]

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from budgetopt.data.columns import JOIN, ColumnMap, Constant, column_map_from_dict, load_column_map
+from budgetopt.data.columns import (
+    JOIN,
+    ColumnMap,
+    Constant,
+    column_map_from_dict,
+    load_column_map,
+)
 from budgetopt.data.exports import is_known_header, lookup_key
 from budgetopt.data.load import validate_log
 from budgetopt.data.mapping import Plan, plan_columns

@@ -17,7 +17,13 @@ import pandas as pd
 from budgetopt.data.columns import JOIN, Constant
 from budgetopt.data.mapping import Plan, Source
 from budgetopt.data.messages import where_rows
-from budgetopt.data.schema import ID_COLUMNS, NAME_COLUMNS, NUMBER_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from budgetopt.data.schema import (
+    ID_COLUMNS,
+    NAME_COLUMNS,
+    NUMBER_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 from budgetopt.data.text import Table
 from budgetopt.data.values import clean_numbers, decimal_mark, iso_dates, plain_numbers
 from budgetopt.errors import InputError

@@ -88,7 +88,7 @@ def plain_numbers(cells: pd.Series, mark: str) -> pd.Series:
 
 _ISO = r"\d{4}-\d{2}-\d{2}"
 _FAMILIES = (
-    ("iso-time", _ISO + r"[ T]00:00(:00)?", None),
+    ("iso-time", _ISO + r"([ T]00:00(:00)?)?", None),
     ("ymd", r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
     ("dmy-dot", r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
     ("slash", r"\d{1,2}/\d{1,2}/\d{4}", "/"),
@@ -147,7 +147,7 @@ def iso_dates(cells: pd.Series, name: str, date_format: str | None, lines: np.nd
         if family == "iso-time":
             return cells.str.slice(0, 10), None
         if fmt in ("/", "-"):
-            fmt = "%d{0}%m{0}%Y".format(fmt) if _day_first(filled, name, lines, source) else "%m{0}%d{0}%Y".format(fmt)
+            fmt = f"%d{fmt}%m{fmt}%Y" if _day_first(filled, name, lines, source) else f"%m{fmt}%d{fmt}%Y"
         if family == "words":
             bare = cells.str.replace(r"^[A-Za-z]{3},\s*", "", regex=True).str.replace(".", "", regex=False)
             short = _with_format(bare, "%b %d, %Y")
