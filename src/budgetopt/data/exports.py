@@ -4,7 +4,8 @@ A header is matched by its key (case, accents, spacing and apostrophe forms igno
 currency such as "(EUR)" is split off and kept as the log's currency). A file's layout is the table
 that knows most of its headers (our own format wins when it has every required column); each log
 column takes the header its layout prefers (Meta "Purchases" before "Results"), then any other
-table's, so a Meta file with "Ad ID" but no "Ad name" still has creatives.
+export table's, so a Meta file with "Ad ID" but no "Ad name" still has creatives (our own format
+takes only our own names, so it reads as it always did).
 Meta per-day exports give "Reporting starts" and "Reporting ends"; `date_end` carries the latter
 so the reader can refuse rows that cover more than one day.
 """
@@ -137,7 +138,7 @@ def auto_columns(header: tuple[str, ...], layout: str, skip: frozenset[str], sou
     """field -> column index for every field not in `skip` that a header names, and notes on the known
     headers left unused; two headers with the same key for one field are an InputError naming both."""
     keys = [lookup_key(h) for h in header]
-    order = [layout, *(other for other in LAYOUTS if other != layout)]
+    order = [layout] if layout == "budgetopt" else [layout, *(other for other in LAYOUTS if other != layout)]
     chosen: dict[str, int] = {}
     for field in FIELDS:
         if field in skip:

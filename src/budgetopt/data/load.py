@@ -94,7 +94,7 @@ def read_csv_text(path: Path) -> pd.DataFrame:
         if name in folded[:i]:
             first = folded.index(name)
             raise pd.errors.ParserError(f"columns {names[first]!r} and {names[i]!r} have the same name")
-    data = {name: [row[i] for row in table.rows] for i, name in enumerate(names)}
+    data = {name: table.column(i) for i, name in enumerate(names)}
     return pd.DataFrame(data, index=table.lines, dtype="str")
 
 

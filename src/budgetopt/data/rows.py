@@ -30,7 +30,7 @@ from budgetopt.errors import InputError
 
 LOG_FIELDS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *ID_COLUMNS)
 NUMBER_FIELDS = (*NUMBER_COLUMNS, "impressions")
-TOTAL = r"(grand\s+)?(totals?|gesamt[a-z]*|summe|totale|totaal|suma)(\s*[:\-–].*)?"
+TOTAL = r"(?i)(grand[ \t]+)?(totals?|gesamt[a-z]*|summe|totale|totaal|suma)([ \t]*[:\-–].*)?"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Rows:
 def cells(table: Table, origin: Source) -> pd.Series:
     """A log column's cells: one column, several joined with " / ", or a constant."""
     if isinstance(origin, Constant):
-        return pd.Series([origin.value] * len(table.rows), dtype="str")
+        return pd.Series([origin.value] * table.size, dtype="str")
     if isinstance(origin, tuple):
         parts = [pd.Series(table.column(i), dtype="str").str.strip() for i in origin]
         joined = parts[0]
@@ -67,8 +67,8 @@ def total_rows(columns: dict[str, pd.Series], plan: Plan) -> np.ndarray:
     labels = [columns[f] for f in ("date", *NAME_COLUMNS) if not isinstance(plan.sources[f], Constant)]
     found = np.zeros(len(columns["date"]), dtype=bool)
     for label in labels:
-        found |= label.str.strip().str.fullmatch(TOTAL, case=False).to_numpy()
-    return found & ~columns["date"].str.contains(r"\d").to_numpy()
+        found |= label.str.strip().str.fullmatch(TOTAL).to_numpy()
+    return found & ~columns["date"].str.contains(r"[0-9]").to_numpy()
 
 
 def summary_rows(columns: dict[str, pd.Series], plan: Plan, numbers: list[str]) -> np.ndarray:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from budgetopt.data.messages import where_rows
 from budgetopt.errors import InputError
@@ -25,6 +27,7 @@ SEPARATORS = (",", ";", "\t")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _SNIFF_CHARS = 65536
 _SNIFF_RECORDS = 50
+_HEADER_WITHIN = 10  # non-blank records: a header is never below a short preamble
 
 
 class EmptyFileError(InputError):
@@ -33,18 +36,24 @@ class EmptyFileError(InputError):
 
 @dataclass(frozen=True)
 class Table:
-    """A file's header and data rows as text; `lines[i]` is row i's first line in the file (line 1 = first line)."""
+    """A file's header and its data as text columns (object arrays, one per header cell);
+    `lines[i]` is row i's first line in the file (line 1 = the file's first line)."""
 
     header: tuple[str, ...]
-    rows: list[list[str]]
+    columns: tuple[np.ndarray, ...]
     lines: np.ndarray
     header_line: int
     separator: str
     encoding: str
 
-    def column(self, index: int) -> list[str]:
+    def column(self, index: int) -> np.ndarray:
         """Column `index`'s cells, top to bottom."""
-        return [row[index] for row in self.rows]
+        return self.columns[index]
+
+    @property
+    def size(self) -> int:
+        """The number of data rows."""
+        return len(self.lines)
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
@@ -77,7 +86,7 @@ def records(text: str, separator: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def sniff(text: str, is_known: Callable[[str], bool]) -> tuple[str, int]:
-    """The separator and the header's record index: the record of the first lines holding the most known
+    """The separator and the header's record index: the record of the first ten holding the most known
     names (ties: the most cells, then comma before semicolon before tab); with no known name anywhere,
     the first non-blank record under the separator that splits it most."""
     head = text if len(text) <= _SNIFF_CHARS else text[: text.rfind("\n", 0, _SNIFF_CHARS) + 1 or _SNIFF_CHARS]
@@ -87,7 +96,7 @@ def sniff(text: str, is_known: Callable[[str], bool]) -> tuple[str, int]:
             sample = [cells for _, cells in itertools.islice(records(head, separator), _SNIFF_RECORDS)]
         except csv.Error:
             continue
-        filled = [i for i, cells in enumerate(sample) if any(c.strip() for c in cells)]
+        filled = [i for i, cells in enumerate(sample) if any(c.strip() for c in cells)][:_HEADER_WITHIN]
         if not filled:
             continue
         hits = [sum(1 for c in sample[i] if is_known(c)) for i in filled]
@@ -111,7 +120,7 @@ def _parse(text: str, separator: str, header_index: int, source: str) -> tuple[l
                 continue
             if index == header_index:
                 header, header_line = cells, line
-            elif any(c.strip() for c in cells):
+            elif "".join(cells).strip():
                 rows.append(cells)
                 lines.append(line)
     except csv.Error as error:
@@ -150,8 +159,46 @@ def _shape(header: list[str], rows: list[list[str]], lines: np.ndarray, separato
     return header
 
 
-def read_table(path: Path, is_known: Callable[[str], bool] = lambda cell: False) -> Table:
-    """The file at `path` as a Table; raises EmptyFileError for an empty file, InputError for an unreadable one."""
+def _slow_table(text: str, separator: str, header_index: int, source: str) -> tuple[list[str], int, list[np.ndarray], np.ndarray]:
+    """Header, header line, columns and lines by the csv module: quoted fields, ragged rows, exact errors."""
+    header, header_line, rows, line_list = _parse(text, separator, header_index, source)
+    lines = np.asarray(line_list, dtype=np.int64)
+    header = _shape(header, rows, lines, separator, source)
+    columns = [np.array(column, dtype=object) for column in zip(*rows)] if rows else [np.array([], dtype=object) for _ in header]
+    return header, header_line, columns, lines
+
+
+_UNUSUAL = re.compile("[\"\x00\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def _fast_table(text: str, separator: str, header_index: int) -> tuple[list[str], int, list[np.ndarray], np.ndarray] | None:
+    """As `_slow_table`, by pandas' C parser, for text without quotes or unusual whitespace (so a record
+    is a line and both parsers split and strip alike); None when the csv module must decide (a row
+    wider than the first, values beyond the header, anything the C parser refuses)."""
+    if _UNUSUAL.search(text):
+        return None
+    header = [c.strip() for c in text.split("\n", header_index + 1)[header_index].split(separator)]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator, header=None, skiprows=header_index + 1, dtype=str, na_filter=False,
+            skipinitialspace=True, skip_blank_lines=False, quoting=csv.QUOTE_NONE, engine="c",
+        )
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    blank = [frame[j].str.strip().eq("").to_numpy() for j in frame.columns]
+    keep = ~np.logical_and.reduce(blank) if blank else np.zeros(0, dtype=bool)
+    while header and header[-1] == "" and (len(header) > len(blank) or not keep[~blank[len(header) - 1]].any()):
+        header.pop()
+    if any(keep[~column].any() for column in blank[len(header):]):
+        return None
+    lines = np.flatnonzero(keep).astype(np.int64) + header_index + 2
+    columns = [frame[j].to_numpy(dtype=object)[keep] if j < len(blank) else np.full(len(lines), "", dtype=object) for j in range(len(header))]
+    return header, header_index + 1, columns, lines
+
+
+def read_table(path: Path, is_known: Callable[[str], bool] = lambda cell: False, *, fast: bool = True) -> Table:
+    """The file at `path` as a Table; raises EmptyFileError for an empty file, InputError for an unreadable
+    one. `fast` lets pandas' C parser read plain files (the csv module reads the rest, and gives the errors)."""
     source = str(path)
     try:
         data = path.read_bytes()
@@ -166,7 +213,6 @@ def read_table(path: Path, is_known: Callable[[str], bool] = lambda cell: False)
             source=source,
         )
     separator, header_index = sniff(text, is_known)
-    header, header_line, rows, line_list = _parse(text, separator, header_index, source)
-    lines = np.asarray(line_list, dtype=np.int64)
-    header = _shape(header, rows, lines, separator, source)
-    return Table(tuple(header), rows, lines, header_line, separator, encoding)
+    parsed = _fast_table(text, separator, header_index) if fast else None
+    header, header_line, columns, lines = parsed or _slow_table(text, separator, header_index, source)
+    return Table(tuple(header), tuple(columns), lines, header_line, separator, encoding)

@@ -17,11 +17,11 @@ import pandas as pd
 from budgetopt.data.messages import where_rows
 from budgetopt.errors import InputError
 
-PLAIN = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
-_DOT = r"[+-]?\d*\.\d+|[+-]?\d{1,3}(,\d{3})+\.\d*"
-_DOT_THOUSANDS = r"[+-]?\d{1,3}(\.\d{3})+"
-_COMMA = r"[+-]?\d*,\d+|[+-]?\d{1,3}(\.\d{3})+,\d*"
-_COMMA_THOUSANDS = r"[+-]?\d{1,3}(,\d{3})+"
+PLAIN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_DOT = r"[+-]?[0-9]*\.[0-9]+|[+-]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]*"
+_DOT_THOUSANDS = r"[+-]?[0-9]{1,3}(\.[0-9]{3})+"
+_COMMA = r"[+-]?[0-9]*,[0-9]+|[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*"
+_COMMA_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+"
 _SYMBOLS = r"^(R\$|US\$|[€$£¥])|[€$£¥]$"
 _SPACES = r"[\s\u00a0\u202f']"
 
@@ -72,13 +72,13 @@ def decimal_mark(columns: dict[str, pd.Series], separator: str, lines: np.ndarra
 def plain_numbers(cells: pd.Series, mark: str) -> pd.Series:
     """Cleaned cells with thousands separators removed and a decimal comma made a point."""
     if mark == ".":
-        grouped = cells.str.fullmatch(_COMMA_THOUSANDS + r"(\.\d*)?").to_numpy()
+        grouped = cells.str.fullmatch(_COMMA_THOUSANDS + r"(\.[0-9]*)?").to_numpy()
         if grouped.any():
             cells = cells.copy()
             cells[grouped] = cells[grouped].str.replace(",", "", regex=False)
         return cells
-    grouped = cells.str.fullmatch(_DOT_THOUSANDS + r"(,\d*)?").to_numpy()
-    decimal = cells.str.fullmatch(r"[+-]?\d*,\d+|[+-]?\d+,|" + _DOT_THOUSANDS + r"(,\d*)?").to_numpy()
+    grouped = cells.str.fullmatch(_DOT_THOUSANDS + r"(,[0-9]*)?").to_numpy()
+    decimal = cells.str.fullmatch(r"[+-]?[0-9]*,[0-9]+|[+-]?[0-9]+,|" + _DOT_THOUSANDS + r"(,[0-9]*)?").to_numpy()
     if grouped.any() or decimal.any():
         cells = cells.copy()
         cells[grouped] = cells[grouped].str.replace(".", "", regex=False)
@@ -86,21 +86,21 @@ def plain_numbers(cells: pd.Series, mark: str) -> pd.Series:
     return cells
 
 
-_ISO = r"\d{4}-\d{2}-\d{2}"
+_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _FAMILIES = (
     ("iso-time", _ISO + r"([ T]00:00(:00)?)?", None),
-    ("ymd", r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
-    ("dmy-dot", r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
-    ("slash", r"\d{1,2}/\d{1,2}/\d{4}", "/"),
-    ("dash", r"\d{1,2}-\d{1,2}-\d{4}", "-"),
-    ("words", r"([A-Za-z]{3},\s*)?[A-Za-z]{3,9}\.?\s+\d{1,2},\s*\d{4}", "%b %d, %Y"),
+    ("ymd", r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}", "%Y/%m/%d"),
+    ("dmy-dot", r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", "%d.%m.%Y"),
+    ("slash", r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}", "/"),
+    ("dash", r"[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}", "-"),
+    ("words", r"([A-Za-z]{3},[ ]*)?[A-Za-z]{3,9}\.?[ ]+[0-9]{1,2},[ ]*[0-9]{4}", "%b %d, %Y"),
 )
 
 
 def _day_first(cells: pd.Series, name: str, lines: np.ndarray | None, source: str) -> bool:
     """Whether d/m/y dates put the day first: a first part above 12 says yes, a second says no.
     `cells` are the filled cells, indexed by row position."""
-    parts = cells.str.extract(r"(\d+)\D(\d+)\D").astype("int64").to_numpy()
+    parts = cells.str.extract(r"([0-9]+)[^0-9]([0-9]+)[^0-9]").astype("int64").to_numpy()
     rows = cells.index.to_numpy()
     first, second = parts[:, 0] > 12, parts[:, 1] > 12
 
@@ -149,7 +149,7 @@ def iso_dates(cells: pd.Series, name: str, date_format: str | None, lines: np.nd
         if fmt in ("/", "-"):
             fmt = f"%d{fmt}%m{fmt}%Y" if _day_first(filled, name, lines, source) else f"%m{fmt}%d{fmt}%Y"
         if family == "words":
-            bare = cells.str.replace(r"^[A-Za-z]{3},\s*", "", regex=True).str.replace(".", "", regex=False)
+            bare = cells.str.replace(r"^[A-Za-z]{3},[ ]*", "", regex=True).str.replace(".", "", regex=False)
             short = _with_format(bare, "%b %d, %Y")
             long = _with_format(bare, "%B %d, %Y")
             return short.where(short.str.fullmatch(_ISO), long), f"read dates in {name!r} as month day, year"
