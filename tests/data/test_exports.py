@@ -291,3 +291,29 @@ def test_any_bytes_load_or_raise_input_error(tmp_path, data):
     else:
         assert not loaded.log.empty
         assert np.isfinite(loaded.log["spend"].to_numpy()).all()
+
+
+# --- Parquet ----------------------------------------------------------------------------------
+
+
+def test_parquet_export_is_mapped_and_keeps_integer_ids(tmp_path):
+    frame = pd.DataFrame({
+        "Day": ["2024-05-01", "2024-05-02"], "Campaign": ["c", "c"], "Ad group": ["g", "g"], "Ad ID": [23842000000000001, 23842000000000002],
+        "Cost": [1.5, 2.0], "Clicks": [3, 4], "Conversions": [1, 0], "Conv. value": [9.0, 0.0],
+    })
+    path = tmp_path / "report.parquet"
+    frame.to_parquet(path)
+    loaded = read_log(path)
+    assert (loaded.layout, len(loaded.log)) == ("google-ads", 2)
+    assert loaded.log["creative_id"].tolist() == ["23842000000000001", "23842000000000002"]
+    assert loaded.log["spend"].tolist() == [1.5, 2.0]
+
+
+def test_parquet_with_a_column_map(tmp_path):
+    frame = pd.DataFrame({"when": ["2024-05-01"], "c": ["x"], "s": ["y"], "a": ["z"], "Spent": [1.0], "Clicks": [2], "conv": [1], "rev": [3.0]})
+    path = tmp_path / "log.parquet"
+    frame.to_parquet(path)
+    columns = {"date": "when", "campaign": "c", "segment": "s", "creative": "a", "spend": "Spent", "conversions": "conv", "revenue": "rev"}
+    loaded = read_log(path, columns=columns)
+    assert loaded.layout == "mapped"
+    assert loaded.log[["spend", "visits", "conversions", "revenue"]].iloc[0].tolist() == [1.0, 2.0, 1.0, 3.0]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from budgetopt.data.exports import is_known_header
 from budgetopt.data.messages import missing_columns, where_rows
 from budgetopt.data.schema import (
     CELL,
@@ -83,7 +84,7 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     Raises pandas' own errors (the caller names the file): EmptyDataError for an empty file,
     ParserError for rows wider than the header or two headers differing only in case."""
     try:
-        table = read_table(Path(path))
+        table = read_table(Path(path), is_known_header)
     except EmptyFileError:
         raise pd.errors.EmptyDataError("No columns to parse from file") from None
     except InputError as error:
