@@ -317,3 +317,10 @@ def test_parquet_with_a_column_map(tmp_path):
     loaded = read_log(path, columns=columns)
     assert loaded.layout == "mapped"
     assert loaded.log[["spend", "visits", "conversions", "revenue"]].iloc[0].tolist() == [1.0, 2.0, 1.0, 3.0]
+
+
+def test_total_row_of_a_file_without_dates_is_skipped(tmp_path):
+    path = tmp_path / "kaggle.csv"
+    path.write_text((FIXTURES / "kaggle_style.csv").read_text(encoding="utf-8") + "Total,,,,,,9999,234,379.7,46,20\n", encoding="utf-8")
+    loaded = read_log(path, columns=FIXTURES / "kaggle_columns.toml", allow_missing_revenue=True)
+    assert (len(loaded.log), loaded.skipped_rows) == (5, 1)

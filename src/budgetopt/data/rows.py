@@ -63,11 +63,13 @@ def _label(plan: Plan, header: tuple[str, ...], field: str) -> str:
 
 
 def total_rows(columns: dict[str, pd.Series], plan: Plan) -> np.ndarray:
-    """Rows with a total label in a date or name column and no digit in the date."""
+    """Rows with a total label in a date or name column and no digit in the date (if the file has dates)."""
     labels = [columns[f] for f in ("date", *NAME_COLUMNS) if not isinstance(plan.sources[f], Constant)]
     found = np.zeros(len(columns["date"]), dtype=bool)
     for label in labels:
         found |= label.str.strip().str.fullmatch(TOTAL).to_numpy()
+    if isinstance(plan.sources["date"], Constant):
+        return found
     return found & ~columns["date"].str.contains(r"[0-9]").to_numpy()
 
 
@@ -135,17 +137,17 @@ def _column_currency(columns: dict[str, pd.Series], plan: Plan, table: Table, li
     if not isinstance(plan.sources.get("currency"), int):
         return plan.currency
     codes = columns["currency"].str.strip().str.upper()
-    filled = codes[~codes.isin(["", "--"])]
-    kinds = list(dict.fromkeys(filled.tolist()))
+    kinds = list(dict.fromkeys(codes[~codes.isin(["", "--"])].tolist()))
     name = _label(plan, table.header, "currency")
-    if len(kinds) > 1 or (kinds and plan.currency and kinds[0] != plan.currency):
-        other = kinds[1] if len(kinds) > 1 else plan.currency
-        rows = np.flatnonzero((codes == other).to_numpy()) if len(kinds) > 1 else np.flatnonzero((codes == kinds[0]).to_numpy())
+    if len(kinds) > 1:
+        rows = np.flatnonzero((codes == kinds[1]).to_numpy())
         raise InputError(
-            f"{where_rows(rows, lines)}, column {name!r}: the log mixes currencies {kinds[0]} and {other}; "
+            f"{where_rows(rows, lines)}, column {name!r}: the log mixes currencies {kinds[0]} and {kinds[1]}; "
             "export one currency per file",
             source=source,
         )
+    if kinds and plan.currency and kinds[0] != plan.currency:
+        raise InputError(f"column {name!r} says {kinds[0]} but the headers say {plan.currency}; export one currency", source=source)
     return kinds[0] if kinds else plan.currency
 
 
