@@ -324,3 +324,9 @@ def test_total_row_of_a_file_without_dates_is_skipped(tmp_path):
     path.write_text((FIXTURES / "kaggle_style.csv").read_text(encoding="utf-8") + "Total,,,,,,9999,234,379.7,46,20\n", encoding="utf-8")
     loaded = read_log(path, columns=FIXTURES / "kaggle_columns.toml", allow_missing_revenue=True)
     assert (len(loaded.log), loaded.skipped_rows) == (5, 1)
+
+
+def test_reporting_ends_is_checked_only_against_reporting_starts(tmp_path):
+    text = (FIXTURES / "meta_es.csv").read_text(encoding="utf-8").replace("Inicio del informe,", "Día,").replace("2024-05-02,2024-05-02", "2024-05-02,2024-05-31")
+    loaded = read_log(write(tmp_path, text))
+    assert len(loaded.log) == 3 and not any("Fin del informe" in note for note in loaded.notes)

@@ -76,6 +76,7 @@ GOOGLE_ADS = {
 }
 
 LAYOUTS = {"budgetopt": BUDGETOPT, "meta": META, "google-ads": GOOGLE_ADS}
+_STARTS = META["date"][META["date"].index("Reporting starts"):]  # a date that opens a period, closed by date_end
 FIELDS = (*REQUIRED_COLUMNS, "date_end", *OPTIONAL_COLUMNS, *ID_COLUMNS, "currency")
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
@@ -98,6 +99,11 @@ def split_currency(name: str) -> tuple[str, str | None]:
 def lookup_key(name: str) -> str:
     """The key a header is looked up by: its currency suffix removed."""
     return header_key(split_currency(name)[0])
+
+
+def is_period_start(name: str) -> bool:
+    """Whether a date header opens a reporting period ("Reporting starts"), so rows may span several days."""
+    return lookup_key(name) in {header_key(n) for n in _STARTS}
 
 
 def _index(table: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[str, int]]]:

@@ -16,7 +16,7 @@ from budgetopt.data.columns import (
     find_header,
     missing_message,
 )
-from budgetopt.data.exports import FIELDS, auto_columns, detect_layout, split_currency
+from budgetopt.data.exports import FIELDS, auto_columns, detect_layout, is_period_start, split_currency
 from budgetopt.data.schema import NUMBER_COLUMNS, REQUIRED_COLUMNS
 from budgetopt.errors import InputError
 
@@ -85,9 +85,10 @@ def plan_columns(
     sources = _user_sources(header, column_map, source)
     layout = detect_layout(header)
     auto, ignored = auto_columns(header, layout, frozenset(sources), source)
-    if "date" in sources:
-        auto.pop("date_end", None)
     sources.update(auto)
+    date = sources.get("date")
+    if "date_end" in sources and not (isinstance(date, int) and is_period_start(header[date])):
+        del sources["date_end"]
     notes: list[str] = []
     has_revenue = "revenue" in sources
     if not has_revenue and allow_missing_revenue:
