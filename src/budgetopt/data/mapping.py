@@ -16,7 +16,13 @@ from budgetopt.data.columns import (
     find_header,
     missing_message,
 )
-from budgetopt.data.exports import FIELDS, auto_columns, detect_layout, is_period_start, split_currency
+from budgetopt.data.exports import (
+    FIELDS,
+    auto_columns,
+    detect_layout,
+    is_period_start,
+    split_currency,
+)
 from budgetopt.data.schema import NUMBER_COLUMNS, REQUIRED_COLUMNS
 from budgetopt.errors import InputError
 
