@@ -5,7 +5,9 @@ or any CSV with a column map; the result says how each column was read.
     for note in loaded.notes: print(note)      # "read 'Amount spent (EUR)' as spend, currency EUR"
     plan(loaded.log, ...)
 
-Our own format reads exactly as `load_log` always read it; `notes` is then empty.
+Our own format reads exactly as `load_log` always read it; `notes` is then empty. Total rows
+("Total: Account") and Meta's summary row are skipped and counted; a Meta row covering several days
+("Reporting starts" before "Reporting ends") is refused, since a daily log cannot split it honestly.
 """
 
 from __future__ import annotations
