@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import pytest
 
-from budgetopt.data import load_log
+from budgetopt.data import load_log, validate_log
 from budgetopt.errors import InputError
 
 BASE = """\
@@ -80,7 +80,7 @@ def test_invalid_log_is_rejected(tmp_path, text, kwargs, pattern):
     [
         pytest.param("log.xlsx", BASE, r"unknown file type '\.xlsx'", id="unknown suffix"),
         pytest.param("absent.csv", None, r"file not found", id="missing file"),
-        pytest.param("empty.csv", "", r"cannot be read as csv", id="empty file"),
+        pytest.param("empty.csv", "", r"the file is empty; export the log with a header line", id="empty file"),
     ],
 )
 def test_unreadable_file_is_rejected(tmp_path, name, text, pattern):
@@ -145,3 +145,63 @@ def test_sum_duplicates_adds_up_rows_of_the_same_cell(tmp_path):
     sums = {"spend": 180.5, "impressions": 1900.0, "visits": 350.0, "conversions": 15.0, "revenue": 750.0}
     assert {column: first[column] for column in sums} == pytest.approx(sums)
     assert frame.iloc[1][list(sums)].tolist() == [90.0, 1100.0, 210.0, 12.0, 600.0]
+
+
+# --- files that crashed the reader (issue 14) ---------------------------------------------------
+
+
+def french_excel(text):
+    """`text` as Excel in French saves it: semicolons, decimal commas."""
+    return "\n".join(line.replace(",", ";").replace(".", ",") for line in text.splitlines()) + "\n"
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"], ids=["no BOM", "BOM"])
+def test_french_excel_export_loads_like_the_comma_file(tmp_path, bom):
+    path = tmp_path / "log.csv"
+    path.write_text(bom + french_excel(BASE), encoding="utf-8")
+    pd.testing.assert_frame_equal(load_log(path), load_log(write(tmp_path, BASE, "base.csv")))
+
+
+@pytest.mark.parametrize("header_too", [False, True], ids=["data lines", "every line"])
+def test_trailing_comma_on_every_line_is_dropped(tmp_path, header_too):
+    lines = BASE.splitlines()
+    text = "".join((line + "," if header_too or i else line) + "\n" for i, line in enumerate(lines))
+    pd.testing.assert_frame_equal(load_log(write(tmp_path, text)), load_log(write(tmp_path, BASE, "base.csv")))
+
+
+def test_extra_value_without_date_column_names_the_row(tmp_path):
+    text = edit(drop=("date",)).replace(",paused\n", ",paused,extra\n")
+    expect_error(write(tmp_path, text), r"row 2 \(line 3\): more values than the header has columns \(the header has 9, row 2 has 10\)")
+
+
+def test_decimal_commas_in_a_comma_file_say_to_use_semicolons(tmp_path):
+    expect_error(write(tmp_path, BASE.replace(",100.5,", ",100,5,")), r"row 1 \(line 2\): more values.*separate the columns with ';'")
+
+
+def test_two_headers_differing_in_case_are_named(tmp_path):
+    text = BASE.replace("status\n", "Spend\n").replace(",active\n", ",7\n").replace(",paused\n", ",8\n").replace(",\n", ",9\n")
+    expect_error(write(tmp_path, text), r"columns 'spend' \(column 5\) and 'Spend' \(column 10\) both read as spend")
+
+
+def test_line_numbers_stay_right_after_a_quoted_newline(tmp_path):
+    text = BASE.replace(",search,brand,ad-a,100.5,", ',"spring\nsale",brand,ad-a,100.5,').replace(",90,", ",-90,")
+    expect_error(write(tmp_path, text), r"row 3 \(line 5\), column 'spend'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [BASE, BASE.replace("\n", "\r\n"), edit(drop=("status", "impressions")), BASE.upper().replace("ACTIVE", "active").replace("PAUSED", "paused")],
+    ids=["base", "CRLF", "required only", "upper-case headers"],
+)
+def test_our_format_loads_as_pandas_read_it(tmp_path, text):
+    """The reader before issue 14 was pandas' read_csv then validate_log; our own files must load identically."""
+    path = write(tmp_path, text)
+    before = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    pd.testing.assert_frame_equal(load_log(path), validate_log(before), check_exact=True)
+
+
+def test_demo_log_loads_as_pandas_read_it(demo_log):
+    before = validate_log(pd.read_csv(demo_log, dtype=str, keep_default_na=False, skipinitialspace=True))
+    after = load_log(demo_log)
+    pd.testing.assert_frame_equal(after, before, check_exact=True)
+    assert list(after.columns) == ["date", "campaign", "segment", "creative", "spend", "visits", "conversions", "revenue", "impressions", "status"]

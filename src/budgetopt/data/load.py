@@ -1,9 +1,9 @@
-"""Loading the performance log from CSV or Parquet, and validating it against the schema.
+"""Validating the performance log against the schema, and `load_log`, which reads it (see `read`).
 
-`load_log` returns a frame with canonical dtypes (date as datetime64, names as str,
+`validate_log` returns a frame with canonical dtypes (date as datetime64, names and ids as str,
 numbers as float64) or raises `InputError` listing every violation with file, row and
-column. Row numbers count data rows from 1; for CSV the file line (header = line 1) is
-given too, since that is what a spreadsheet shows.
+column. Row numbers count data rows from 1; for CSV the file line is given too, since that
+is what a spreadsheet shows.
 """
 
 from __future__ import annotations
@@ -13,35 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from budgetopt.data.exports import is_known_header
+from budgetopt.data.messages import missing_columns, where_rows
 from budgetopt.data.schema import (
     CELL,
+    ID_COLUMNS,
     NAME_COLUMNS,
     NUMBER_COLUMNS,
     REQUIRED_COLUMNS,
     STATUSES,
     offending_rows,
 )
+from budgetopt.data.text import EmptyFileError, read_table
 from budgetopt.errors import InputError
-
-_MAX_ROWS_SHOWN = 5
-
-
-def missing_columns(missing: list[str]) -> str:
-    """"missing column 'a'" or "missing columns 'a', 'b'": the start of a missing-columns error."""
-    return f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}"
-
-
-def where_rows(positions: np.ndarray, lines: np.ndarray | None) -> str:
-    """'row 3 (line 4)' / 'rows 3, 8 (lines 4, 9) and 12 more' for 0-based positions; `lines` maps
-    positions to file lines (CSV), None for formats without lines (Parquet)."""
-    head = positions[:_MAX_ROWS_SHOWN]
-    plural = "s" if len(positions) > 1 else ""
-    text = f"row{plural} {', '.join(str(int(p) + 1) for p in head)}"
-    if lines is not None:
-        text += f" (line{plural} {', '.join(str(int(lines[p])) for p in head)})"
-    if len(positions) > _MAX_ROWS_SHOWN:
-        text += f" and {len(positions) - _MAX_ROWS_SHOWN} more"
-    return text
 
 
 def name_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
@@ -63,34 +47,56 @@ def number_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, prob
     return values
 
 
+def status_column(raw: pd.DataFrame, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
+    """The status column lower-cased, blank read as active; anything but a known status adds its rows to `problems`."""
+    status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
+    bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
+    if len(bad):
+        problems.append(
+            f"{where_rows(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
+        )
+    return status.astype(str)
+
+
+def id_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str]) -> pd.Series:
+    """A column of ids as exact text ("" where absent); an id a spreadsheet turned into a rounded
+    number ("2.38E+16") adds its rows to `problems`."""
+    values = raw[column]
+    if pd.api.types.is_float_dtype(values):
+        try:
+            values = values.astype("Int64")
+        except (TypeError, ValueError, OverflowError):
+            pass
+    ids = values.astype("string").str.strip().fillna("").astype(str)
+    bad = np.flatnonzero(ids.str.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+").to_numpy())
+    if len(bad):
+        problems.append(
+            f"{where_rows(bad, lines)}, column '{column}': {ids.iloc[bad[0]]!r} is an id rounded by a spreadsheet; "
+            "export the ids again as text"
+        )
+    return ids
+
+
 def read_csv_text(path: Path) -> pd.DataFrame:
     """A CSV as text cells, blank lines dropped; the index is each row's file line (header = line 1).
 
-    Blank lines are dropped here, not by the parser, so every row keeps the line a spreadsheet shows.
-    Raises pandas' own errors (the caller names the file)."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
-    if len(raw.columns):
-        maybe = np.flatnonzero((raw.iloc[:, 0].str.strip() == "").to_numpy())
-        if len(maybe):
-            blank = (raw.iloc[maybe].apply(lambda column: column.str.strip()) == "").all(axis=1)
-            raw = raw.drop(index=raw.index[maybe[blank.to_numpy()]])
-    raw.index = raw.index + 2
-    return raw
-
-
-def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError("file not found; give the path of a performance log (CSV or Parquet)", source=str(path))
-    suffix = path.suffix.lower()
+    Any separator, encoding and preamble `text.read_table` reads; an unnamed column is "Unnamed: i".
+    Raises pandas' own errors (the caller names the file): EmptyDataError for an empty file,
+    ParserError for rows wider than the header or two headers differing only in case."""
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".csv", ".txt", ""):
-            return read_csv_text(path)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputError(f"cannot be read as {suffix.lstrip('.') or 'CSV'} ({first_line})", source=str(path)) from None
-    raise InputError(f"unknown file type '{suffix}'; export the log as .csv or .parquet", source=str(path))
+        table = read_table(Path(path), is_known_header)
+    except EmptyFileError:
+        raise pd.errors.EmptyDataError("No columns to parse from file") from None
+    except InputError as error:
+        raise pd.errors.ParserError("; ".join(error.problems)) from None
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(table.header)]
+    folded = [name.lower() for name in names]
+    for i, name in enumerate(folded):
+        if name in folded[:i]:
+            first = folded.index(name)
+            raise pd.errors.ParserError(f"columns {names[first]!r} and {names[i]!r} have the same name")
+    data = {name: table.column(i) for i, name in enumerate(names)}
+    return pd.DataFrame(data, index=table.lines, dtype="str")
 
 
 def validate_log(
@@ -113,9 +119,10 @@ def validate_log(
         missing.append("impressions")
     if missing:
         hint = ' (required by [estimate] exposure = "impressions")' if missing == ["impressions"] else ""
+        revenue = "; without revenue, set [estimate] value_per_conversion in the policy" if "revenue" in missing else ""
         raise InputError(
             f"{missing_columns(missing)}{hint}; "
-            f"the log needs {', '.join(REQUIRED_COLUMNS)}",
+            f"the log needs {', '.join(REQUIRED_COLUMNS)}{revenue}",
             source=source,
         )
     if raw.empty:
@@ -134,16 +141,10 @@ def validate_log(
     numbers = [*NUMBER_COLUMNS, *(["impressions"] if "impressions" in raw.columns else [])]
     for column in numbers:
         frame[column] = number_column(raw, column, lines, problems)
-    if "status" in raw.columns:
-        status = raw["status"].astype("string").str.strip().str.lower().fillna("active").replace({"": "active"})
-        bad = np.flatnonzero(~status.isin(STATUSES).to_numpy())
-        if len(bad):
-            problems.append(
-                f"{where_rows(bad, lines)}, column 'status': must be one of {', '.join(STATUSES)} (got {raw['status'].iloc[bad[0]]!r})"
-            )
-        frame["status"] = status.astype(str)
-    else:
-        frame["status"] = "active"
+    frame["status"] = status_column(raw, lines, problems) if "status" in raw.columns else "active"
+    ids = [c for c in ID_COLUMNS if c in raw.columns]
+    for column in ids:
+        frame[column] = id_column(raw, column, lines, problems)
     if problems:
         raise InputError(problems, source=source)
 
@@ -165,17 +166,16 @@ def validate_log(
                 source=source,
             )
         numbers_present = [c for c in numbers if c in frame.columns]
-        agg = {c: "sum" for c in numbers_present} | {"status": "last"}
+        agg = {c: "sum" for c in numbers_present} | {"status": "last"} | {c: "first" for c in ids}
         frame = frame.groupby(key, as_index=False, sort=False).agg(agg)
     return frame.sort_values(key, kind="stable").reset_index(drop=True)
 
 
 def load_log(
-    path: str | Path, *, exposure: str = "visits", sum_duplicates: bool = False
+    path: str | Path, *, exposure: str = "visits", sum_duplicates: bool = False, columns=None
 ) -> pd.DataFrame:
-    """Read a performance log (CSV or Parquet) and validate it; see `validate_log`."""
-    path = Path(path)
-    raw = _read(path)
-    is_csv = path.suffix.lower() not in (".parquet", ".pq")
-    lines = raw.index.to_numpy() if is_csv else None
-    return validate_log(raw.reset_index(drop=True), source=str(path), exposure=exposure, sum_duplicates=sum_duplicates, lines=lines)
+    """Read a performance log (our CSV/Parquet format, a Meta or Google Ads export, or any CSV with a
+    column map `columns`: a TOML path or dict) and validate it; see `read.read_log` and `validate_log`."""
+    from budgetopt.data.read import read_log
+
+    return read_log(path, exposure=exposure, sum_duplicates=sum_duplicates, columns=columns).log

@@ -26,6 +26,8 @@ class CellStatus(StrEnum):
     PAUSED = "paused"
 
 
+OPTIONAL_COLUMNS = ("impressions", "status")
+ID_COLUMNS = ("campaign_id", "segment_id", "creative_id")  # kept as exact text after the other columns
 #: what a log's `status` column may say
 STATUSES = (CellStatus.ACTIVE.value, CellStatus.PAUSED.value)
 CELL = list(NAME_COLUMNS)
