@@ -110,6 +110,10 @@ class EstimateSection(StrictModel):
     conversion_lag: tuple[float, ...] = Field(
         (), description="Share of final conversions reported after 1, 2, … days; [] = none."
     )
+    value_per_conversion: float | None = Field(
+        None, gt=0,
+        description="Value of one conversion, currency, for logs without a revenue column (lead generation): revenue = conversions × this.",
+    )
 
     @field_validator("conversion_lag")
     @classmethod

@@ -18,7 +18,13 @@ give the same numbers for the same inputs.
 """
 
 from budgetopt.allocate.explain import binding_in_words, money
-from budgetopt.api.inputs import as_date, as_log, as_policy, as_rng
+from budgetopt.api.inputs import (
+    as_date,
+    as_log,
+    as_policy,
+    as_rng,
+    read_performance_log,
+)
 from budgetopt.api.ledger import (
     LedgerPlan,
     enable_creatives,
@@ -49,7 +55,7 @@ from budgetopt.api.scaled import (
     write_simulation_report,
 )
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy
-from budgetopt.data import load_log
+from budgetopt.data import LoadedLog, load_column_map, load_log
 from budgetopt.data.demo import demo_path
 from budgetopt.ledger import DEFAULT_WAIT
 from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
@@ -64,9 +70,9 @@ from budgetopt.simulate.scenario import load_scenario
 from budgetopt.whatif import WhatIf
 
 __all__ = [
-    "ACCOUNTS_TABLE", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
+    "ACCOUNTS_TABLE", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
     "as_date", "check_outputs", "check_plan_outputs", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
-    "load_log", "load_policy", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
+    "load_log", "load_policy", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",
 ]

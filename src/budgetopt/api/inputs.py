@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy, policy_from_dict
-from budgetopt.data import load_log, validate_log
+from budgetopt.data import LoadedLog, read_log, validate_log
 from budgetopt.errors import InputError
 
 LogLike = pd.DataFrame | str | os.PathLike
@@ -35,13 +36,36 @@ def as_policy(policy: PolicyLike) -> Policy:
     raise InputError(f"the 'policy' argument must be a Policy, a TOML path or a dict, got {type(policy).__name__} instead")
 
 
-def as_log(log: LogLike, policy: Policy, *, sum_duplicates: bool = False) -> pd.DataFrame:
+def read_performance_log(path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False) -> LoadedLog:
+    """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see
+    budgetopt.data.columns), conversions valued by [estimate] value_per_conversion when it has no revenue."""
+    value = policy.estimate.value_per_conversion
+    loaded = read_log(
+        path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates, columns=columns, allow_missing_revenue=value is not None
+    )
+    notes = list(loaded.notes)
+    if not loaded.has_revenue:
+        loaded = replace(loaded, log=loaded.log.assign(revenue=loaded.log["conversions"] * value))
+        notes = [n for n in notes if not n.startswith("no revenue column")]
+        notes.append(f"no revenue column: each conversion is worth {value:,.2f} {policy.budget.currency} ([estimate] value_per_conversion)")
+    if loaded.currency and loaded.currency != policy.budget.currency:
+        notes.append(
+            f"the export's amounts are in {loaded.currency} but the policy's currency is {policy.budget.currency}: amounts are taken "
+            f"as they are; set [budget] currency = \"{loaded.currency}\" in the policy"
+        )
+    return replace(loaded, notes=tuple(notes))
+
+
+def as_log(log: LogLike, policy: Policy, *, sum_duplicates: bool = False, columns: Any = None) -> pd.DataFrame:
     """A validated log from a path or a DataFrame (checked with the file rules); raises InputError naming row and column."""
     exposure = policy.estimate.exposure
     if isinstance(log, pd.DataFrame):
+        value = policy.estimate.value_per_conversion
+        if value is not None and "revenue" not in {str(c).strip().lower() for c in log.columns} and "conversions" in log.columns:
+            log = log.assign(revenue=pd.to_numeric(log["conversions"], errors="coerce") * value)
         return validate_log(log, source="log DataFrame", exposure=exposure, sum_duplicates=sum_duplicates)
     if isinstance(log, (str, os.PathLike)):
-        return load_log(log, exposure=exposure, sum_duplicates=sum_duplicates)
+        return read_performance_log(log, policy, columns=columns, sum_duplicates=sum_duplicates).log
     raise InputError(f"the 'log' argument must be a DataFrame or a CSV/Parquet path, got {type(log).__name__} instead")
 
 

@@ -7,10 +7,12 @@ import click
 from budgetopt import api
 from budgetopt.cli.main import main
 from budgetopt.cli.options import (
+    columns_option,
     console,
     existing_file,
     ledger_option,
     output_file,
+    read_log,
     say,
     sum_duplicates_option,
     wait_option,
@@ -22,18 +24,19 @@ from budgetopt.cli.tables import history_table
 @main.command("ingest")
 @click.argument("log_path", metavar="LOG", type=existing_file)
 @ledger_option
+@columns_option
 @click.option(
     "--policy", "policy_path", type=existing_file, default=None,
     help='Check conversions as this policy\'s [estimate] exposure requires (default: conversions ≤ visits; give a policy with exposure = "impressions" for view-through exports).',
 )
 @sum_duplicates_option
 @wait_option
-def ingest_command(log_path, ledger_path, policy_path, sum_duplicates, wait) -> None:
+def ingest_command(log_path, ledger_path, columns_path, policy_path, sum_duplicates, wait) -> None:
     """Store a performance LOG in the ledger, all or nothing; the same rows twice are stored once, and a
     corrected row replaces the stored one."""
-    exposure = api.load_policy(policy_path).estimate.exposure if policy_path else "visits"
-    log = api.load_log(log_path, exposure=exposure, sum_duplicates=sum_duplicates)
     out = console()
+    policy = api.load_policy(policy_path) if policy_path else api.as_policy({"budget": {"daily_total": 1.0}})  # only its [estimate] counts
+    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates)
     if out.is_terminal:
         from rich.progress import Progress
 

@@ -33,6 +33,10 @@ sum_duplicates_option = click.option("--sum-duplicates", is_flag=True, help="Add
 report_option = click.option(
     "--report", "report_dir", type=output_folder, help="Write an HTML report (index.html, figures embedded, and the PNGs) into this folder."
 )
+columns_option = click.option(
+    "--columns", "columns_path", type=existing_file, default=None, metavar="MAP.toml",
+    help="How the log's headers map to budgetopt's columns ([columns] table: spend = \"Spent\", …), when it is not a known export.",
+)
 force_option = click.option(
     "--force", is_flag=True,
     help="Write the report into a folder that holds files budgetopt did not write (they are kept; without it, such a folder is refused).",
@@ -73,6 +77,16 @@ def console() -> Console:
 def say(out: Console, text: str) -> None:
     """A line of plain text (names are never read as markup), wrapped only by the terminal."""
     out.print(Text(text), soft_wrap=True)
+
+
+def read_log(out: Console, log_path: Path, policy: Any, *, columns_path: Path | None = None, sum_duplicates: bool = False) -> Any:
+    """The log as the policy reads it; says how an ad platform's export was read (its columns, currency, skipped rows)."""
+    loaded = api.read_performance_log(log_path, policy, columns=columns_path, sum_duplicates=sum_duplicates)
+    if loaded.layout != "budgetopt" or loaded.notes or loaded.skipped_rows:
+        kind = {"meta": "a Meta Ads Manager export", "google-ads": "a Google Ads report", "mapped": "mapped by --columns"}.get(loaded.layout, "")
+        skipped = [f"skipped {loaded.skipped_rows} total or summary rows"] if loaded.skipped_rows else []
+        say(out, f"{log_path}: {'; '.join(([kind] if kind else []) + list(loaded.notes) + skipped)}")
+    return loaded.log
 
 
 def wrote(out: Console, paths: Sequence[Path | str]) -> None:

@@ -14,6 +14,7 @@ from budgetopt.cli.main import fail, main
 from budgetopt.cli.options import (
     DEFAULT_SEED,
     at_least,
+    columns_option,
     console,
     date_option,
     existing_file,
@@ -23,6 +24,7 @@ from budgetopt.cli.options import (
     output_folder,
     policy_option,
     progress_bar,
+    read_log,
     report_option,
     say,
     scheduler_option,
@@ -36,9 +38,9 @@ from budgetopt.cli.tables import print_decisions, print_plan
 from budgetopt.errors import InputError
 
 
-def _load(log_path: Path, policy_path: Path, sum_duplicates: bool):
+def _load(log_path: Path, policy_path: Path, sum_duplicates: bool, columns_path: Path | None, out: Console):
     policy = api.load_policy(policy_path)
-    return api.load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates), policy
+    return read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates), policy
 
 
 def _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs: dict, force: bool) -> dict:
@@ -47,9 +49,9 @@ def _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs: d
     return named | {"inputs": inputs, "force": force}
 
 
-def _run_plan(log_path, policy_path, date, seed, sum_duplicates, out: Console, outputs: dict) -> list[Path]:
+def _run_plan(log_path, policy_path, columns_path, date, seed, sum_duplicates, out: Console, outputs: dict) -> list[Path]:
     api.check_plan_outputs(**outputs)  # before any work: a bad output path costs nothing
-    log, policy = _load(log_path, policy_path, sum_duplicates)
+    log, policy = _load(log_path, policy_path, sum_duplicates, columns_path, out)
     result = api.make_plan(log, policy, date=api.as_date(date, "--date"), rng=seed)
     # everything is computed before anything is written: bad input leaves no file behind
     written = api.write_plan_outputs(result, policy, **outputs)
@@ -57,12 +59,13 @@ def _run_plan(log_path, policy_path, date, seed, sum_duplicates, out: Console, o
     return written
 
 
-def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs: dict) -> None:
+def _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs: dict) -> None:
     """`plan --ledger`: ingest LOG (if any), plan from the whole history, write the files, store the plan — the
     ledger changes only if all of it succeeds (one transaction, committed after the files are written)."""
     api.check_plan_outputs(**outputs)
+    out = console()
     if log_path is not None:
-        log, policy = _load(log_path, policy_path, sum_duplicates)
+        log, policy = _load(log_path, policy_path, sum_duplicates, columns_path, out)
     else:
         log, policy = None, api.load_policy(policy_path)
     written: list[Path] = []
@@ -70,7 +73,6 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplica
         ledger_path, policy, log=log, log_source=str(log_path), date=api.as_date(date, "--date"), replace=replace, seed=seed,
         wait=wait, before_commit=lambda result: written.extend(api.write_plan_outputs(result, policy, **outputs)),
     )
-    out = console()
     if daily.ingested is not None:
         say(out, f"{ledger_path}: ingested {log_path}, {daily.ingested.describe()}")
     print_plan(out, daily.result.plan, daily.result.summary)
@@ -84,6 +86,7 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplica
 @main.command()
 @click.argument("log_path", metavar="[LOG]", type=existing_file, required=False)
 @click.option("--policy", "policy_path", type=existing_file, default=None, help="Budget policy TOML file (required, except with --accounts).")
+@columns_option
 @date_option
 @click.option("--out", type=output_file, help="Write the plan CSV here.")
 @click.option("--summary", "summary_path", type=output_file, help="Write the summary JSON here.")
@@ -110,7 +113,7 @@ def _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplica
 @workers_option("the accounts")
 @scheduler_option
 def plan(
-    log_path, policy_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, force, ledger_path, replace, wait,
+    log_path, policy_path, columns_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, force, ledger_path, replace, wait,
     export_lp, accounts_dir, workers, scheduler,
 ) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
@@ -134,17 +137,17 @@ def plan(
         raise InputError("--workers and --scheduler apply to plan --accounts DIR (one plan is not split across workers)")
     if policy_path is None:
         raise click.MissingParameter(ctx=click.get_current_context(), param=next(p for p in plan.params if p.name == "policy_path"))
-    inputs = {"LOG": log_path, "--policy": policy_path, "--ledger": ledger_path}
+    inputs = {"LOG": log_path, "--policy": policy_path, "--columns": columns_path, "--ledger": ledger_path}
     outputs = _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs, force)
     if ledger_path is not None:
-        _run_ledger_plan(log_path, policy_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs)
+        _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs)
         return
     if log_path is None:
         raise InputError("give a performance LOG, or --ledger DB to plan from a ledger's history")
     if replace:
         raise InputError("--replace applies to a plan stored in a ledger; add --ledger DB")
     out_console = console()
-    wrote(out_console, _run_plan(log_path, policy_path, date, seed, sum_duplicates, out_console, outputs))
+    wrote(out_console, _run_plan(log_path, policy_path, columns_path, date, seed, sum_duplicates, out_console, outputs))
 
 
 def _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers, scheduler) -> None:
@@ -186,21 +189,22 @@ def _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers
 @main.command("decide")
 @click.argument("log_path", metavar="LOG", type=existing_file)
 @policy_option
+@columns_option
 @date_option
 @click.option("--out", type=output_file, help="Write the decisions CSV here.")
 @seed_option
 @sum_duplicates_option
 @report_option
 @force_option
-def decide_command(log_path, policy_path, date, out, seed, sum_duplicates, report_dir, force) -> None:
+def decide_command(log_path, policy_path, columns_path, date, out, seed, sum_duplicates, report_dir, force) -> None:
     """The A/B verdicts alone: chance to be best, expected loss and verdict per creative."""
     at_least("--seed", seed, 0)
-    inputs = {"LOG": log_path, "--policy": policy_path}
+    inputs = {"LOG": log_path, "--policy": policy_path, "--columns": columns_path}
     api.check_plan_outputs(decisions=out, report=report_dir, inputs=inputs, force=force)
-    log, policy = _load(log_path, policy_path, sum_duplicates)
+    out_console = console()
+    log, policy = _load(log_path, policy_path, sum_duplicates, columns_path, out_console)
     result = api.make_decisions(log, policy, date=api.as_date(date, "--date"), rng=seed)
     written = api.write_decisions_outputs(result, policy, out=out, report=report_dir, inputs=inputs, force=force)
-    out_console = console()
     print_decisions(out_console, result.decisions, policy.decide.metric)
     wrote(out_console, written)
 
@@ -220,7 +224,7 @@ def demo(out_dir: Path, report_dir: Path | None) -> None:
     # the demo's own folder: an earlier demo's report there (even one older than the report manifests) is replaced
     inputs = {"demo log": log_path, "demo policy": policy_path}
     outputs = _outputs(out_dir / "plan.csv", out_dir / "summary.json", out_dir / "decisions.csv", report_dir, None, inputs, True)
-    _run_plan(log_path, policy_path, None, DEFAULT_SEED, False, out, outputs)
+    _run_plan(log_path, policy_path, None, None, DEFAULT_SEED, False, out, outputs)
     say(
         out,
         f"wrote {out_dir / 'plan.csv'}, {out_dir / 'decisions.csv'} and {out_dir / 'summary.json'}; "

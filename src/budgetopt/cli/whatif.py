@@ -14,11 +14,13 @@ from budgetopt import api
 from budgetopt.cli.main import main
 from budgetopt.cli.options import (
     at_least,
+    columns_option,
     console,
     date_option,
     existing_file,
     output_file,
     policy_option,
+    read_log,
     seed_option,
     sum_duplicates_option,
     wrote,
@@ -31,22 +33,24 @@ MAX_SEGMENT_ROWS = 40
 @main.command("whatif")
 @click.argument("log_path", metavar="LOG", type=existing_file)
 @policy_option
+@columns_option
 @click.option("--split", "split_path", type=existing_file, required=True,
               help="Proposed spend: CSV with campaign, segment, spend (per segment) or campaign, segment, creative, spend (per creative).")
 @date_option
 @seed_option
 @sum_duplicates_option
 @click.option("--out", "out_path", type=output_file, default=None, help="Also write the numbers as JSON here.")
-def whatif_command(log_path: Path, policy_path: Path, split_path: Path, date: str | None, seed: int, sum_duplicates: bool, out_path: Path | None) -> None:
+def whatif_command(
+    log_path: Path, policy_path: Path, columns_path: Path | None, split_path: Path, date: str | None, seed: int, sum_duplicates: bool, out_path: Path | None) -> None:
     """What a proposed split of tomorrow's budget would earn, beside the optimised plan, and the chance it earns more."""
     at_least("--seed", seed, 0)
-    inputs = {"LOG": log_path, "--policy": policy_path, "--split": split_path}
+    inputs = {"LOG": log_path, "--policy": policy_path, "--columns": columns_path, "--split": split_path}
     api.check_outputs({"--out": out_path}, inputs)
+    out = console()
     policy = api.load_policy(policy_path)
-    log = api.load_log(log_path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates)
+    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates)
     w = api.compare_split(log, policy, split_path, rng=seed, date=api.as_date(date, "--date"))
     written = [api.write_what_if(w, out_path, inputs=inputs)] if out_path is not None else []
-    out = console()
     print_what_if(out, w)
     wrote(out, written)
 
