@@ -139,7 +139,9 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
     live = h.segment_sum(decisions.share) > 0
     coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
-    return policy_problem(policy, SegmentCurves(value, estimates.saturation_spend), tuple(h.segment_labels), previous_segment_spend, live, coef)
+    unbought = h.segment_sum(h.raw.spend) <= 0  # segments that never spent: the exploration budget is their most
+    curves = SegmentCurves(value, estimates.saturation_spend)
+    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought)
 
 
 def _explore(

@@ -31,6 +31,7 @@ class AllocationProblem:
     bound_max: np.ndarray  # (bounds,)
     bound_labels: tuple[str, ...]
     currency: str = "EUR"
+    notes: tuple[str, ...] = ()  # what the policy's limits could not all be today, and why
 
     @property
     def n_segments(self) -> int:
@@ -52,7 +53,35 @@ class AllocationProblem:
             bound_max=self.bound_max * factor,
             bound_labels=self.bound_labels,
             currency=self.currency,
+            notes=self.notes,
         )
+
+
+def limit_arrays(
+    previous: np.ndarray,
+    live: np.ndarray,
+    min_spend: float,
+    max_spend: float,
+    max_daily_change: float | None,
+    daily_total: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower, upper, relaxed): each segment's floor and cap, (..., segments) like `previous` and `live`.
+
+    [segments] min_spend and max_spend, tightened to ±max_daily_change of `previous` (yesterday's
+    budget; 0 = new, exempt); segments with no live creative (`live` false) are held at 0. The total
+    is a promise about money, the change limit one about smoothness: where the change limit's floors
+    alone add up to more than `daily_total`, they yield (`relaxed`, (...,) bool) and cuts go deeper.
+    """
+    had = previous > 0
+    lower = np.full(previous.shape, float(min_spend))
+    upper = np.full(previous.shape, float(max_spend))
+    if max_daily_change is not None:
+        lower = np.where(had, np.maximum(lower, previous * (1 - max_daily_change)), lower)
+        upper = np.where(had, np.minimum(upper, previous * (1 + max_daily_change)), upper)
+    lower, upper = np.where(live, lower, 0.0), np.where(live, upper, 0.0)
+    floors_only = np.where(live, float(min_spend), 0.0)
+    relaxed = (lower.sum(-1) > daily_total * (1 + 1e-9)) & (floors_only.sum(-1) <= daily_total)
+    return np.where(relaxed[..., None], floors_only, lower), upper, relaxed
 
 
 def segment_limits(
@@ -62,38 +91,47 @@ def segment_limits(
     max_spend: float,
     max_daily_change: float | None,
     currency: str = "EUR",
+    daily_total: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Floors and caps per segment from [segments] and max_daily_change, with their labels.
-
-    `previous` (segments,) is yesterday's budget (0 = new: exempt from the change limit);
-    segments with no live creative (`live` false) are held at 0.
-    """
-    n = len(previous)
-    lower = np.full(n, float(min_spend))
-    upper = np.full(n, float(max_spend))
-    lower_label = [f"[segments] min_spend {min_spend:,.0f} {currency}"] * n
-    upper_label = [f"[segments] max_spend {max_spend:,.0f} {currency}"] * n
+    """`limit_arrays` for one day, with the policy key that sets each floor and cap (see it for the rules)."""
+    lower, upper, relaxed = limit_arrays(previous, live, min_spend, max_spend, max_daily_change, daily_total)
+    lower_label = [f"[segments] min_spend {min_spend:,.0f} {currency}"] * len(previous)
+    upper_label = [f"[segments] max_spend {max_spend:,.0f} {currency}"] * len(previous)
     if max_daily_change is not None:
-        change_low = previous * (1 - max_daily_change)
-        change_high = previous * (1 + max_daily_change)
-        for s in np.flatnonzero(previous > 0):
-            if change_low[s] > lower[s]:
-                lower[s] = change_low[s]
+        for s in np.flatnonzero((previous > 0) & live):
+            if not relaxed and previous[s] * (1 - max_daily_change) > min_spend:
                 lower_label[s] = f"max_daily_change −{max_daily_change:.0%} of {previous[s]:,.2f} {currency}"
-            if change_high[s] < upper[s]:
-                upper[s] = change_high[s]
+            if previous[s] * (1 + max_daily_change) < max_spend:
                 upper_label[s] = f"max_daily_change +{max_daily_change:.0%} of {previous[s]:,.2f} {currency}"
     for s in np.flatnonzero(~live):
-        lower[s] = upper[s] = 0.0
         lower_label[s] = upper_label[s] = "no active creative"
     return lower, upper, lower_label, upper_label
 
 
+def change_limit(policy: Policy) -> float | None:
+    """[budget] max_daily_change as the limits take it (None: no limit)."""
+    change = policy.budget.max_daily_change
+    return None if change is None or np.isinf(change) else change
+
+
 def policy_limits(policy: Policy, previous: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """segment_limits with the policy's [segments] and max_daily_change (inf = no limit)."""
+    """segment_limits with the policy's [segments], max_daily_change (inf = no limit) and daily_total."""
     b, s = policy.budget, policy.segments
-    change = None if b.max_daily_change is None or np.isinf(b.max_daily_change) else b.max_daily_change
-    return segment_limits(previous, live, s.min_spend, s.max_spend, change, b.currency)
+    return segment_limits(previous, live, s.min_spend, s.max_spend, change_limit(policy), b.currency, b.daily_total)
+
+
+def relaxed_change_note(policy: Policy, previous: np.ndarray, live: np.ndarray) -> str | None:
+    """Why the change limit's floors were dropped today, in words (None when they hold)."""
+    b, s = policy.budget, policy.segments
+    _, _, relaxed = limit_arrays(previous, live, s.min_spend, s.max_spend, change_limit(policy), b.daily_total)
+    if not relaxed:
+        return None
+    yesterday = float(previous[(previous > 0) & live].sum())
+    return (
+        f"the segments' budgets before this plan add up to {yesterday:,.2f} {b.currency}, so cutting each by at most "
+        f"{change_limit(policy):.0%} cannot meet [budget] daily_total {b.daily_total:,.2f} {b.currency}: max_daily_change's "
+        "floors are dropped for this plan (its caps still hold)"
+    )
 
 
 def bound_coefficients(
@@ -111,14 +149,32 @@ def bound_coefficients(
 
 
 def policy_problem(
-    policy: Policy, curves: SegmentCurves, segment_labels: tuple[str, ...], previous: np.ndarray, live: np.ndarray, bound_coef: np.ndarray
+    policy: Policy,
+    curves: SegmentCurves,
+    segment_labels: tuple[str, ...],
+    previous: np.ndarray,
+    live: np.ndarray,
+    bound_coef: np.ndarray,
+    *,
+    unbought: np.ndarray | None = None,
 ) -> AllocationProblem:
     """The allocation problem a budget policy sets for these segment curves: every limit of
     [budget], [segments] and [[bounds]], labelled in the policy's words.
 
-    previous: yesterday's budgets (segments,); live: segments with an active creative."""
+    previous: yesterday's budgets (segments,); live: segments with an active creative; unbought: segments
+    that never spent (their posterior is their pool's prior): together they get at most [segments]
+    exploration × daily_total, a probe, until they have spent."""
     b = policy.budget
+    bound_min = np.array([x.min for x in policy.bounds], dtype=float)
+    bound_max = np.array([x.max for x in policy.bounds], dtype=float)
+    bound_labels = [f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)]
+    if unbought is not None and np.any(unbought & live):
+        bound_coef = np.vstack([bound_coef, (unbought & live).astype(float)[None, :]])
+        bound_min = np.append(bound_min, 0.0)
+        bound_max = np.append(bound_max, policy.segments.exploration * b.daily_total)
+        bound_labels.append(f"[segments] exploration {policy.segments.exploration:.0%} of daily_total for segments that never spent")
     lower, upper, lower_label, upper_label = policy_limits(policy, previous, live)
+    note = relaxed_change_note(policy, previous, live)
     return AllocationProblem(
         curves=curves,
         segment_labels=tuple(segment_labels),
@@ -129,8 +185,9 @@ def policy_problem(
         total_max=b.daily_total,
         total_min=b.min_total,
         bound_coef=bound_coef,
-        bound_min=np.array([x.min for x in policy.bounds], dtype=float),
-        bound_max=np.array([x.max for x in policy.bounds], dtype=float),
-        bound_labels=tuple(f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)),
+        bound_min=bound_min,
+        bound_max=bound_max,
+        bound_labels=tuple(bound_labels),
         currency=b.currency,
+        notes=(note,) if note else (),
     )

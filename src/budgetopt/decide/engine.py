@@ -135,9 +135,9 @@ def decide_creatives(
     is_leader = leader == np.arange(h.n_cells)
     lift_p05 = np.where(is_leader, 0.0, np.expm1(np.clip(centre - spread, -50, 50)))
     lift_p95 = np.where(is_leader, 0.0, np.expm1(np.clip(centre + spread, -50, 50)))
-    visits = h.raw.visits
-    verdict = verdicts(p_best, loss, visits, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
-    share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share)
+    evidence = h.raw.exposure  # visits, or impressions when the policy counts conversions per impression
+    verdict = verdicts(p_best, loss, evidence, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
+    share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=h.raw.spend <= 0)
     return Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
@@ -171,9 +171,10 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
     for i in np.flatnonzero(d.verdict == WINNER):
         winner_of[h.segment_index[i]] = h.creative[i]
     basis = "per euro" if d.metric == "margin_per_euro" else "in conversion rate"
+    unit = "impressions" if estimates.exposure == "impressions" else "visits"
     for i in range(h.n_cells):
         where = f"{h.campaign[i]}/{h.segment[i]}"
-        visits = f"{h.raw.visits[i]:,.0f} visits"
+        visits = f"{h.raw.exposure[i]:,.0f} {unit}"
         verdict = d.verdict[i]
         leader = d.leader[i]
         lift = (

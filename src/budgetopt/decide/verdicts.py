@@ -5,7 +5,8 @@ Rules (DESIGN.md): disable when the chance to be best in its segment is below
 the segment's leader, so a segment always keeps an active creative; a winner when the leader's
 expected loss is below `winner_expected_loss` (with at least two candidates and enough visits);
 a user-paused creative is not judged. Shares within a segment follow probability matching on
-p_best, with `min_share` for every creative still under test, and all of it to a winner.
+p_best, with `min_share` for every creative still under test, at most an even share for one too
+early to judge, and all of it to a winner.
 """
 
 from __future__ import annotations
@@ -66,8 +67,18 @@ def verdicts(
     return verdict
 
 
-def traffic_shares(p_best: np.ndarray, verdict: np.ndarray, segment_start: np.ndarray, segment_index: np.ndarray, min_share: float) -> np.ndarray:
-    """(cells,) each creative's share of its segment's traffic; shares of a segment with a live creative sum to 1."""
+def traffic_shares(
+    p_best: np.ndarray,
+    verdict: np.ndarray,
+    segment_start: np.ndarray,
+    segment_index: np.ndarray,
+    min_share: float,
+    unbought: np.ndarray | None = None,
+) -> np.ndarray:
+    """(cells,) each creative's share of its segment's traffic; shares of a segment with a live creative sum to 1.
+
+    unbought: (cells,) creatives that never spent: what they convert is not traffic anyone paid for, so in a
+    segment where others have spent they get `min_share` at most (a test), whatever their p_best."""
     active = (verdict != DISABLE) & (verdict != PAUSED)
     has_winner = np.add.reduceat((verdict == WINNER).astype(int), segment_start)[segment_index] > 0
     n_active = np.add.reduceat(active.astype(float), segment_start)[segment_index]
@@ -85,5 +96,34 @@ def traffic_shares(p_best: np.ndarray, verdict: np.ndarray, segment_start: np.nd
         if np.allclose(new, share, atol=1e-12):
             break
         share = new
+    cap = np.broadcast_to(1.0 / np.maximum(n_active, 1), share.shape)
+    capped = verdict == TOO_EARLY
+    if unbought is not None:
+        bought_here = np.add.reduceat((active & ~unbought).astype(int), segment_start)[segment_index] > 0
+        test = unbought & bought_here
+        cap = np.where(test, np.minimum(cap, min_share), cap)
+        capped = capped | test
+    share = _cap_untested(share, capped, active, cap, n_active, segment_start, segment_index)
     share = np.where(has_winner, (verdict == WINNER).astype(float), share)
+    return share
+
+
+def _cap_untested(
+    share: np.ndarray, early: np.ndarray, active: np.ndarray, cap: np.ndarray, n_active: np.ndarray, segment_start: np.ndarray,
+    segment_index: np.ndarray,
+) -> np.ndarray:
+    """A creative too early to judge gets at most an even share of its segment (1 / its active creatives):
+    a fair test, never the lead on a posterior that is mostly prior (one click and no conversion must not
+    take two thirds of a segment from a sibling with 21 conversions). What it gives up goes to the others
+    in proportion to their shares. `cap` (cells,) is each capped creative's most."""
+    for _ in range(int(n_active.max(initial=1))):
+        over = early & (share > cap + 1e-12)
+        if not over.any():
+            break
+        excess = np.add.reduceat(np.where(over, share - cap, 0.0), segment_start)[segment_index]
+        takers = active & ~over & ~(early & (share >= cap - 1e-12))
+        room = np.add.reduceat(np.where(takers, share, 0.0), segment_start)[segment_index]
+        count = np.add.reduceat(takers.astype(float), segment_start)[segment_index]
+        gain = np.where(room > 0, share / np.where(room > 0, room, 1.0), 1.0 / np.maximum(count, 1.0)) * excess
+        share = np.where(over, cap, np.where(takers, share + gain, share))
     return share

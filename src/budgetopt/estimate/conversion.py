@@ -14,7 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, betaincinv, betaln, digamma, expit, gammaln, logit
+from scipy.special import (
+    betainc,
+    betaincinv,
+    betaln,
+    digamma,
+    expit,
+    gammaln,
+    logit,
+    logsumexp,
+)
 
 from budgetopt.estimate.history import sum_by
 
@@ -35,6 +44,9 @@ KEEP_MAX = 64
 LOGNORMAL_MIN_SHAPE = 30.0
 #: hyperprior p(κ) ∝ (1 + κ)^(−HYPERPRIOR_POWER): 1.5 is proper and weakly favours little pooling
 HYPERPRIOR_POWER = 1.5
+#: sd, in logit units, of a group's rate around its parent's (a segment's around its campaign's): a
+#: segment 4.5× its campaign's rate is 1 sd away; 1,000× (one conversion on 87 unpaid impressions) is not believed
+PARENT_SD = 1.5
 
 
 @dataclass(frozen=True)
@@ -222,14 +234,23 @@ def unpooled(successes: np.ndarray, trials: np.ndarray, prior_alpha: float, prio
     )
 
 
-def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> BetaMixture:
+def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent: np.ndarray | None = None) -> BetaMixture:
     """Cells pooled within `group` (cells,) int, hyperparameters integrated on a grid.
 
-    `successes` and `trials` may be fractional (decayed, lag-discounted counts).
+    `successes` and `trials` may be fractional (decayed, lag-discounted counts). `parent` (groups,) int:
+    each group's own group (a segment's campaign), whose rate centres a Normal prior on the group's
+    logit μ (sd PARENT_SD): a group of one or two thin cells leans on its campaign instead of its own
+    few conversions, while a well-measured group is its data's (the prior weighs one observation).
     """
     successes = np.minimum(successes, trials)
     n_groups = int(group.max()) + 1
-    grid_mu = _mu_grid(successes, trials, group, n_groups)  # (groups, MU_POINTS)
+    parent_logit = None
+    if parent is not None:
+        parent_of_cell = parent[group]
+        parent_x = np.bincount(parent_of_cell, weights=successes)
+        parent_n = np.bincount(parent_of_cell, weights=trials)
+        parent_logit = logit((parent_x + 0.5) / (parent_n + 1.0))[parent]  # (groups,)
+    grid_mu = _mu_grid(successes, trials, group, n_groups, parent_logit)  # (groups, MU_POINTS)
     mu = np.repeat(grid_mu, len(KAPPA_GRID), axis=1)  # (groups, H)
     kappa = np.tile(KAPPA_GRID, MU_POINTS)[None, :]
     a = mu * kappa
@@ -244,7 +265,10 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
     count = np.bincount(group, minlength=n_groups)[:, None]
     loglik = sum_by(group, per_cell, n_groups) - count * betaln(a, b)
     log_prior = -HYPERPRIOR_POWER * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
-    log_post = loglik + log_prior
+    if parent_logit is None:
+        log_post = loglik + log_prior
+    else:  # μ Normal around the parent's rate, and κ (how far cells stray from their group) shared by the parent's groups
+        log_post = _shared_kappa(loglik - 0.5 * ((logit(mu) - parent_logit[:, None]) / PARENT_SD) ** 2, log_prior, parent)
     order = np.argsort(-log_post, axis=1)
     ranked = np.take_along_axis(log_post, order, 1)
     mass = np.exp(ranked - ranked[:, :1])
@@ -274,8 +298,21 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray) -> Beta
     )
 
 
-def _mu_grid(successes, trials, group, n_groups) -> np.ndarray:
-    """(groups, MU_POINTS) grid of μ, in logit space around each group's pooled rate."""
+def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """(groups, grid) log posterior over (μ, κ) when κ is one per parent: p(μ | κ, group's data) times the
+    parent's p(κ | all its groups' data). A group of one cell says nothing about how far cells stray from
+    their group; its siblings in the campaign do. log_joint: (groups, MU_POINTS × kappas) log p(data, μ | κ)."""
+    n_groups, kappas = log_joint.shape[0], len(KAPPA_GRID)
+    by_mu = log_joint.reshape(n_groups, MU_POINTS, kappas)
+    per_group = logsumexp(by_mu, axis=1)  # (groups, κ): log p(group's data | κ)
+    per_parent = sum_by(parent, per_group, int(parent.max()) + 1)[parent]  # (groups, κ)
+    kappa_prior = log_kappa_prior.reshape(MU_POINTS, kappas)[0]
+    return (by_mu - per_group[:, None, :] + per_parent[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
+
+
+def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None) -> np.ndarray:
+    """(groups, MU_POINTS) grid of μ, in logit space around each group's pooled rate (drawn towards
+    `parent_logit`, (groups,), as far as the group's own evidence is thin)."""
     x = np.bincount(group, weights=successes, minlength=n_groups)
     n = np.bincount(group, weights=trials, minlength=n_groups)
     centre = logit((x + 0.5) / (n + 1.0))
@@ -284,6 +321,11 @@ def _mu_grid(successes, trials, group, n_groups) -> np.ndarray:
     wsum = np.bincount(group, weights=w, minlength=n_groups)
     spread2 = np.bincount(group, weights=w * (cell_logit - centre[group]) ** 2, minlength=n_groups) / np.maximum(wsum, 1e-9)
     k = np.bincount(group, minlength=n_groups)
-    half_width = np.clip(WIDTH * np.sqrt(1.0 / (x + 1.0) + spread2 / np.maximum(k, 1) + 0.01), 0.25, 3.0)
+    variance = 1.0 / (x + 1.0) + spread2 / np.maximum(k, 1) + 0.01
+    if parent_logit is not None:  # the Normal prior's product with the group's own evidence, roughly
+        precision = 1.0 / variance + 1.0 / PARENT_SD**2
+        centre = (centre / variance + parent_logit / PARENT_SD**2) / precision
+        variance = 1.0 / precision + (centre - logit((x + 0.5) / (n + 1.0))) ** 2 / 9.0  # keep the data's own rate on the grid
+    half_width = np.clip(WIDTH * np.sqrt(variance), 0.25, 3.0)
     steps = np.linspace(-1.0, 1.0, MU_POINTS)
     return expit(centre[:, None] + half_width[:, None] * steps[None, :])

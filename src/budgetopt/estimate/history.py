@@ -27,6 +27,8 @@ class Totals:
     raw_exposure: np.ndarray  # visits or impressions, undiscounted (for exposure per euro)
     conversions: np.ndarray
     revenue: np.ndarray  # currency
+    paid_visits: np.ndarray  # visits on days the cell spent: what visits per euro is learned from
+    paid_exposure: np.ndarray  # visits or impressions on days the cell spent, undiscounted
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,17 @@ def history_from_rows(
             raw_exposure=add(expo),
             conversions=add(conversions * evidence),
             revenue=add(revenue * evidence),
+            # traffic on a day without spend was not bought: a zero-spend row's conversions are evidence
+            # about the rate, never visits per euro (else a cell would look free)
+            paid_visits=add(visits * paid),
+            paid_exposure=add(expo * paid),
         )
 
-    on_last = age == age.min()
+    # yesterday, per segment: its last day with spend (a segment missing from the log's last date is not new)
+    paid = spend > 0
+    segment_last = np.full(n_segments, -1)
+    np.maximum.at(segment_last, row_segment[paid], day_number[paid])
+    on_last = day_number == segment_last[row_segment]
     previous_spend = np.bincount(cell_codes[on_last], weights=spend[on_last], minlength=n_cells)
     # the latest row of each cell decides whether the user paused it
     paused = np.zeros(n_cells, dtype=bool)
@@ -253,6 +263,6 @@ def history_from_rows(
         last_date=as_of - pd.Timedelta(days=int(age.min())),
         days=CellDays(
             cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
-            segment_spend=segday_spend[segday], spend=spend, visits=visits, weight=weight,
+            segment_spend=segday_spend[segday], spend=spend, visits=np.where(paid, visits, 0.0), weight=weight,
         ),
     )

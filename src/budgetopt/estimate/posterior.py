@@ -28,6 +28,7 @@ class Estimates:
     basket: value.Basket  # currency per conversion
     saturation_spend: np.ndarray  # (segments,) currency per day
     margin_rate: float
+    exposure: str = "visits"  # what a conversion rate is per, and what evidence is counted in
 
     def value_per_euro_mean(self) -> np.ndarray:
         """(cells,) posterior mean of gross revenue-margin bought by one unsaturated euro."""
@@ -87,11 +88,12 @@ def fit(history: History, settings: EstimateSection, saturation_spend: np.ndarra
         rate = conversion.unpooled(t.conversions, t.exposure, settings.prior_alpha, settings.prior_beta)
         value_group = np.zeros(history.n_cells, dtype=int)  # cost and basket still lean on the account
     else:
-        rate = conversion.pooled(t.conversions, t.exposure, group)
+        parent = history.campaign_index[history.segment_start] if settings.pooling == "segment" else np.zeros(group.max() + 1, dtype=int)
+        rate = conversion.pooled(t.conversions, t.exposure, group, parent)
         value_group = group
-    visits = value.per_euro(t.visits, t.effective_spend, value_group)
+    visits = value.per_euro(t.paid_visits, t.effective_spend, value_group)
     if settings.exposure == "impressions":
-        exposure = value.per_euro(t.raw_exposure, t.effective_spend, value_group)
+        exposure = value.per_euro(t.paid_exposure, t.effective_spend, value_group)
     else:
         exposure = visits
     return Estimates(
@@ -102,4 +104,5 @@ def fit(history: History, settings: EstimateSection, saturation_spend: np.ndarra
         basket=value.basket(t.conversions, t.revenue, value_group),
         saturation_spend=saturation_spend,
         margin_rate=margin_rate,
+        exposure=settings.exposure,
     )

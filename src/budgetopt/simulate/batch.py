@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from budgetopt.allocate.problem import change_limit, limit_arrays
 from budgetopt.model import segment_sums
 from budgetopt.simulate.limits import TOLERANCE, Account, feasible_budgets
 from budgetopt.simulate.policies import (
@@ -47,14 +48,8 @@ _STACK_VARIATES = 4_000_000
 def _limits(previous: np.ndarray, live: np.ndarray, account: Account) -> tuple[np.ndarray, np.ndarray]:
     """(lower, upper), each (reps, segments): `Account.segment_limits`'s numbers for every replication at once."""
     b, s = account.policy.budget, account.policy.segments
-    change = None if b.max_daily_change is None or np.isinf(b.max_daily_change) else b.max_daily_change
-    lower = np.full(previous.shape, float(s.min_spend))
-    upper = np.full(previous.shape, float(s.max_spend))
-    if change is not None:
-        had = previous > 0
-        lower = np.where(had, np.maximum(lower, previous * (1 - change)), lower)
-        upper = np.where(had, np.minimum(upper, previous * (1 + change)), upper)
-    return np.where(live, lower, 0.0), np.where(live, upper, 0.0)
+    lower, upper, _ = limit_arrays(previous, live, s.min_spend, s.max_spend, change_limit(account.policy), b.daily_total)
+    return lower, upper
 
 
 def even_feasible_budgets(shares: np.ndarray, previous: np.ndarray, account: Account) -> np.ndarray:
