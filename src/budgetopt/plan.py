@@ -29,6 +29,7 @@ from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
+from budgetopt.estimate.sanity import log_warnings, plan_warnings
 from budgetopt.model import budgets_to_cents, cents_keeping_total, saturation_factor
 from budgetopt.outputs import clean_floats, round_money
 
@@ -243,6 +244,12 @@ def plan_day(
     limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
     plan = _plan_table(estimates, d, problem, budgets, spend, factor, margin_draws, limiters)
     summary = _summary(estimates, problem, allocation, budgets, previous, margin_draws.sum(1), limiters, policy, time.perf_counter() - started)
+    seen = log[log["date"] < h.as_of]
+    cur, rate = policy.budget.currency, policy.budget.margin_rate
+    summary["warnings"] = [
+        *log_warnings(log, h.as_of), *problem.notes,
+        *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
+    ]
     return PlanResult(plan, d, summary, estimates, problem, allocation)
 
 
@@ -257,6 +264,7 @@ def _plan_table(
     conversions = exposure * estimates.conversion_rate.mean()
     status = np.where(d.verdict == PAUSED, CellStatus.PAUSED.value, np.where(d.verdict == DISABLE, CellStatus.DISABLED.value, CellStatus.ACTIVE.value))
     cur = problem.currency
+    typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
     reasons = []
     for i in range(h.n_cells):
         if status[i] != CellStatus.ACTIVE:
@@ -264,7 +272,7 @@ def _plan_table(
             continue
         s = seg[i]
         reasons.append(
-            f"{100 * d.share[i]:.0f} % of {h.campaign[i]}/{h.segment[i]}'s {budgets[s]:,.2f} {cur} "
+            f"{100 * d.share[i]:.0f} % of {h.campaign[i]}/{h.segment[i]}'s {typed[s]:,.2f} {cur} "
             f"({limiters[s]}); {d.reason[i]}"
         )
     return pd.DataFrame({

@@ -70,6 +70,8 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
         console.print("what limits the plan:")
         for sentence in worth_saying:
             console.print(Text("  • " + sentence))
+    for warning in summary.get("warnings", []):
+        console.print(Text(f"warning: {warning}", style="bold yellow"), soft_wrap=True)
 
 
 def print_decisions(console: Console, decisions: pd.DataFrame, metric: str) -> None:

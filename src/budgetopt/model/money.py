@@ -37,11 +37,16 @@ def budgets_to_cents(budgets: np.ndarray, lower: np.ndarray, upper: np.ndarray, 
         target = min(target, np.floor(total_max * 100.0 + 1e-6))
     gap = int(target - cents.sum())  # > 0: cents to add; < 0: cents to take back
     error = cents - budgets * 100.0  # how far rounding moved each budget, in cents
-    for s in np.argsort(error if gap > 0 else -error, kind="stable"):
-        if gap == 0:
+    order = np.argsort(error if gap > 0 else -error, kind="stable")
+    while gap != 0:  # one cent at a time, round after round, so no budget moves by more than it must
+        moved = False
+        for s in order:
+            room = cap[s] - cents[s] if gap > 0 else cents[s] - max(floor[s], 0.0)
+            if gap == 0 or room < 1:
+                continue
+            cents[s] += 1 if gap > 0 else -1
+            gap += -1 if gap > 0 else 1
+            moved = True
+        if not moved:
             break
-        room = cap[s] - cents[s] if gap > 0 else cents[s] - max(floor[s], 0.0)
-        step = int(min(room, abs(gap)))
-        cents[s] += step if gap > 0 else -step
-        gap -= step if gap > 0 else -step
     return cents / 100.0 + 0.0

@@ -1,0 +1,94 @@
+"""Checks that tell a person when a log or a plan should not be trusted as if normal.
+
+A plan is only as good as its log: a stray row dated years ahead, an export where most ads have no
+row on the last day, conversions on rows without spend, or a plan that expects far more than the
+account ever earned are said in words (`summary.json`'s `warnings`, printed by the CLI), with what
+to check. The plan is still made; the warnings say what it rests on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: a plan expecting more margin per unit spent than this many times the account's best week is flagged
+BEST_WEEK_FACTOR = 3.0
+#: … and more than this margin per unit spent in any case (an account that never earned much)
+MARGIN_PER_UNIT_FLOOR = 0.5
+#: a creative planned above this many times the most it ever spent in a day is flagged
+SPEND_JUMP_FACTOR = 3.0
+#: a last date more than this many days after the one before is a stray row, not yesterday
+STRAY_GAP_DAYS = 7
+#: when more than this share of recently spending cells have no row on the last date, say so
+MISSING_SHARE = 0.5
+
+
+def log_warnings(log: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | None = None) -> list[str]:
+    """What in the log (rows before `as_of`) a plan could be fooled by, in words."""
+    seen = log[log["date"] < as_of]
+    warnings = []
+    last = seen["date"].max()
+    today = pd.Timestamp.today().normalize() if today is None else today
+    if last > today:
+        warnings.append(f"the log's last date {last:%Y-%m-%d} is after today ({today:%Y-%m-%d}); check the export's dates")
+    dates = np.sort(seen["date"].unique())
+    if len(dates) > 1 and (gap := int((dates[-1] - dates[-2]) / np.timedelta64(1, "D"))) > STRAY_GAP_DAYS:
+        rows = int((seen["date"] == last).sum())
+        warnings.append(
+            f"the log's last date {last:%Y-%m-%d} ({rows} row{'s' if rows > 1 else ''}) comes {gap} days after the one before "
+            f"({pd.Timestamp(dates[-2]):%Y-%m-%d}); a stray row? the plan is for {as_of:%Y-%m-%d}"
+        )
+    cells = ["campaign", "segment", "creative"]
+    recent = seen[(seen["date"] >= last - pd.Timedelta(days=STRAY_GAP_DAYS)) & (seen["spend"] > 0)][cells].drop_duplicates()
+    on_last = seen[seen["date"] == last][cells].drop_duplicates()
+    missing = len(recent.merge(on_last, how="left", indicator=True).query("_merge == 'left_only'"))
+    if len(recent) and missing > MISSING_SHARE * len(recent):
+        warnings.append(
+            f"{missing} of the {len(recent)} creatives that spent in the last week have no row on the last date {last:%Y-%m-%d}: "
+            "each segment's yesterday is its own last day with spend; export one row per creative and day to plan from yesterday"
+        )
+    free = (seen["spend"] <= 0) & (seen["conversions"] > 0)
+    if free.any():
+        warnings.append(
+            f"{int(free.sum())} rows have conversions but no spend ({int(seen.loc[free, 'conversions'].sum()):,} conversions): they count as "
+            "evidence about conversion rates, never as traffic bought for nothing; creatives that never spent get at most a test budget"
+        )
+    return warnings
+
+
+def best_week_margin_per_unit(log: pd.DataFrame, margin_rate: float) -> float:
+    """The account's best 7-day margin per unit spent ((revenue × margin_rate − spend) / spend), weeks counted back
+    from the last date; NaN without spend."""
+    weeks = ((log["date"].max() - log["date"]) / np.timedelta64(7, "D")).astype(int)
+    totals = log.groupby(weeks)[["spend", "revenue"]].sum()
+    totals = totals[totals["spend"] > 0]
+    if totals.empty:
+        return float("nan")
+    return float(((totals["revenue"] * margin_rate - totals["spend"]) / totals["spend"]).max())
+
+
+def plan_warnings(
+    log: pd.DataFrame, plan: pd.DataFrame, expected_margin: float, total_spend: float, margin_rate: float, currency: str
+) -> list[str]:
+    """What in the plan goes far beyond the account's own history, in words."""
+    warnings = []
+    best = best_week_margin_per_unit(log, margin_rate)
+    per_unit = expected_margin / total_spend if total_spend > 0 else 0.0
+    if np.isfinite(best) and per_unit > max(BEST_WEEK_FACTOR * best, MARGIN_PER_UNIT_FLOOR):
+        warnings.append(
+            f"the plan expects {per_unit:,.2f} {currency} of margin per {currency} spent, above {BEST_WEEK_FACTOR:g}× the account's "
+            f"best week ({best:,.2f}): it leans on creatives whose evidence is thin; check the largest expected margins before using it"
+        )
+    most = log.groupby(["campaign", "segment", "creative"])["spend"].max()
+    key = pd.MultiIndex.from_frame(plan[["campaign", "segment", "creative"]])
+    before = most.reindex(key).fillna(0.0).to_numpy()
+    jump = (before > 0) & (plan["spend"].to_numpy() > SPEND_JUMP_FACTOR * before + 1.0)
+    if jump.any():
+        worst = int(np.argmax(np.where(jump, plan["spend"].to_numpy() / np.maximum(before, 1e-9), 0.0)))
+        row = plan.iloc[worst]
+        warnings.append(
+            f"{int(jump.sum())} creatives are planned above {SPEND_JUMP_FACTOR:g}× the most they ever spent in a day (largest: "
+            f"{row['campaign']}/{row['segment']}/{row['creative']}, {row['spend']:,.2f} {currency} against at most {before[worst]:,.2f}): "
+            "the plan extrapolates their response"
+        )
+    return warnings
