@@ -99,3 +99,12 @@ def test_unreadable_policy_is_rejected(tmp_path, text, pattern):
         load_policy(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert re.search(pattern, str(caught.value))
+
+
+def test_the_readme_policy_reference_is_the_models_own():
+    from pathlib import Path
+
+    from budgetopt.config import policy_reference
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert policy_reference().strip() in readme

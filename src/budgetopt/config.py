@@ -130,7 +130,7 @@ class DecideSection(StrictModel):
         "margin_per_euro", description="What creatives are compared on within their segment."
     )
     disable_below_p_best: float = Field(0.01, ge=0, lt=1, description="Disable a creative whose chance to be best in its segment is below this.")
-    min_visits_before_disable: float = Field(300, ge=0, description="Never judge a creative before it has this many visits.")
+    min_visits_before_disable: float = Field(300, ge=0, description="Never judge a creative before it has this many visits (impressions with [estimate] exposure = \"impressions\").")
     winner_expected_loss: float = Field(
         0.002, ge=0, description="Declare a winner when choosing the leader risks less than this (metric units)."
     )
