@@ -21,6 +21,8 @@ from budgetopt.ledger.store import Ledger, translating
 #: budgets): ad platforms pace a daily budget loosely, and a day's spend commonly lands within ±10 % of it
 SPEND_TOLERANCE = 0.10
 SPEND_TOLERANCE_MIN = 1.0
+#: an actual margin within half a cent of the interval is within it (amounts are stored to the cent)
+HALF_CENT = 0.005
 
 #: history.csv's amounts of money, written to the cent
 HISTORY_MONEY = ("planned_spend", "actual_spend", "expected_margin", "margin_p05", "margin_p95", "actual_margin")
@@ -63,9 +65,9 @@ def _outcome(actual: float | None, low: float, high: float, off_plan: int, accou
         return "no data yet"
     if off_plan:
         return f"off plan ({off_plan} cell{'s' if off_plan > 1 else ''})" if account else "off plan"
-    if actual < low - 0.005:
+    if actual < low - HALF_CENT:
         return "below"
-    if actual > high + 0.005:
+    if actual > high + HALF_CENT:
         return "above"
     return "within"
 
