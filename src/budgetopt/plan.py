@@ -29,6 +29,7 @@ from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
 from budgetopt.errors import SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
+from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.estimate.sanity import log_warnings, plan_warnings
 from budgetopt.model import budgets_to_cents, cents_keeping_total, saturation_factor
 from budgetopt.outputs import clean_floats, round_money
@@ -140,7 +141,8 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
     live = h.segment_sum(decisions.share) > 0
     coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
-    unbought = h.segment_sum(h.raw.spend) <= 0  # segments that never spent: the exploration budget is their most
+    # segments that never spent yet show traffic or conversions: the exploration budget is their most
+    unbought = (h.segment_sum(h.raw.spend) <= 0) & (h.segment_sum(unpaid_evidence(h).astype(float)) > 0)
     curves = SegmentCurves(value, estimates.saturation_spend)
     return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought)
 

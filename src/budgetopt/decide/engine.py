@@ -22,6 +22,7 @@ from budgetopt.decide.verdicts import (
 )
 from budgetopt.estimate import Estimates
 from budgetopt.estimate.conversion import BetaMixture
+from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.model.response import saturation_factor
 
 #: posterior draws used for chance to be best and expected loss (MC error of p_best ≤ 0.011 at 2,000)
@@ -137,7 +138,7 @@ def decide_creatives(
     lift_p95 = np.where(is_leader, 0.0, np.expm1(np.clip(centre + spread, -50, 50)))
     evidence = h.raw.exposure  # visits, or impressions when the policy counts conversions per impression
     verdict = verdicts(p_best, loss, evidence, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
-    share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=h.raw.spend <= 0)
+    share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h))
     return Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),

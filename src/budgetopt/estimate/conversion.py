@@ -268,7 +268,7 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     if parent_logit is None:
         log_post = loglik + log_prior
     else:  # μ Normal around the parent's rate, and κ (how far cells stray from their group) shared by the parent's groups
-        log_post = _shared_kappa(loglik - 0.5 * ((logit(mu) - parent_logit[:, None]) / PARENT_SD) ** 2, log_prior, parent)
+        log_post = _shared_kappa(loglik - 0.5 * ((logit(mu) - parent_logit[:, None]) / PARENT_SD) ** 2, log_prior, parent, count[:, 0])
     order = np.argsort(-log_post, axis=1)
     ranked = np.take_along_axis(log_post, order, 1)
     mass = np.exp(ranked - ranked[:, :1])
@@ -298,16 +298,19 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     )
 
 
-def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np.ndarray) -> np.ndarray:
-    """(groups, grid) log posterior over (μ, κ) when κ is one per parent: p(μ | κ, group's data) times the
-    parent's p(κ | all its groups' data). A group of one cell says nothing about how far cells stray from
-    their group; its siblings in the campaign do. log_joint: (groups, MU_POINTS × kappas) log p(data, μ | κ)."""
+def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np.ndarray, group_sizes: np.ndarray) -> np.ndarray:
+    """(groups, grid) log posterior over (μ, κ): p(μ | κ, group's data) times p(κ | evidence), the evidence
+    being the group's own cells when it has several, else its parent's groups that have several: a lone
+    cell says nothing about how far cells stray from their group; the campaign's other segments do.
+    log_joint: (groups, MU_POINTS × kappas) log p(data, μ | κ); group_sizes: (groups,) cells."""
     n_groups, kappas = log_joint.shape[0], len(KAPPA_GRID)
     by_mu = log_joint.reshape(n_groups, MU_POINTS, kappas)
     per_group = logsumexp(by_mu, axis=1)  # (groups, κ): log p(group's data | κ)
-    per_parent = sum_by(parent, per_group, int(parent.max()) + 1)[parent]  # (groups, κ)
+    several = (group_sizes >= 2).astype(float)[:, None]  # groups whose own cells say how far cells stray
+    per_parent = sum_by(parent, per_group * several, int(parent.max()) + 1)[parent]  # (groups, κ)
+    kappa_evidence = np.where(several > 0, per_group, per_parent)  # a lone cell takes its campaign's κ
     kappa_prior = log_kappa_prior.reshape(MU_POINTS, kappas)[0]
-    return (by_mu - per_group[:, None, :] + per_parent[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
+    return (by_mu - per_group[:, None, :] + kappa_evidence[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
 
 
 def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None) -> np.ndarray:

@@ -92,6 +92,14 @@ class History:
         return [f"{c}/{s}" for c, s in zip(self.campaign[starts], self.segment[starts])]
 
 
+def unpaid_evidence(history: History) -> np.ndarray:
+    """(cells,) creatives that never spent yet show traffic or conversions: evidence nobody paid for
+    (view-through, organic, a misattributed export). A creative just launched, with no row of data,
+    is not one of them: it is new, and judged as new."""
+    raw = history.raw
+    return (raw.spend <= 0) & ((raw.raw_exposure > 0) | (raw.visits > 0) | (raw.conversions > 0))
+
+
 def sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """(n, k) sums of the (rows, k) `values` rows by their `index` (rows,) in [0, n); one reduceat
     when the index is sorted and covers every group (cells of segments are), np.add.at otherwise."""

@@ -1,0 +1,103 @@
+"""Re-measure the README's checked examples: run the commands on the demo account and rewrite every
+block marked `<!-- checked by tests/test_readme.py: NAME -->` with what they print today, and
+`docs/proposal.csv` (the demo plan's segment budgets, 60 moved from lookalike-1pct to men-25-34).
+
+    python docs/update_readme.py          # then read the diff: prose around the blocks may quote numbers
+
+tests/test_readme.py checks the blocks against the commands on every test run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from budgetopt.cli import main
+from budgetopt.data.demo import demo_path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    if result.exit_code:
+        sys.exit(result.output)
+    return result.output
+
+
+def lines_between(text: str, first: str, last: str) -> list[str]:
+    lines = [line.rstrip() for line in text.splitlines()]
+    start = next(i for i, line in enumerate(lines) if first in line)
+    end = max(i for i, line in enumerate(lines) if last in line)
+    return lines[start : end + 1]
+
+
+def proposal(plan_csv: Path) -> None:
+    plan = pd.read_csv(plan_csv)
+    segments = plan.groupby(["campaign", "segment"], sort=False)["segment_spend"].first().reset_index(name="spend")
+    segments.loc[segments["segment"] == "lookalike-1pct", "spend"] -= 60
+    segments.loc[segments["segment"] == "men-25-34", "spend"] += 60
+    segments.to_csv(ROOT / "docs" / "proposal.csv", index=False, float_format="%.2f")
+
+
+def ledger_week(folder: Path) -> tuple[list[str], list[str]]:
+    rows = (folder / "demo_log.csv").read_text().splitlines(keepends=True)
+    files: dict[str, list[str]] = {}
+    for row in rows[1:]:
+        files.setdefault("history.csv" if row[:10] < "2026-11-18" else f"day-{row[:10]}.csv", []).append(row)
+    for name, body in files.items():
+        (folder / name).write_text(rows[0] + "".join(body))
+    plan = ["plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--out", "plan.csv", "--decisions", "decisions.csv"]
+    printed = [run("ingest", "history.csv", "--ledger", "ads.db"), run(*plan)]
+    printed += [run(plan[0], day, *plan[1:]) for day in sorted(n for n in files if n.startswith("day-"))]
+    said = [line for text in printed for line in text.splitlines()]
+    stored = [line for line in said if line.startswith("stored the plan")]
+    week = [said[0], stored[0], "…", stored[1], "wrote plan.csv and decisions.csv"]
+    run("enable", "prospecting-social/women-25-34/static-c", "--ledger", "ads.db")
+    run("plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--replace", "--out", "plan.csv")
+    table = [line.rstrip() for line in run("history", "--ledger", "ads.db").splitlines()]
+    head = [i for i, line in enumerate(table) if line.strip().startswith("date")][0]
+    dated = [line for line in table if re.match(r"\s*2026-", line)]
+    history = [table[head - 1], table[head], *dated[:2], "…", *dated[-2:]]
+    return week, history
+
+
+def main_() -> None:
+    readme = (ROOT / "README.md").read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name in ("demo_log.csv", "demo_policy.toml"):
+            shutil.copy(demo_path(name), folder / name)
+        plan_text = run("plan", str(folder / "demo_log.csv"), "--policy", str(folder / "demo_policy.toml"), "--out", str(folder / "p.csv"))
+        proposal(folder / "p.csv")
+        whatif = run("whatif", str(folder / "demo_log.csv"), "--policy", str(folder / "demo_policy.toml"),
+                     "--split", str(ROOT / "docs" / "proposal.csv"))
+        import os
+
+        here = os.getcwd()
+        os.chdir(folder)
+        try:
+            week, history = ledger_week(folder)
+        finally:
+            os.chdir(here)
+    blocks = {
+        "demo": lines_between(plan_text, "expected gross margin", "  • "),
+        "whatif": lines_between(whatif, "spend   expected margin", "chance the proposal"),
+        "ledger week": week,
+        "ledger history": history,
+    }
+    for name, lines in blocks.items():
+        pattern = rf"(<!-- checked by tests/test_readme\.py: {re.escape(name)} -->\n```[a-z]*\n)(.*?)(\n```)"
+        readme, count = re.subn(pattern, lambda m, body="\n".join(lines): m.group(1) + body + m.group(3), readme, flags=re.S)
+        assert count == 1, name
+    (ROOT / "README.md").write_text(readme)
+
+
+if __name__ == "__main__":
+    main_()
