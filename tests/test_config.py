@@ -79,6 +79,8 @@ ERRORS = [
     ("nan", "[budget]\ndaily_total = nan\n", r"\[budget\] daily_total: expected a finite number, got nan$"),
     ("inf without a meaning", "[budget]\ndaily_total = inf\n", r"\[budget\] daily_total: expected a finite number, got inf$"),
     ("minus inf", MINIMAL + "max_daily_change = -inf\n", r"\[budget\] max_daily_change: expected a number or inf, got -inf$"),
+    ("absurd budget", "[budget]\ndaily_total = 1e300\n", r"\[budget\] daily_total: expected a number of at most 1e12, beyond any real account, got 1e\+300$"),
+    ("absurd cap", MINIMAL + "[segments]\nmax_spend = 1e13\n", r"\[segments\] max_spend: expected a number of at most 1e12 \(or inf\)"),
     ("inf visits", MINIMAL + "[decide]\nmin_visits_before_disable = inf\n", r"\[decide\] min_visits_before_disable: expected a finite number, got inf$"),
 ]
 

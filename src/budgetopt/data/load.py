@@ -152,6 +152,8 @@ def validate_log(
         problems.append(f"{where_rows(positions, lines)}, column '{rule.column}': {rule.message}")
     if problems:
         raise InputError(problems, source=source)
+    if not (frame["spend"] > 0).any():
+        raise InputError("the log has no spend at all: budgets cannot be learned from it; export a period with spend", source=source)
 
     key = ["date", *CELL]
     duplicated = frame.duplicated(key, keep=False).to_numpy()
