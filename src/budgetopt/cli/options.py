@@ -98,9 +98,9 @@ def wrote(out: Console, paths: Sequence[Path | str]) -> None:
 
 
 def open_executor(workers: int, scheduler: str | None, tasks: int) -> Any:
-    """The executor --workers / --scheduler ask for (a local cluster no larger than the tasks need);
-    says on stderr when Dask is missing and it falls back."""
-    executor = api.open_executor(workers if scheduler else max(1, min(workers, tasks)), scheduler)
+    """The executor --workers / --scheduler ask for (at most what the machine can use, a local cluster no
+    larger than the tasks need); says on stderr when Dask is missing and it falls back."""
+    executor = api.open_executor(workers, scheduler, tasks=tasks)
     if executor.note:
         click.echo(f"budgetopt: note: {executor.note}", err=True)
     return executor
