@@ -260,6 +260,18 @@ def test_a_file_that_is_not_a_ledger_is_refused_and_left_alone(runner, tmp_path,
     run(runner, ["history", "--ledger", log], list(files), expect=2, message=r"is not a budgetopt ledger")
 
 
+def test_a_ledger_that_is_not_a_regular_file_is_refused(runner, tmp_path, files):
+    fifo = tmp_path / "ads.fifo"
+    os.mkfifo(fifo)
+    for ledger in (fifo, Path("/dev/null")):
+        run(runner, ["ingest", files[0], "--ledger", ledger], list(files), expect=2, message=r"is not a regular file \(a FIFO, a device or a socket\)")
+        run(runner, ["plan", "--ledger", ledger, "--policy", files[1]], list(files), expect=2, message=r"is not a regular file")
+
+
+def test_a_wait_of_nan_seconds_is_refused(runner, files, ledger):
+    run(runner, ["plan", "--ledger", ledger, "--policy", files[1], "--wait", "nan"], [*files, ledger], ledger, 2, r"--wait.*nan is not a number of seconds")
+
+
 def test_a_second_plan_for_a_date_needs_replace_and_leaves_the_ledger_whole(runner, tmp_path, files, ledger):
     log, policy = files
     run(runner, ["plan", "--ledger", ledger, "--policy", policy], [log, policy], ledger, expect=0)

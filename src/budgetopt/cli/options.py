@@ -44,8 +44,15 @@ force_option = click.option(
 ledger_option = click.option(
     "--ledger", "ledger_path", type=existing_file, default=Path("budgetopt.db"), show_default=True, help="The ledger file (SQLite)."
 )
+def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """nan is not a number of seconds (FloatRange lets it through: nan < 0 is false)."""
+    if value != value:
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
 wait_option = click.option(
-    "--wait", default=DEFAULT_WAIT, show_default=True, type=click.FloatRange(min=0),
+    "--wait", default=DEFAULT_WAIT, show_default=True, type=click.FloatRange(min=0), callback=_seconds,
     help="Seconds to wait while another budgetopt process writes to the same ledger, before giving up (exit 2).",
 )
 scheduler_option = click.option(
