@@ -307,6 +307,26 @@ def test_hostile_names_are_inert_in_the_csv_and_escaped_in_the_report(runner, tm
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_hostile_accounts_are_each_said_and_the_run_is_one_line(runner, tmp_path):
+    accounts = {
+        "absurd": (csv_text(rows(spend="1e308")), POLICY),
+        "boolean": (GOOD_LOG, "[budget]\ndaily_total = true\n"),
+        "no-spend": (csv_text([r[:4] + ["0"] + r[5:] for r in rows()]), POLICY),
+        "names": (GOOD_LOG.replace(",search,", ",=1+1,"), POLICY),
+    }
+    inputs = []
+    for name, (log, policy) in accounts.items():
+        (tmp_path / name).mkdir()
+        inputs += [write(tmp_path / name / "log.csv", log), write(tmp_path / name / "policy.toml", policy)]
+    run(runner, ["plan", "--accounts", tmp_path], inputs, expect=2, message=r"3 of 4 accounts had bad input \(absurd, boolean, no-spend\)")
+    table = pd.read_csv(tmp_path / "accounts.csv").set_index("account")
+    assert table.loc["absurd", "message"].endswith("column 'spend': spend above 1e12 currency in one day of one cell, beyond any real account; fix the export or drop the row")
+    assert table.loc["boolean", "message"].endswith("[budget] daily_total: expected a number, got a boolean (true)")
+    assert table.loc["no-spend", "message"].endswith("the log has no spend at all: budgets cannot be learned from it; export a period with spend")
+    assert table.loc["names", "status"] == "planned"
+    assert (tmp_path / "names" / "plan.csv").read_text().splitlines()[1].split(",")[1] == "'=1+1"
+
+
 # --- the simulator: bounded work, refused before any work ---------------------------------------------
 
 

@@ -228,7 +228,7 @@ def local_cluster(workers: int) -> DaskExecutor:
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
             )
-    except (OSError, TimeoutError) as error:
+    except (OSError, TimeoutError, RuntimeError) as error:  # RuntimeError: "Nanny failed to start."
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"--workers {workers}: could not start a local Dask cluster ({reason}); try fewer workers") from None
     try:
