@@ -64,7 +64,8 @@ scheduler_option = click.option(
 def workers_option(what: str) -> Callable:
     return click.option(
         "--workers", type=int, default=1, show_default=True,
-        help=f"Run {what} on a local Dask cluster of this many worker processes (without Dask: local processes); results are identical.",
+        help=f"Run {what} on a local Dask cluster of this many worker processes (without Dask: local processes; at most 4 per core); "
+        "results are identical.",
     )
 
 
