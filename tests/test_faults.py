@@ -175,7 +175,7 @@ POLICIES = [
     ("min_share too big", POLICY + "[decide]\nmin_share = 0.6\n", r"\[decide\] min_share 0\.6 × 2 active creatives in search/(exact|broad) = 1\.2 > 1 \(and 1 more segment\); lower min_share to at most 0\.50"),
     ("not TOML", "daily_total: 1000\n", r"not valid TOML"),
     ("empty", "", r"\[budget\]: required key is missing"),
-    ("a table for a number", "[budget]\ndaily_total = { value = 5 }\n", r"\[budget\] daily_total"),
+    ("a table for a number", "[budget]\ndaily_total = { value = 5 }\n", r"\[budget\] daily_total: Input should be a valid number, got \{'value': 5\}$"),
 ]
 
 

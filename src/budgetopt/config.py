@@ -279,7 +279,7 @@ def rule_message(item: Any) -> str:
     if isinstance(given, NotANumber):
         return given.message
     rule = str(item["msg"]).removeprefix("Value error, ")
-    return rule if isinstance(given, dict) else f"{rule}, got {given!r}"
+    return rule if isinstance(given, dict) and item["type"] == "value_error" else f"{rule}, got {given!r}"
 
 
 def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
