@@ -13,8 +13,8 @@ from budgetopt import api
 from budgetopt.errors import InputError
 from budgetopt.scale import bounds, executors
 
-from .conftest import TINY
 from ..simulate.test_command import write_scenario
+from .conftest import TINY
 
 
 @pytest.fixture

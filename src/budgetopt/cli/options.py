@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +47,7 @@ ledger_option = click.option(
 )
 def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
     """nan is not a number of seconds (FloatRange lets it through: nan < 0 is false)."""
-    if value != value:
+    if math.isnan(value):
         raise click.BadParameter("nan is not a number of seconds")
     return value
 
