@@ -70,6 +70,18 @@ ERRORS = [
     ("unknown exposure", MINIMAL + '[estimate]\nexposure = "clicks"\n', r"\[estimate\] exposure: .*got 'clicks'"),
     ("decreasing lag", MINIMAL + "[estimate]\nconversion_lag = [0.8, 0.5]\n", r"\[estimate\] conversion_lag: shares must not decrease"),
     ("lag above 1", MINIMAL + "[estimate]\nconversion_lag = [0.5, 1.2]\n", r"\[estimate\] conversion_lag: every share must be in \(0, 1\]"),
+    # a boolean is not a number (pydantic alone would read true as 1), nor is nan; inf only where it means something
+    ("boolean daily_total", "[budget]\ndaily_total = true\n", r"policy\.toml: \[budget\] daily_total: expected a number, got a boolean \(true\)$"),
+    ("boolean min_total", MINIMAL + "min_total = true\n", r"\[budget\] min_total: expected a number, got a boolean \(true\)$"),
+    ("boolean max_daily_change", MINIMAL + "max_daily_change = false\n", r"\[budget\] max_daily_change: expected a number, got a boolean \(false\)$"),
+    ("boolean in a list", MINIMAL + "[estimate]\nconversion_lag = [0.5, true]\n", r"\[estimate\] conversion_lag\.1: expected a number, got a boolean"),
+    ("boolean bound", MINIMAL + '[[bounds]]\ncampaign = "c"\nmax = true\n', r"\[\[bounds\]\] #1 max: expected a number, got a boolean \(true\)$"),
+    ("nan", "[budget]\ndaily_total = nan\n", r"\[budget\] daily_total: expected a finite number, got nan$"),
+    ("inf without a meaning", "[budget]\ndaily_total = inf\n", r"\[budget\] daily_total: expected a finite number, got inf$"),
+    ("minus inf", MINIMAL + "max_daily_change = -inf\n", r"\[budget\] max_daily_change: expected a number or inf, got -inf$"),
+    ("absurd budget", "[budget]\ndaily_total = 1e300\n", r"\[budget\] daily_total: expected a number of at most 1e12, beyond any real account, got 1e\+300$"),
+    ("absurd cap", MINIMAL + "[segments]\nmax_spend = 1e13\n", r"\[segments\] max_spend: expected a number of at most 1e12 \(or inf\)"),
+    ("inf visits", MINIMAL + "[decide]\nmin_visits_before_disable = inf\n", r"\[decide\] min_visits_before_disable: expected a finite number, got inf$"),
 ]
 
 
@@ -84,6 +96,22 @@ def test_invalid_policy_is_rejected(tmp_path, text, pattern):
     with pytest.raises(InputError) as from_dict:
         policy_from_dict(tomllib.loads(text))
     assert str(from_dict.value) == message.replace(str(path), "policy", 1)
+
+
+@pytest.mark.parametrize(
+    "text, key, expected",
+    [
+        ("[budget]\ndaily_total = 5000\n", "budget.daily_total", 5000.0),  # an int for a float key is fine
+        (MINIMAL + "max_daily_change = inf\n", "budget.max_daily_change", math.inf),  # "inf = no limit"
+        (MINIMAL + "[segments]\nmax_spend = inf\n", "segments.max_spend", math.inf),  # inf is its default: no cap
+        (MINIMAL + '[[bounds]]\ncampaign = "c"\nmax = inf\n', "bounds", None),
+    ],
+)
+def test_numbers_are_taken_where_they_mean_something(tmp_path, text, key, expected):
+    policy = load_policy(write(tmp_path, text))
+    if expected is not None:
+        assert attrgetter(key)(policy) == expected
+        assert type(attrgetter(key)(policy)) is float
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,7 @@ CELL_HEAD = "campaign,segment,creative,spend\n"
         (HEAD + "\nbrand-search,exact-brand,-5\n", r"row 1 \(line 3\), column 'spend': negative"),
         (HEAD + "brand-search,exact-brand,lots\n", r"row 1 \(line 2\), column 'spend': not a finite number \(got 'lots'\)"),
         (HEAD + "brand-search,exact-brand,inf\n", r"column 'spend': not a finite number"),
+        (HEAD + "brand-search,exact-brand,1e308\n", r"row 1 \(line 2\), column 'spend': 1e\+308 is beyond any real budget \(at most 1e12 currency per day\)"),
         (HEAD + "brand-search,exact-brand,\n", r"column 'spend': not a finite number"),
         (HEAD + "brand-search, ,100\n", r"row 1 \(line 2\), column 'segment': empty name"),
         (HEAD + "brand-serch,exact-brand,100\n", r"row 1 \(line 2\), column 'campaign': no campaign 'brand-serch' in the log"),
@@ -133,7 +134,7 @@ CELL_HEAD = "campaign,segment,creative,spend\n"
     ],
     ids=[
         "missing segment", "missing two", "no rows", "empty file", "negative", "blank line counted", "not a number",
-        "infinite", "blank spend", "empty name", "unknown campaign", "unknown segment", "unknown creative",
+        "infinite", "absurd", "blank spend", "empty name", "unknown campaign", "unknown segment", "unknown creative",
         "duplicate segment", "duplicate creative",
     ],
 )

@@ -27,7 +27,7 @@ from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED
-from budgetopt.errors import SolverError
+from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.estimate.sanity import log_warnings, plan_warnings
@@ -229,6 +229,8 @@ def plan_day(
     their new test began; they are judged only on the evidence since (earlier conversions set aside).
     """
     started = time.perf_counter()
+    if not (log["spend"] > 0).any():
+        raise InputError("the log has no spend at all: budgets cannot be learned from it; export a period with spend")
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else rng
     estimates = estimates_from_log(log, policy, None if date is None else pd.Timestamp(date), fresh_since)
     h = estimates.history

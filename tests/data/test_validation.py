@@ -67,6 +67,15 @@ CASES = [
     ("visits > impressions", edit(2, visits="901"), {}, r"row 2 \(line 3\), column 'visits': visits exceed impressions"),
     ("invalid status", edit(1, status="deleted"), {}, r"row 1 \(line 2\), column 'status': must be one of active, paused \(got 'deleted'\)"),
     ("duplicate cell", edit(2, creative="ad-a"), {}, r"rows 1, 2 \(lines 2, 3\): the same date and cell.*--sum-duplicates"),
+    # numbers bounded by meaning: 1e12 a row (one cell, one day), never overflow warnings or a solver that cannot solve
+    ("absurd spend", edit(1, spend="1e308"), {}, r"row 1 \(line 2\), column 'spend': spend above 1e12 currency in one day of one cell"),
+    ("absurd revenue", edit(2, revenue="1e13"), {}, r"row 2 \(line 3\), column 'revenue': revenue above 1e12 currency"),
+    ("absurd visits", edit(3, visits="1e300", impressions="1e301"), {},
+     r"row 3 \(line 4\), column 'visits': visits above 1e12 visits.*row 3 \(line 4\), column 'impressions': impressions above 1e12"),
+    ("absurd conversions", edit(1, conversions="2e12"), IMPRESSIONS | {}, r"column 'conversions': conversions above 1e12 conversions"),
+    ("no spend at all", BASE.splitlines()[0] + "\n" + "".join(
+        ",".join(v if i != BASE.splitlines()[0].split(",").index("spend") else "0" for i, v in enumerate(line.split(","))) + "\n"
+        for line in BASE.splitlines()[1:]), {}, r"the log has no spend at all: budgets cannot be learned from it; export a period with spend$"),
 ]
 
 

@@ -71,3 +71,59 @@ def test_a_winner_takes_the_whole_segment():
     verdict = np.array(["winner", "keep"], dtype=object)
     share = traffic_shares(np.array([0.97, 0.03]), verdict, np.array([0]), np.array([0, 0]), 0.05)
     assert list(share) == [1.0, 0.0]
+
+
+# --- a min_share that cannot be honoured is refused, never rescaled ------------------------------
+
+
+def _verdicts_of(*words: str) -> np.ndarray:
+    return np.array(words, dtype=object)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "min_share", "message"),
+    [
+        (("keep", "keep", "keep"), 0.6, r"^\[decide\] min_share 0\.6 × 3 active creatives in brand/exact = 1\.8 > 1; lower min_share to at most 0\.33$"),
+        (("keep", "too early", "keep"), 0.34, r"× 3 active creatives in brand/exact = 1\.02 > 1; lower min_share to at most 0\.33$"),
+        (("keep",) * 7, 0.15, r"× 7 active creatives .* lower min_share to at most 0\.14$"),
+    ],
+)
+def test_a_min_share_the_segment_cannot_hold_is_refused(verdict, min_share, message):
+    from budgetopt.decide.verdicts import check_min_share
+    from budgetopt.errors import InputError
+
+    n = len(verdict)
+    with pytest.raises(InputError, match=message):
+        check_min_share(_verdicts_of(*verdict), np.array([0]), min_share, np.array(["brand"] * n), np.array(["exact"] * n))
+
+
+@pytest.mark.parametrize(
+    ("verdict", "min_share"),
+    [
+        (("keep", "keep", "keep"), 1 / 3),  # exactly the whole segment
+        (("keep", "disable", "paused"), 0.6),  # one creative under test
+        (("winner", "keep", "keep"), 0.6),  # a winner takes the segment: no floor to honour
+    ],
+)
+def test_a_min_share_the_segment_can_hold_is_kept(verdict, min_share):
+    from budgetopt.decide.verdicts import check_min_share
+
+    n = len(verdict)
+    check_min_share(_verdicts_of(*verdict), np.array([0]), min_share, np.array(["c"] * n), np.array(["s"] * n))
+
+
+def test_decisions_refuse_min_share_above_what_the_log_allows():
+    import pandas as pd
+
+    from budgetopt import api
+    from budgetopt.errors import InputError
+
+    rows = [(f"2026-01-0{d}", "brand", seg, k, 50.0, 100, 5, 200.0) for d in (1, 2, 3) for seg in ("exact", "broad") for k in "abc"[: 3 if seg == "exact" else 2]]
+    log = pd.DataFrame(rows, columns=["date", "campaign", "segment", "creative", "spend", "visits", "conversions", "revenue"])
+    policy = {"budget": {"daily_total": 1000.0}, "decide": {"min_share": 0.4}}
+    with pytest.raises(InputError, match=r"min_share 0\.4 × 3 active creatives in brand/exact = 1\.2 > 1; lower min_share to at most 0\.33"):
+        api.make_decisions(log, policy)
+    policy["decide"]["min_share"] = 0.33
+    detail = api.make_decisions(log, policy).detail
+    assert np.add.reduceat(detail.share, [0, 2]) == pytest.approx([1.0, 1.0])  # broad (2 creatives), exact (3)
+    assert detail.share[2:].min() >= 0.33 - 1e-9

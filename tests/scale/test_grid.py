@@ -34,6 +34,8 @@ BAD_GRIDS = [
     ("a bad combination", SWEEP + "[grid.budget]\nmin_total = [0.0, 800.0]\ndaily_total = [1000.0, 500.0]\n",
      r"\[grid\] the point min_total = 800, daily_total = 500 on scenario tiny: \[budget\]: min_total \(800\) is above daily_total \(500\); lower min_total or raise daily_total$"),
     ("bad scenario override", SWEEP + "days = 0\n", r"\[sweep\] days: .*greater than or equal to 1, got 0"),
+    ("a boolean for a number", SWEEP + "[grid.budget]\ndaily_total = [1000.0, true]\n", r"\[grid\.budget\] daily_total #2: expected a number, got a boolean \(true\)$"),
+    ("boolean reps", '[sweep]\nscenarios = ["tiny.toml"]\nreps = true\n', r"\[sweep\] reps: expected a number, got a boolean \(true\)$"),
 ]
 
 

@@ -10,6 +10,7 @@
 | ingest_log / plan_with_ledger / enable_creatives / plan_history | the daily loop on a ledger file |
 | simulate_scenario(scenario) | replay a scenario under every policy (`Simulation`), as `budgetopt simulate` |
 | load_sweep / sweep_grid | tune settings by simulation, as `budgetopt sweep` |
+| check_simulation / check_sweep / check_workers | refuse, before any work, what would not fit the machine's memory or cores |
 | plan_accounts(directory) | many accounts at once, as `budgetopt plan --accounts` |
 | write_plan_outputs / write_decisions_outputs / write_simulation_report / write_what_if | the files each writes |
 
@@ -46,6 +47,8 @@ from budgetopt.api.planning import (
 )
 from budgetopt.api.scaled import (
     Simulation,
+    check_simulation,
+    check_sweep,
     load_sweep,
     open_executor,
     plan_accounts,
@@ -64,6 +67,7 @@ from budgetopt.outputs import write_csv as write_table
 from budgetopt.plan import PlanResult
 from budgetopt.scale.accounts import SUMMARY_TABLE as ACCOUNTS_TABLE
 from budgetopt.scale.accounts import AccountStatus, find_accounts
+from budgetopt.scale.bounds import check_workers
 from budgetopt.scale.sweep import best_points
 from budgetopt.simulate.policies import parse_policies
 from budgetopt.simulate.scenario import load_scenario
@@ -71,7 +75,7 @@ from budgetopt.whatif import WhatIf
 
 __all__ = [
     "ACCOUNTS_TABLE", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
-    "as_date", "check_outputs", "check_plan_outputs", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "as_date", "check_outputs", "check_plan_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
     "load_log", "load_policy", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",

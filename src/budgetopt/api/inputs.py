@@ -36,12 +36,15 @@ def as_policy(policy: PolicyLike) -> Policy:
     raise InputError(f"the 'policy' argument must be a Policy, a TOML path or a dict, got {type(policy).__name__} instead")
 
 
-def read_performance_log(path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False) -> LoadedLog:
+def read_performance_log(
+    path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False, require_spend: bool = True
+) -> LoadedLog:
     """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see
     budgetopt.data.columns), conversions valued by [estimate] value_per_conversion when it has no revenue."""
     value = policy.estimate.value_per_conversion
     loaded = read_log(
-        path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates, columns=columns, allow_missing_revenue=value is not None
+        path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates, columns=columns, allow_missing_revenue=value is not None,
+        require_spend=require_spend,
     )
     notes = list(loaded.notes)
     if not loaded.has_revenue:

@@ -36,7 +36,8 @@ def ingest_command(log_path, ledger_path, columns_path, policy_path, sum_duplica
     corrected row replaces the stored one."""
     out = console()
     policy = api.load_policy(policy_path) if policy_path else api.as_policy({"budget": {"daily_total": 1.0}})  # only its [estimate] counts
-    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates)
+    # a day's export may spend nothing (a paused weekend); a plan needs spend somewhere in the ledger's history
+    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates, require_spend=False)
     if out.is_terminal:
         from rich.progress import Progress
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,8 +45,15 @@ force_option = click.option(
 ledger_option = click.option(
     "--ledger", "ledger_path", type=existing_file, default=Path("budgetopt.db"), show_default=True, help="The ledger file (SQLite)."
 )
+def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """nan is not a number of seconds (FloatRange lets it through: nan < 0 is false)."""
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
 wait_option = click.option(
-    "--wait", default=DEFAULT_WAIT, show_default=True, type=click.FloatRange(min=0),
+    "--wait", default=DEFAULT_WAIT, show_default=True, type=click.FloatRange(min=0), callback=_seconds,
     help="Seconds to wait while another budgetopt process writes to the same ledger, before giving up (exit 2).",
 )
 scheduler_option = click.option(
@@ -57,7 +65,8 @@ scheduler_option = click.option(
 def workers_option(what: str) -> Callable:
     return click.option(
         "--workers", type=int, default=1, show_default=True,
-        help=f"Run {what} on a local Dask cluster of this many worker processes (without Dask: local processes); results are identical.",
+        help=f"Run {what} on a local Dask cluster of this many worker processes (without Dask: local processes; at most 4 per core); "
+        "results are identical.",
     )
 
 
@@ -79,9 +88,11 @@ def say(out: Console, text: str) -> None:
     out.print(Text(text), soft_wrap=True)
 
 
-def read_log(out: Console, log_path: Path, policy: Any, *, columns_path: Path | None = None, sum_duplicates: bool = False) -> Any:
+def read_log(
+    out: Console, log_path: Path, policy: Any, *, columns_path: Path | None = None, sum_duplicates: bool = False, require_spend: bool = True
+) -> Any:
     """The log as the policy reads it; says how an ad platform's export was read (its columns, currency, skipped rows)."""
-    loaded = api.read_performance_log(log_path, policy, columns=columns_path, sum_duplicates=sum_duplicates)
+    loaded = api.read_performance_log(log_path, policy, columns=columns_path, sum_duplicates=sum_duplicates, require_spend=require_spend)
     if loaded.layout != "budgetopt" or loaded.notes or loaded.skipped_rows:
         kind = {"meta": "a Meta Ads Manager export", "google-ads": "a Google Ads report", "mapped": "mapped by --columns"}.get(loaded.layout, "")
         skipped = [f"skipped {loaded.skipped_rows} total or summary rows"] if loaded.skipped_rows else []
@@ -98,9 +109,9 @@ def wrote(out: Console, paths: Sequence[Path | str]) -> None:
 
 
 def open_executor(workers: int, scheduler: str | None, tasks: int) -> Any:
-    """The executor --workers / --scheduler ask for (a local cluster no larger than the tasks need);
-    says on stderr when Dask is missing and it falls back."""
-    executor = api.open_executor(workers if scheduler else max(1, min(workers, tasks)), scheduler)
+    """The executor --workers / --scheduler ask for (at most what the machine can use, a local cluster no
+    larger than the tasks need); says on stderr when Dask is missing and it falls back."""
+    executor = api.open_executor(workers, scheduler, tasks=tasks)
     if executor.note:
         click.echo(f"budgetopt: note: {executor.note}", err=True)
     return executor

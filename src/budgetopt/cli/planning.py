@@ -131,6 +131,7 @@ def plan(
         given = [name for name, value in others.items() if value is not None]
         if given:
             raise InputError(f"--accounts plans each account from its own folder and writes its files there; drop {', '.join(given)}")
+        api.check_workers(workers)  # at most what the machine can use, before any account is read
         _run_accounts(accounts_dir, policy_path, date, seed, sum_duplicates, workers, scheduler)
         return
     if workers != 1 or scheduler is not None:

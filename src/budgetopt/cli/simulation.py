@@ -49,10 +49,12 @@ def simulate_command(
     at_least("--days", days, 1)
     at_least("--seed", seed, 0)
     at_least("--workers", workers, 1)
+    api.check_workers(workers)
     inputs = {"SCENARIO.toml": scenario_path}
     api.check_plan_outputs(report=report_dir, inputs=inputs, force=force)
     scenario = api.load_scenario(scenario_path).with_overrides(days=days, seed=seed)
     policies = api.parse_policies(policy_list)
+    api.check_simulation(scenario, reps=reps, policies=policies, workers=workers)  # memory, days and cores: before any work
     out = console()
     with (
         open_executor(workers, scheduler, reps) as executor,
@@ -102,7 +104,9 @@ def sweep_command(grid_path: Path, out_dir: Path, workers: int, scheduler: str |
     simulates only the points that are missing.
     """
     at_least("--workers", workers, 1)
+    api.check_workers(workers)
     grid = api.load_sweep(grid_path)
+    api.check_sweep(grid, workers=workers)  # memory, days and cores: before any work
     out = console()
     todo = api.sweep_todo(grid, out_dir)
     total = len(grid.points)

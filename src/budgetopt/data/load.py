@@ -106,8 +106,12 @@ def validate_log(
     exposure: str = "visits",
     sum_duplicates: bool = False,
     lines: np.ndarray | None = None,
+    require_spend: bool = True,
 ) -> pd.DataFrame:
     """Check a raw log frame against the schema and return it typed.
+
+    require_spend: refuse a log without any spend (nothing to plan from); False for a day's export
+    to store (a paused weekend spends nothing).
 
     Raises `InputError` with every problem found (file, rows, column, what to do).
     `sum_duplicates` adds up rows of the same (date, cell) instead of rejecting them; `lines`
@@ -152,6 +156,8 @@ def validate_log(
         problems.append(f"{where_rows(positions, lines)}, column '{rule.column}': {rule.message}")
     if problems:
         raise InputError(problems, source=source)
+    if require_spend and not (frame["spend"] > 0).any():
+        raise InputError("the log has no spend at all: budgets cannot be learned from it; export a period with spend", source=source)
 
     key = ["date", *CELL]
     duplicated = frame.duplicated(key, keep=False).to_numpy()

@@ -118,6 +118,7 @@ def read_log(
     sum_duplicates: bool = False,
     columns: Columns = None,
     allow_missing_revenue: bool = False,
+    require_spend: bool = True,
 ) -> LoadedLog:
     """Read and validate a performance log; see the module doc. Raises InputError naming the file,
     rows, lines and columns of every problem, and what to do."""
@@ -140,5 +141,5 @@ def read_log(
         notes = tuple(n for n in (_source_note(table),) if n) + notes
     else:
         raise InputError(f"unknown file type '{suffix}'; export the log as .csv, .tsv or .parquet", source=source)
-    log = validate_log(raw, source=source, exposure=exposure, sum_duplicates=sum_duplicates, lines=lines)
+    log = validate_log(raw, source=source, exposure=exposure, sum_duplicates=sum_duplicates, lines=lines, require_spend=require_spend)
     return LoadedLog(log, (*plan.notes, *notes), currency, plan.layout, skipped, plan.has_revenue)

@@ -32,6 +32,13 @@ ID_COLUMNS = ("campaign_id", "segment_id", "creative_id")  # kept as exact text 
 STATUSES = (CellStatus.ACTIVE.value, CellStatus.PAUSED.value)
 CELL = list(NAME_COLUMNS)
 
+#: the most one row (one cell, one day) may say: far beyond any real account (a trillion in any currency,
+#: a trillion visits), and far below where float64 arithmetic overflows (squares stay under 1e24, and
+#: sums over a billion rows under 1e21), so an absurd number is refused with its row, never turned
+#: into overflow warnings, nan reasons or a solver that cannot solve
+MAX_AMOUNT = 1e12  # spend and revenue, currency
+MAX_COUNT = 1e12  # impressions, visits and conversions
+
 
 @dataclass(frozen=True)
 class RowRule:
@@ -47,6 +54,21 @@ def _negative(column: str) -> RowRule:
     return RowRule(column, lambda f: f[column] < 0, f"{column} must be ≥ 0; fix the export or drop the row")
 
 
+def _short(number: float) -> str:
+    """1e+12 as 1e12."""
+    return f"{number:.0e}".replace("e+", "e")
+
+
+def _too_large(column: str) -> RowRule:
+    limit, unit = (MAX_AMOUNT, "currency") if column in ("spend", "revenue") else (MAX_COUNT, column)
+    return RowRule(
+        column,
+        lambda f: f[column] > limit,
+        f"{column} above {_short(limit)} {unit} in one day of one cell, beyond any real account; fix the export or drop the row",
+        lambda f, exposure: column in f.columns,
+    )
+
+
 def _has_impressions(frame: pd.DataFrame, exposure: str) -> bool:
     return "impressions" in frame.columns
 
@@ -54,6 +76,7 @@ def _has_impressions(frame: pd.DataFrame, exposure: str) -> bool:
 ROW_RULES: tuple[RowRule, ...] = (
     *(_negative(column) for column in NUMBER_COLUMNS),
     RowRule("impressions", lambda f: f["impressions"] < 0, "impressions must be ≥ 0; fix the export or drop the row", _has_impressions),
+    *(_too_large(column) for column in (*NUMBER_COLUMNS, "impressions")),
     RowRule(
         "conversions",
         lambda f: f["conversions"] > f["visits"],

@@ -8,7 +8,7 @@ SPLIT.csv, one row per segment or per creative:
   plan keeps off may be given spend: it is a what-if).
 Other columns are ignored, so an edited `plan.csv` is a valid per-creative split. Segments and cells
 the file does not name spend 0. Each row must name a segment (or cell) of the log, once, with a
-finite spend ≥ 0; every violation is reported with the file, row, line and column.
+finite spend ≥ 0 and at most 1e12 (MAX_AMOUNT); every violation is reported with the file, row, line and column.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from budgetopt.data.load import (
     read_csv_text,
     where_rows,
 )
-from budgetopt.data.schema import CellStatus
+from budgetopt.data.schema import MAX_AMOUNT, CellStatus
 from budgetopt.errors import InputError
 
 SEGMENT_COLUMNS = ("campaign", "segment", "spend")
@@ -84,9 +84,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     for column in key_columns:
         names[column] = name_column(raw, column, lines, problems).to_numpy()
     spend = number_column(raw, "spend", lines, problems, hint="; spend is currency per day").to_numpy()
-    negative = np.flatnonzero(spend < 0)
-    if len(negative):
-        problems.append(f"{where_rows(negative, lines)}, column 'spend': negative ({spend[negative[0]]:g}); spend is currency per day, ≥ 0")
+    problems += _spend_problems(spend, lines)
     if problems:
         raise InputError(problems, source=source)
 
@@ -137,6 +135,20 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     live = dict.fromkeys(key for key, on in zip(segment_of_cell, active) if on)
     unlisted = tuple(f"{c}/{s}" for c, s in live if (c, s) not in named)
     return Split(out, per, source, unlisted)
+
+
+def _spend_problems(spend: np.ndarray, lines: np.ndarray | None) -> list[str]:
+    """Spend below 0 or above MAX_AMOUNT (1e12), with its rows."""
+    problems = []
+    negative = np.flatnonzero(spend < 0)
+    if len(negative):
+        problems.append(f"{where_rows(negative, lines)}, column 'spend': negative ({spend[negative[0]]:g}); spend is currency per day, ≥ 0")
+    huge = np.flatnonzero(spend > MAX_AMOUNT)
+    if len(huge):
+        problems.append(
+            f"{where_rows(huge, lines)}, column 'spend': {spend[huge[0]]:g} is beyond any real budget (at most 1e12 currency per day)"
+        )
+    return problems
 
 
 def _duplicates(keys: list[tuple[str, ...]], per: str, lines: np.ndarray | None) -> list[str]:

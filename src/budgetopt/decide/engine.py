@@ -16,6 +16,7 @@ from budgetopt.decide.verdicts import (
     PAUSED,
     TOO_EARLY,
     WINNER,
+    check_min_share,
     segment_leaders,
     traffic_shares,
     verdicts,
@@ -138,6 +139,7 @@ def decide_creatives(
     lift_p95 = np.where(is_leader, 0.0, np.expm1(np.clip(centre + spread, -50, 50)))
     evidence = h.raw.exposure  # visits, or impressions when the policy counts conversions per impression
     verdict = verdicts(p_best, loss, evidence, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
+    check_min_share(verdict, h.segment_start, rules.min_share, h.campaign, h.segment)  # refused, not rescaled
     share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h))
     return Decisions(
         metric=rules.metric,

@@ -11,11 +11,13 @@ early to judge, and all of it to a winner.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 import numpy as np
 
 from budgetopt.config import DecideSection
+from budgetopt.errors import InputError
 
 
 class Verdict(StrEnum):
@@ -65,6 +67,35 @@ def verdicts(
     verdict[previously_disabled & ~paused] = DISABLE
     verdict[paused] = PAUSED
     return verdict
+
+
+def check_min_share(verdict: np.ndarray, segment_start: np.ndarray, min_share: float, campaign: np.ndarray, segment: np.ndarray) -> None:
+    """InputError when min_share cannot be honoured: a segment whose creatives still under test (neither
+    disabled nor paused, and no winner yet) are more than 1 / min_share would need more than the whole
+    segment. Refused rather than rescaled, so a plan never quietly gives less than the policy promises.
+    campaign, segment: (cells,) names, for the message."""
+    active = (verdict != DISABLE) & (verdict != PAUSED)
+    count = np.add.reduceat(active.astype(int), segment_start)
+    winner = np.add.reduceat((verdict == WINNER).astype(int), segment_start) > 0
+    over = np.flatnonzero((count * min_share > 1.0 + 1e-9) & ~winner)
+    if not len(over):
+        return
+    worst = over[np.argmax(count[over])]
+    n, first = int(count[worst]), segment_start[worst]
+    more = f" (and {len(over) - 1} more segment{'s' if len(over) > 2 else ''})" if len(over) > 1 else ""
+    raise InputError(
+        f"[decide] min_share {min_share:g} × {n} active creatives in {campaign[first]}/{segment[first]} = {n * min_share:.3g} > 1{more}; "
+        f"lower min_share to at most {_at_most(n)}"
+    )
+
+
+def _at_most(n: int) -> str:
+    """The largest min_share (rounded down, two significant decimals at least) that n creatives can all have."""
+    for digits in range(2, 8):
+        value = math.floor(10**digits / n) / 10**digits
+        if value > 0:
+            return f"{value:.{digits}f}"
+    return f"{1 / n:.2g}"
 
 
 def traffic_shares(

@@ -25,6 +25,7 @@ from scipy.special import (
     logsumexp,
 )
 
+from budgetopt.errors import InputError
 from budgetopt.estimate.history import sum_by
 
 #: hyperparameter grid: points on logit μ per group, and κ values shared by all groups. Measured on
@@ -265,6 +266,11 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     count = np.bincount(group, minlength=n_groups)[:, None]
     loglik = sum_by(group, per_cell, n_groups) - count * betaln(a, b)
     log_prior = -HYPERPRIOR_POWER * np.log1p(kappa) + np.log(kappa)  # p(κ) on a log grid (Jacobian κ); flat in logit μ
+    if np.isposinf(loglik).any() or np.isnan(loglik).any():
+        raise InputError(
+            "conversion rates cannot be estimated from these counts (the likelihood overflows: rates of exactly 1 over "
+            "billions of visits?); check the export's visits and conversions columns"
+        )
     if parent_logit is None:
         log_post = loglik + log_prior
     else:  # μ Normal around the parent's rate, and κ (how far cells stray from their group) shared by the parent's groups
@@ -306,11 +312,13 @@ def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np
     n_groups, kappas = log_joint.shape[0], len(KAPPA_GRID)
     by_mu = log_joint.reshape(n_groups, MU_POINTS, kappas)
     per_group = logsumexp(by_mu, axis=1)  # (groups, κ): log p(group's data | κ)
-    several = (group_sizes >= 2).astype(float)[:, None]  # groups whose own cells say how far cells stray
-    per_parent = sum_by(parent, per_group * several, int(parent.max()) + 1)[parent]  # (groups, κ)
-    kappa_evidence = np.where(several > 0, per_group, per_parent)  # a lone cell takes its campaign's κ
+    several = (group_sizes >= 2)[:, None]  # groups whose own cells say how far cells stray
+    per_parent = sum_by(parent, np.where(several, per_group, 0.0), int(parent.max()) + 1)[parent]  # (groups, κ)
+    kappa_evidence = np.where(several, per_group, per_parent)  # a lone cell takes its campaign's κ
     kappa_prior = log_kappa_prior.reshape(MU_POINTS, kappas)[0]
-    return (by_mu - per_group[:, None, :] + kappa_evidence[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
+    impossible = ~np.isfinite(per_group)  # a κ under which the group's data cannot happen (underflow): weight 0
+    given_kappa = np.where(impossible[:, None, :], -np.inf, by_mu - np.where(impossible, 0.0, per_group)[:, None, :])
+    return (given_kappa + kappa_evidence[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
 
 
 def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None) -> np.ndarray:
@@ -331,4 +339,5 @@ def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None
         variance = 1.0 / precision + (centre - logit((x + 0.5) / (n + 1.0))) ** 2 / 9.0  # keep the data's own rate on the grid
     half_width = np.clip(WIDTH * np.sqrt(variance), 0.25, 3.0)
     steps = np.linspace(-1.0, 1.0, MU_POINTS)
-    return expit(centre[:, None] + half_width[:, None] * steps[None, :])
+    # never exactly 0 or 1 in floating point (a rate of 1e9 conversions on 1e9 visits): a Beta needs both shapes > 0
+    return np.clip(expit(centre[:, None] + half_width[:, None] * steps[None, :]), 1e-12, 1.0 - 1e-9)

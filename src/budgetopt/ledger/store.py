@@ -215,6 +215,8 @@ def open_ledger(path: str | Path, *, create: bool = False, wait: float = DEFAULT
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder; give the path of a ledger file, e.g. budgetopt.db", source=str(path))
+    if path.exists() and not path.is_file():  # a FIFO, a device, a socket: SQLite would fail on it mid-way
+        raise InputError("is not a regular file (a FIFO, a device or a socket); give the path of a ledger file, e.g. budgetopt.db", source=str(path))
     if not path.exists():
         if not create:
             raise InputError(f"no ledger here; start one with `budgetopt ingest LOG --ledger {path}`", source=str(path))

@@ -2,6 +2,7 @@
 
 - `executors`: where tasks run — serially, on a pool of local processes, or on a Dask cluster
   (a LocalCluster of N workers, or an existing scheduler by address). The one place that knows.
+- `bounds`: work that fits the machine (workers per core, memory, days), checked before it starts.
 - `grid`: the sweep file (GRID.toml), validated like every input.
 - `sweep`: `budgetopt sweep`, resumable, one small file per finished grid point.
 - `accounts`: `budgetopt plan --accounts DIR`, one sub-folder per account.

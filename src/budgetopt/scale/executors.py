@@ -21,7 +21,9 @@ resumable caller loses at most the tasks in flight), and an interrupted run stop
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from itertools import islice
 from typing import Any, Self
 
 from budgetopt.errors import InputError
+from budgetopt.scale.bounds import check_workers
 
 #: seconds to wait for a scheduler to answer, and then for it to have at least one worker
 CONNECT_TIMEOUT = 10.0
@@ -185,6 +188,17 @@ def dask_installed() -> bool:
     return True
 
 
+def quiet_dask() -> None:
+    """Dask's own log lines (a worker that failed to start, a restarted one, a closed connection, each
+    with its traceback) are for debugging: shown only when BUDGETOPT_DEBUG is set. budgetopt says what
+    went wrong in its one line."""
+    if os.environ.get("BUDGETOPT_DEBUG"):
+        return
+    names = [name for name in list(logging.Logger.manager.loggerDict) if name.startswith("distributed.")]
+    for name in ("distributed", *names):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _local_worker_config() -> dict[str, Any]:
     """Dask settings for our own LocalCluster, whose workers run CPU-bound Python and numpy.
 
@@ -196,6 +210,8 @@ def _local_worker_config() -> dict[str, Any]:
 
     environment = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environment.pop("MALLOC_TRIM_THRESHOLD_", None)
+    if not os.environ.get("BUDGETOPT_DEBUG"):  # the worker processes' own Dask logs, as quiet as ours (quiet_dask)
+        environment["DASK_LOGGING__DISTRIBUTED"] = "critical"
     return {"distributed.worker.profile.enabled": False, "distributed.nanny.pre-spawn-environ": environment}
 
 
@@ -206,10 +222,15 @@ def local_cluster(workers: int) -> DaskExecutor:
 
     # the scheduler's HTTP endpoint on a free loopback port: None still meant :8787, so a second
     # cluster on the machine (another run, a test beside it) warned and, with warnings as errors, failed
-    with dask.config.set(_local_worker_config()):  # read when the nannies are made; kept for restarted workers
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
-        )
+    quiet_dask()
+    try:
+        with dask.config.set(_local_worker_config()):  # read when the nannies are made; kept for restarted workers
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+            )
+    except (OSError, TimeoutError, RuntimeError) as error:  # RuntimeError: "Nanny failed to start."
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"--workers {workers}: could not start a local Dask cluster ({reason}); try fewer workers") from None
     try:
         client = Client(cluster)
     except BaseException:
@@ -224,6 +245,7 @@ def connect(address: str) -> DaskExecutor:
 
     if "://" not in address:
         raise InputError(f"--scheduler {address!r} is not a scheduler address; give it as tcp://HOST:PORT (what `dask scheduler` prints)")
+    quiet_dask()
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
@@ -243,9 +265,10 @@ def connect(address: str) -> DaskExecutor:
 
 
 def open_executor(workers: int = 1, scheduler: str | None = None) -> Executor:
-    """The executor the CLI's --workers N / --scheduler ADDR ask for (see the module's docstring)."""
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    """The executor the CLI's --workers N / --scheduler ADDR ask for (see the module's docstring); N local
+    workers must fit the machine (budgetopt.scale.bounds)."""
+    if scheduler is None or workers < 1:
+        check_workers(workers)
     if scheduler is not None and workers > 1:
         raise InputError("give --workers N (a local cluster) or --scheduler ADDR (an existing one), not both")
     if scheduler is not None:
@@ -263,4 +286,5 @@ def local_executor(workers: int = 1) -> Executor:
     """Serially, or a pool of local processes: what the Python API's `workers=` means (no Dask)."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    check_workers(workers, "workers")
     return SerialExecutor() if workers == 1 else ProcessExecutor(workers)

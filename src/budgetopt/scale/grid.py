@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +40,7 @@ from budgetopt.config import (
     StrictModel,
     policy_from_dict,
     read_toml,
+    rule_message,
     validation_problems,
 )
 from budgetopt.errors import InputError
@@ -113,9 +113,6 @@ def _show(value: Any) -> str:
 # --- messages -------------------------------------------------------------------------------------
 
 
-#: a rule between keys quotes the whole section as its input; the message already names the values
-_WHOLE_INPUT = re.compile(r", got \{.*\}$")
-
 
 def _where(loc: tuple[Any, ...]) -> str:
     if not loc:
@@ -171,8 +168,7 @@ def _value_problems(section: str, key: str, values: list[Any]) -> list[tuple[int
         except ValidationError as error:
             for item in error.errors():
                 if tuple(item["loc"])[:1] == (key,):
-                    message = str(item["msg"]).removeprefix("Value error, ")
-                    problems.append((i, f"{message}, got {item.get('input')!r}"))
+                    problems.append((i, rule_message(item)))
     return problems
 
 
@@ -249,7 +245,7 @@ def grid_from_dict(data: dict[str, Any], path: Path) -> Grid:
                 policy = _point_policy(base, settings)
             except InputError as error:
                 shown = ", ".join(f"{key} = {_show(value)}" for (_, key), value in settings.items())
-                problems.append(f"[grid] the point {shown} on scenario {scenario.name}: {_WHOLE_INPUT.sub('', error.problems[0])}")
+                problems.append(f"[grid] the point {shown} on scenario {scenario.name}: {error.problems[0]}")
                 continue
             # the validated values (7 → 7.0 for a float key), so a point's identity does not depend on how it was typed
             settings = {(section, key): getattr(getattr(policy, section), key) for section, key in keys}
