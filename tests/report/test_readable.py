@@ -63,7 +63,7 @@ def account(n: int = N_SEGMENTS, seed: int = 14) -> SimpleNamespace:
     summary = {
         "currency": "USD", "date": "2026-03-02", "segments": segments, "total_spend": total, "expected_margin": 60_000.0,
         "margin_p05": 40_000.0, "margin_p95": 90_000.0, "exploration": 0.05, "solver": "HiGHS", "status": "optimal", "seconds": 0.5,
-        "binding": [],
+        "binding": [{"constraint": f"segment {s}: max_daily_change", "shadow_price": 50.0 - s / 20} for s in range(n // 2)],
     }
     return SimpleNamespace(summary=summary, plan=pd.DataFrame(plan), decisions=pd.DataFrame(decisions))
 
@@ -311,6 +311,10 @@ def test_the_plan_report_of_700_segments_caps_its_tables_and_sections(big_plan_p
     n = plan_report.MAX_SEGMENT_BARS
     assert f"the {n} segments raised most and the {n} cut most, of {N_SEGMENTS}" in page
     assert len(page) < 3_000_000
+    # the binding constraints: the largest few listed, the others counted
+    assert page.count("<li>one more USD on segment") == plan_report.MAX_BINDING
+    assert "<li>one more USD on segment 0: max_daily_change would earn 50.00 USD</li>" in page
+    assert f"{N_SEGMENTS // 2 - plan_report.MAX_BINDING:,} more, each worth less, are left out" in page
 
 
 # ------------------------------------------------------------------ simulation and sweep

@@ -37,6 +37,8 @@ MAX_SEGMENT_SECTIONS = 60
 MAX_SEGMENT_BARS = 15
 #: rows shown at each end of a long table (the CSV files have every row)
 MAX_TABLE_ROWS = 15
+#: binding constraints listed (the largest shadow prices; summary.json has every one)
+MAX_BINDING = 15
 
 VERDICT_ORDER = (Verdict.WINNER, Verdict.KEEP, Verdict.TOO_EARLY, Verdict.DISABLE, Verdict.PAUSED)
 VERDICT_WORDS = {
@@ -198,15 +200,20 @@ def _spend_sections(segments: pd.DataFrame, cur: str) -> list[Section]:
 
 
 def _limits_section(summary: dict[str, Any], cur: str) -> Section:
-    worth_saying = binding_in_words(summary["binding"], cur)
+    worth_saying = binding_in_words(summary["binding"], cur)  # largest first
     if worth_saying:
+        left_out = len(worth_saying) - MAX_BINDING
+        more = (
+            (f"The {MAX_BINDING} largest are listed; {left_out:,} more, each worth less, are left out "
+             "(summary.json's \"binding\" has them all)."),
+        ) if left_out > 0 else ()
         return Section(
             "What limits the plan",
             paragraphs=((
                 f"The constraints the plan is pressed against, and their shadow prices: what one more {cur} of that limit "
                 "would earn (or cost) in expected gross margin. A large one says which limit is worth revisiting."
-            ),),
-            bullets=tuple(worth_saying),
+            ), *more),
+            bullets=tuple(worth_saying[:MAX_BINDING]),
         )
     return Section("What limits the plan", paragraphs=(
         f"No constraint binds: every segment stopped where its next {cur} would earn no more margin than it costs.",
