@@ -247,7 +247,7 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
             "each cell's interval is in plan.csv (margin_p05, margin_p95)."
         ),),
         figures=(_figure("expected_margin.png", figures.expected_margin(plan, summary, limit=MAX_SEGMENT_BARS),
-                         f"expected gross margin ({cur} per day){_ends(len(segments), 'largest expected margins', 'smallest')}"),),
+                         f"expected gross margin ({cur} per day){_ends(len(segments), 'largest expected margins', 'smallest that are not zero')}"),),
     )
     # segments by tomorrow's budget, largest first: the order of the creatives' sections
     order = [(str(c), str(s)) for c, s in segments.sort_values("after", ascending=False, kind="stable")[["campaign", "segment"]].itertuples(index=False)]
