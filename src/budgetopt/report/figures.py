@@ -317,7 +317,9 @@ def expected_margin(plan: pd.DataFrame, summary: dict[str, Any], *, axes: Sequen
     _row_labels(bottom, y, _labels(frame["label"]), first, left_out, "segments (see plan.csv)")
     bottom.axvline(0.0, color="#555555", linewidth=0.8)
     low, high = bulk_range(values, include=[0.0])
-    pad = 0.18 * max(high - low, 1e-9)
+    if high <= low:  # nothing earns or loses: an axis from 0 to 1
+        high = 1.0
+    pad = 0.18 * (high - low)
     bottom.set_xlim(low - (pad if low < 0 else 0), high + (pad if high > 0 else 0))
     left, right = bottom.get_xlim()
     for i, v in enumerate(values):
