@@ -166,7 +166,9 @@ def test_large_accounts_draw_the_largest_segments_and_table_the_rest(demo, tmp_p
     page = check_self_contained(write_plan_report(result, policy, tmp_path))
     assert sorted(p.name for p in tmp_path.glob("creatives_*.png")) == ["creatives_01.png", "creatives_02.png"]
     assert f"the other {DEMO_SEGMENTS - 2} have their table only" in page
-    assert f"the 3 largest budgets of {DEMO_SEGMENTS} segments" in page
+    # the spend and margin figures draw the 3 segments at each end (raised most / cut most), the rest counted
+    assert f"the 3 segments raised most and the 3 cut most, of {DEMO_SEGMENTS} (plan.csv has them all)" in page
+    assert f"the 3 largest expected margins and the 3 smallest that are not zero, of {DEMO_SEGMENTS}" in page
     assert page.count("<h2>Creatives in ") == DEMO_SEGMENTS
     largest = max(result.summary["segments"], key=lambda s: s["after"])
     first = page.index("<h2>Creatives in ")

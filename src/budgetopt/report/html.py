@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.outputs import OutputSet, claim_report_dir
+from budgetopt.report.scales import top_and_bottom
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,37 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """A long table cut to its first and last rows: `rows` holds both groups, `first` rows before the
+    gap; `left_out` rows were between them, and `note` says where they all are."""
+
+    rows: pd.DataFrame
+    first: int
+    left_out: int
+    note: str
+
+
+def excerpt(frame: pd.DataFrame, by: str | Sequence[float], n: int, *, what: str, where: str, order: str) -> pd.DataFrame | Excerpt:
+    """frame as it is, or with more than 2n + 1 rows, an Excerpt of its n first and n last rows by `by`
+    (a column or values per row), largest first. what: the rows' plural noun ("segments"); where: which
+    file has them all ("plan.csv has them all"); order: what `by` is, for the note ("spend change")."""
+    rows, left_out = top_and_bottom(frame, by, n)
+    if not left_out:
+        return rows
+    note = (
+        f"The {n} {what} with the largest {order} and the {n} with the smallest are shown; "
+        f"{left_out:,} more are left out between them ({len(frame):,} in all): {where}."
+    )
+    return Excerpt(rows, n, left_out, note)
+
+
+@dataclass(frozen=True)
 class Section:
     """A titled block of the page: paragraphs, then bullets, then an optional table and figures (table first by default)."""
 
     title: str
     paragraphs: tuple[str, ...] = ()
-    table: pd.DataFrame | None = None
+    table: pd.DataFrame | Excerpt | None = None
     figures: tuple[Figure, ...] = field(default_factory=tuple)
     bullets: tuple[str, ...] = ()
     figures_first: bool = False  # figures before the table (look first, then read)
@@ -58,28 +84,38 @@ h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; 
 table { border-collapse: collapse; font-size: .88em; margin: .6em 0; }
 th, td { border: 1px solid #ddd; padding: .25em .55em; text-align: right; }
 th { background: #f4f4f4; } td.text, th.text { text-align: left; }
+tr.gap td { text-align: center; color: #666; font-style: italic; background: #fafafa; } p.note { color: #555; font-size: .9em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: .9em; }
 """
 
 
-def _table(frame: pd.DataFrame) -> str:
+def _row(values) -> str:
+    cells = []
+    for value in values:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, numbers.Real)):
+            cells.append(f'<td class="text">{html.escape(str(value))}</td>')
+        elif isinstance(value, numbers.Integral):
+            cells.append(f"<td>{value:,}</td>")
+        else:
+            cells.append(f"<td>{value:,.2f}</td>")
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def _table(table: pd.DataFrame | Excerpt) -> str:
+    """The table as HTML; an Excerpt gets a row "… K more …" between its two groups and its note below."""
+    frame = table.rows if isinstance(table, Excerpt) else table
     first = next(frame.itertuples(index=False), None)
     head = "".join(
         f'<th class="text">{html.escape(str(c))}</th>' if first is not None and isinstance(first[i], str) else f"<th>{html.escape(str(c))}</th>"
         for i, c in enumerate(frame.columns)
     )
-    rows = []
-    for values in frame.itertuples(index=False):
-        cells = []
-        for value in values:
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, numbers.Real)):
-                cells.append(f'<td class="text">{html.escape(str(value))}</td>')
-            elif isinstance(value, numbers.Integral):
-                cells.append(f"<td>{value:,}</td>")
-            else:
-                cells.append(f"<td>{value:,.2f}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    rows = [_row(values) for values in frame.itertuples(index=False)]
+    note = ""
+    if isinstance(table, Excerpt):
+        gap = f"… {table.left_out:,} more rows, left out here …"
+        rows.insert(table.first, f'<tr class="gap"><td colspan="{len(frame.columns)}">{html.escape(gap)}</td></tr>')
+        note = f'<p class="note">{html.escape(table.note)}</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
 
 
 def _figure(figure: Figure) -> str:

@@ -18,14 +18,27 @@ from budgetopt.decide.engine import format_loss
 from budgetopt.decide.verdicts import Verdict
 from budgetopt.plan import PlanResult
 from budgetopt.report import figures
-from budgetopt.report.html import Figure, Section, figure_png, write_report
+from budgetopt.report.html import (
+    Excerpt,
+    Figure,
+    Section,
+    excerpt,
+    figure_png,
+    write_report,
+)
+from budgetopt.report.scales import rate_text
 
 #: segments drawn as a figure of their creatives; the rest (smallest budgets, or fewest visits) get
 #: their table only, so a 500-segment account still renders in seconds and stays a few MB
 MAX_SEGMENT_FIGURES = 30
-#: segments drawn as bars in the spend and margin figures (the largest budgets); every segment is in the table
-MAX_SEGMENT_BARS = 40
-#: binding constraints worth less than half a cent per unit are binding only on paper (as in the terminal)
+#: segments with a section of their own; the creatives of the others share one table (its ends shown)
+MAX_SEGMENT_SECTIONS = 60
+#: bars drawn at each end of the spend and margin figures (the largest raises and cuts, margins)
+MAX_SEGMENT_BARS = 15
+#: rows shown at each end of a long table (the CSV files have every row)
+MAX_TABLE_ROWS = 15
+#: binding constraints listed (the largest shadow prices; summary.json has every one)
+MAX_BINDING = 15
 
 VERDICT_ORDER = (Verdict.WINNER, Verdict.KEEP, Verdict.TOO_EARLY, Verdict.DISABLE, Verdict.PAUSED)
 VERDICT_WORDS = {
@@ -40,7 +53,7 @@ VERDICT_WORDS = {
 
 def _interval(mean: float, low: float, high: float, metric: str) -> str:
     if metric == "conversion_rate":
-        return f"{mean:.2%} ({low:.2%} to {high:.2%})"
+        return f"{rate_text(mean)} ({rate_text(low)} to {rate_text(high)})"
     return f"{mean:,.2f} ({low:,.2f} to {high:,.2f})"
 
 
@@ -92,36 +105,119 @@ def _creatives_table(rows: pd.DataFrame, metric: str, currency: str, plan_rows: 
     return table
 
 
+def _creatives_excerpt(table: pd.DataFrame, rows: pd.DataFrame, metric: str, currency: str, where: str) -> pd.DataFrame | Excerpt:
+    """A creatives table cut to its best and worst MAX_TABLE_ROWS by the decision metric when it is long."""
+    return excerpt(table, rows["metric_mean"].to_numpy(float), MAX_TABLE_ROWS, what="creatives", where=where,
+                   order=_metric_name(metric, currency))
+
+
+def _plan_rows(plan_groups: dict, key: tuple[str, str], rows: pd.DataFrame) -> pd.DataFrame | None:
+    plan_rows = plan_groups.get(key)
+    if plan_rows is None:
+        return None
+    return plan_rows.set_index("creative").loc[rows["creative"]].reset_index()
+
+
 def _segment_sections(
     decisions: pd.DataFrame, policy: Policy, order: list[tuple[str, str]], intro: dict[tuple[str, str], str], plan: pd.DataFrame | None
 ) -> list[Section]:
-    """One section per segment, in `order`; the first MAX_SEGMENT_FIGURES get a figure of their creatives."""
+    """One section per segment, in `order`, for the first MAX_SEGMENT_SECTIONS (the first MAX_SEGMENT_FIGURES
+    with a figure of their creatives); the other segments' creatives share one table."""
     metric, cur = policy.decide.metric, policy.budget.currency
     groups = dict(list(decisions.groupby(["campaign", "segment"], sort=False)))
     plan_groups = dict(list(plan.groupby(["campaign", "segment"], sort=False))) if plan is not None else {}
+    where = "decisions.csv has" if plan is None else "plan.csv and decisions.csv have"
     sections = []
-    for k, key in enumerate(order):
+    for k, key in enumerate(order[:MAX_SEGMENT_SECTIONS]):
         rows = groups[key]
-        plan_rows = plan_groups.get(key)
-        if plan_rows is not None:
-            plan_rows = plan_rows.set_index("creative").loc[rows["creative"]].reset_index()
         title = f"{key[0]} / {key[1]}"
         figs: tuple[Figure, ...] = ()
         if k < MAX_SEGMENT_FIGURES:
-            png = figure_png(figures.creative_intervals(rows, metric=metric, currency=cur, title=title))
+            png = figure_png(figures.creative_intervals(rows, metric=metric, currency=cur, title=title, limit=MAX_TABLE_ROWS))
             figs = (Figure(f"creatives_{k + 1:02d}.png", png, f"{title}: each creative's 90 % credible intervals, coloured by verdict"),)
+        table = _creatives_table(rows, metric, cur, _plan_rows(plan_groups, key, rows))
         sections.append(Section(
             title=f"Creatives in {title}",
             paragraphs=(intro[key],) if key in intro else (),
-            table=_creatives_table(rows, metric, cur, plan_rows),
+            table=_creatives_excerpt(table, rows, metric, cur, f"{where} them all"),
             figures=figs,
             figures_first=True,
         ))
+    rest = order[MAX_SEGMENT_SECTIONS:]
+    if rest:
+        sections.append(_rest_section(groups, plan_groups, rest, metric, cur, f"{where} them all"))
     return sections
+
+
+def _rest_section(groups: dict, plan_groups: dict, rest: list[tuple[str, str]], metric: str, cur: str, where: str) -> Section:
+    """The creatives of the segments without a section of their own, in one table (its ends shown when long)."""
+    tables, rows = [], []
+    for key in rest:
+        table = _creatives_table(groups[key], metric, cur, _plan_rows(plan_groups, key, groups[key]))
+        table.insert(0, "segment", key[1])
+        table.insert(0, "campaign", key[0])
+        tables.append(table)
+        rows.append(groups[key])
+    all_rows = pd.concat(rows, ignore_index=True)
+    return Section(
+        f"Creatives in the other {len(rest):,} segments",
+        paragraphs=(f"The {len(rest):,} segments after the first {MAX_SEGMENT_SECTIONS} share this table ({len(all_rows):,} creatives).",),
+        table=_creatives_excerpt(pd.concat(tables, ignore_index=True), all_rows, metric, cur, where),
+    )
 
 
 def _figure(name: str, figure, caption: str) -> Figure:
     return Figure(name, figure_png(figure), caption)
+
+
+def _ends(n: int, top: str, bottom: str) -> str:
+    """"; the 15 segments raised most and the 15 cut most, of 691" when a figure draws the ends only."""
+    k = MAX_SEGMENT_BARS
+    return f"; the {k} {top} and the {k} {bottom}, of {n:,} (plan.csv has them all)" if n > 2 * k + 1 else ""
+
+
+def _spend_sections(segments: pd.DataFrame, cur: str) -> list[Section]:
+    """Spend by campaign and by segment: figures, and the segments' table (its ends when long)."""
+    by_campaign = Section(
+        "Spend by campaign, yesterday → tomorrow",
+        paragraphs=(f"Each campaign's total spend per day, in {cur}: the sum of its segments' budgets (below).",),
+        figures=(_figure("spend_by_campaign.png", figures.spend_by_campaign(segments, cur, limit=MAX_SEGMENT_BARS), f"spend by campaign ({cur} per day)"),),
+    )
+    change = (segments["after"] - segments["before"]).astype(float)
+    table = pd.DataFrame({
+        "campaign": segments["campaign"].astype(str), "segment": segments["segment"].astype(str),
+        f"yesterday ({cur})": segments["before"].astype(float), f"tomorrow ({cur})": segments["after"].astype(float),
+        f"change ({cur})": change, "what set it": segments["limited_by"].astype(str),
+    })
+    by_segment = Section(
+        "Spend by segment, yesterday → tomorrow",
+        paragraphs=(f"Each segment's budget (what you type into the ad platform), in {cur} per day, and what set it.",),
+        table=excerpt(table, change.to_numpy(), MAX_TABLE_ROWS, what="segments", where="plan.csv (one row per creative) has them all", order="spend change"),
+        figures=(_figure("spend_by_segment.png", figures.spend_by_segment(segments, cur, limit=MAX_SEGMENT_BARS),
+                         f"spend by segment ({cur} per day){_ends(len(segments), 'segments raised most', 'cut most')}"),),
+    )
+    return [by_campaign, by_segment]
+
+
+def _limits_section(summary: dict[str, Any], cur: str) -> Section:
+    worth_saying = binding_in_words(summary["binding"], cur)  # largest first
+    if worth_saying:
+        left_out = len(worth_saying) - MAX_BINDING
+        more = (
+            (f"The {MAX_BINDING} largest are listed; {left_out:,} more, each worth less, are left out "
+             "(summary.json's \"binding\" has them all)."),
+        ) if left_out > 0 else ()
+        return Section(
+            "What limits the plan",
+            paragraphs=((
+                f"The constraints the plan is pressed against, and their shadow prices: what one more {cur} of that limit "
+                "would earn (or cost) in expected gross margin. A large one says which limit is worth revisiting."
+            ), *more),
+            bullets=tuple(worth_saying[:MAX_BINDING]),
+        )
+    return Section("What limits the plan", paragraphs=(
+        f"No constraint binds: every segment stopped where its next {cur} would earn no more margin than it costs.",
+    ))
 
 
 def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
@@ -142,44 +238,6 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
             f"({summary['status']}) in {summary['seconds']:.2f} s."
         ),
     ))
-
-    by_campaign = Section(
-        "Spend by campaign, yesterday → tomorrow",
-        paragraphs=(f"Each campaign's total spend per day, in {cur}: the sum of its segments' budgets (below).",),
-        figures=(_figure("spend_by_campaign.png", figures.spend_by_campaign(segments, cur), f"spend by campaign ({cur} per day)"),),
-    )
-    # segments by tomorrow's budget, largest first: the order of the creatives' sections, and the bars drawn
-    order = [(str(c), str(s)) for c, s in segments.sort_values("after", ascending=False, kind="stable")[["campaign", "segment"]].itertuples(index=False)]
-    drawn_keys = set(order[:MAX_SEGMENT_BARS])
-    drawn = segments[[(str(c), str(s)) in drawn_keys for c, s in zip(segments["campaign"], segments["segment"])]]
-    drawn_plan = plan[[(str(c), str(s)) in drawn_keys for c, s in zip(plan["campaign"], plan["segment"])]]
-    which = f"; the {MAX_SEGMENT_BARS} largest budgets of {len(order)} segments" if len(order) > MAX_SEGMENT_BARS else ""
-    by_segment = Section(
-        "Spend by segment, yesterday → tomorrow",
-        paragraphs=(f"Each segment's budget (what you type into the ad platform), in {cur} per day, and what set it.",),
-        table=pd.DataFrame({
-            "campaign": segments["campaign"].astype(str), "segment": segments["segment"].astype(str),
-            f"yesterday ({cur})": segments["before"].astype(float), f"tomorrow ({cur})": segments["after"].astype(float),
-            f"change ({cur})": (segments["after"] - segments["before"]).astype(float), "what set it": segments["limited_by"].astype(str),
-        }),
-        figures=(_figure("spend_by_segment.png", figures.spend_by_segment(drawn, cur), f"spend by segment ({cur} per day){which}"),),
-    )
-
-    worth_saying = binding_in_words(summary["binding"], cur)
-    if worth_saying:
-        limits = Section(
-            "What limits the plan",
-            paragraphs=((
-                f"The constraints the plan is pressed against, and their shadow prices: what one more {cur} of that limit "
-                "would earn (or cost) in expected gross margin. A large one says which limit is worth revisiting."
-            ),),
-            bullets=tuple(worth_saying),
-        )
-    else:
-        limits = Section("What limits the plan", paragraphs=(
-            f"No constraint binds: every segment stopped where its next {cur} would earn no more margin than it costs.",
-        ))
-
     margin = Section(
         "Expected gross margin",
         paragraphs=((
@@ -188,15 +246,18 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
             "(revenue × margin rate − spend, under the posterior). Each segment's expected share is below; "
             "each cell's interval is in plan.csv (margin_p05, margin_p95)."
         ),),
-        figures=(_figure("expected_margin.png", figures.expected_margin(drawn_plan, summary), f"expected gross margin ({cur} per day){which}"),),
+        figures=(_figure("expected_margin.png", figures.expected_margin(plan, summary, limit=MAX_SEGMENT_BARS),
+                         f"expected gross margin ({cur} per day){_ends(len(segments), 'largest expected margins', 'smallest that are not zero')}"),),
     )
-
+    # segments by tomorrow's budget, largest first: the order of the creatives' sections
+    order = [(str(c), str(s)) for c, s in segments.sort_values("after", ascending=False, kind="stable")[["campaign", "segment"]].itertuples(index=False)]
     intro = {
         (str(r.campaign), str(r.segment)): f"Budget {money(r.before, cur)} → {money(r.after, cur)} per day ({r.limited_by})."
         for r in segments.itertuples(index=False)
     }
     creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), _drawn_note(len(order), "largest budgets")))
-    return [glance, by_campaign, by_segment, limits, margin, creatives_intro, *_segment_sections(decisions, policy, order, intro, plan)]
+    return [glance, *_spend_sections(segments, cur), _limits_section(summary, cur), margin, creatives_intro,
+            *_segment_sections(decisions, policy, order, intro, plan)]
 
 
 def _drawn_note(n_segments: int, criterion: str) -> str:
@@ -204,7 +265,10 @@ def _drawn_note(n_segments: int, criterion: str) -> str:
         return "Segments are listed from the largest budget to the smallest." if criterion == "largest budgets" else (
             "Segments are listed from the most visited to the least."
         )
-    return f"Figures are drawn for the {MAX_SEGMENT_FIGURES} segments with the {criterion}; the other {n_segments - MAX_SEGMENT_FIGURES} have their table only."
+    note = f"Figures are drawn for the {MAX_SEGMENT_FIGURES} segments with the {criterion}; the other {n_segments - MAX_SEGMENT_FIGURES} have their table only"
+    if n_segments > MAX_SEGMENT_SECTIONS:
+        note += f", and after the first {MAX_SEGMENT_SECTIONS} the last {n_segments - MAX_SEGMENT_SECTIONS:,} share one table at the end"
+    return note + "."
 
 
 def decisions_sections(decisions: pd.DataFrame, policy: Policy) -> list[Section]:

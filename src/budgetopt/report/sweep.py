@@ -14,15 +14,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
 
 from budgetopt.report.figures import plain
 from budgetopt.report.html import Figure as PageFigure
 from budgetopt.report.html import Section, figure_png, write_report
+from budgetopt.report.scales import DistinctFormatter
 
 POINT_COLOR = "#2f6db5"
 #: rows of the full table shown on the page (sweep.csv has them all)
 MAX_PAGE_ROWS = 200
+#: the settings figure's shared y-axis spans at least this share of the best margin, so that a 0.03 %
+#: difference looks as small as it is
+MIN_SPAN = 0.01
 
 
 def _value(value: object) -> str:
@@ -64,7 +68,7 @@ def best_settings_figure(table: pd.DataFrame, settings: Sequence[str], *, top: i
             ax.annotate(f"{row['margin_mean']:,.0f} · {100 * row['share_of_oracle']:.1f} %", (1.0, yi), xycoords=("axes fraction", "data"),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small", color="#555555")
         ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:+,.0f}" if value else "0"))
+        ax.xaxis.set_major_formatter(DistinctFormatter(sign=True))
         ax.set_xlabel(plain(f"margin against the best point, same replications ({currency} over the run)"))
         ax.grid(axis="x", alpha=0.3)
         total = int((table["scenario"] == name).sum())
@@ -73,40 +77,64 @@ def best_settings_figure(table: pd.DataFrame, settings: Sequence[str], *, top: i
     return figure
 
 
+def _reachable(rows: pd.DataFrame, name: str, values: list[str]) -> pd.DataFrame:
+    """For each value of setting `name`, the scenario's point with the best margin among those with it."""
+    best = rows.groupby(rows[name].map(_value), sort=False)["margin_mean"].idxmax().reindex(values)
+    return rows.reindex(best.to_numpy())
+
+
+def _settings_axes(n: int) -> list[Axes]:
+    columns = min(3, n)
+    rows = -(-n // columns)
+    figure = Figure(figsize=(3.4 * columns + 0.6, 2.8 * rows + 0.4), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False, sharey=True)
+    for extra in grid.ravel()[n:]:
+        extra.set_visible(False)
+    return list(grid.ravel()[:n])
+
+
 def settings_figure(table: pd.DataFrame, settings: Sequence[str], *, axes: Sequence[Axes] | None = None) -> Figure:
     """For each swept setting, the best margin reachable with each of its values (the other settings
-    at their best), relative to the scenario's best point: 0 % = the best point has this value.
+    at their best), relative to the scenario's best point: 0 % = the best point has this value. The
+    bars hold 90 % of replications of that point's difference with the best (the same draws), so a
+    difference inside them is noise. Every panel shares one y-scale, spanning at least MIN_SPAN.
 
     table: sweep.csv; settings: the grid's keys; axes: one per setting."""
     if not settings:
         raise ValueError("a sweep without settings has nothing to show per setting")
-    if axes is None:
-        columns = min(3, len(settings))
-        rows = -(-len(settings) // columns)
-        figure = Figure(figsize=(3.4 * columns + 0.6, 2.8 * rows), layout="constrained")
-        grid = figure.subplots(rows, columns, squeeze=False)
-        for extra in grid.ravel()[len(settings):]:
-            extra.set_visible(False)
-        axes = grid.ravel()[: len(settings)]
+    axes = list(axes) if axes is not None else _settings_axes(len(settings))
     figure = axes[0].figure
     scenarios = list(dict.fromkeys(table["scenario"]))
+    low, high = -MIN_SPAN, 0.0
     for ax, name in zip(axes, settings):
         values = list(dict.fromkeys(table[name].map(_value)))
         x = np.arange(len(values))
-        for scenario in scenarios:
+        for k, scenario in enumerate(scenarios):
             rows = table[table["scenario"] == scenario]
-            best = rows["margin_mean"].max()
-            reachable = rows.groupby(rows[name].map(_value), sort=False)["margin_mean"].max().reindex(values)
-            ax.plot(x, reachable.to_numpy() / best - 1.0, marker="o", label=plain(scenario))
+            best = float(rows["margin_mean"].max()) or 1.0
+            reach = _reachable(rows, name, values)
+            mean, p05, p95 = (reach[c].to_numpy(float) / abs(best) for c in ("vs_best_mean", "vs_best_p05", "vs_best_p95"))
+            dodge = (k - (len(scenarios) - 1) / 2) * 0.12
+            ax.errorbar(x + dodge, mean, yerr=np.maximum([mean - p05, p95 - mean], 0.0), marker="o", capsize=3, elinewidth=1.0,
+                        label=plain(scenario))
+            low, high = float(np.nanmin([low, *p05, *mean])), float(np.nanmax([high, *p95, *mean]))
         ax.set_xticks(x, [plain(v) for v in values], fontsize="small")
         ax.set_xlabel(plain(name))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.axhline(0.0, color="#999999", lw=0.8)
         ax.grid(alpha=0.3)
+    pad = 0.08 * (high - low)
+    for ax in axes:  # one scale for every panel, also when the caller's axes do not share it
+        ax.set_ylim(low - pad, high + pad)
+        ax.yaxis.set_major_locator(MaxNLocator(6))
+        ax.yaxis.set_major_formatter(DistinctFormatter(100.0, " %"))
     axes[0].set_ylabel("best margin vs the best point")
     if len(scenarios) > 1:
         axes[0].legend(fontsize="x-small")
-    figure.suptitle("What each setting's values can reach (the other settings at their best)", fontsize="medium")
+    figure.suptitle(
+        "What each setting's values can reach (the other settings at their best)\n"
+        "bars: 90 % of replications of the difference with the best point; one scale for all panels",
+        fontsize="medium",
+    )
     return figure
 
 
