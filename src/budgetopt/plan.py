@@ -141,8 +141,8 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
     live = h.segment_sum(decisions.share) > 0
     coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
-    # segments that never spent yet show traffic or conversions: the exploration budget is their most
-    unbought = (h.segment_sum(h.raw.spend) <= 0) & (h.segment_sum(unpaid_evidence(h).astype(float)) > 0)
+    # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
+    unbought = h.segment_sum(decisions.share * unpaid_evidence(h))  # (segments,) share of each budget they would get
     curves = SegmentCurves(value, estimates.saturation_spend)
     return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought)
 

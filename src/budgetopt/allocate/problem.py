@@ -161,18 +161,19 @@ def policy_problem(
     """The allocation problem a budget policy sets for these segment curves: every limit of
     [budget], [segments] and [[bounds]], labelled in the policy's words.
 
-    previous: yesterday's budgets (segments,); live: segments with an active creative; unbought: segments
-    that never spent (their posterior is their pool's prior): together they get at most [segments]
+    previous: yesterday's budgets (segments,); live: segments with an active creative; unbought: (segments,)
+    the share of each segment's budget that would go to creatives that never spent yet show traffic or
+    conversions (their value per euro is their pool's guess): together they get at most [segments]
     exploration × daily_total, a probe, until they have spent."""
     b = policy.budget
     bound_min = np.array([x.min for x in policy.bounds], dtype=float)
     bound_max = np.array([x.max for x in policy.bounds], dtype=float)
     bound_labels = [f"[[bounds]] #{i + 1} {x.label}" for i, x in enumerate(policy.bounds)]
-    if unbought is not None and np.any(unbought & live):
-        bound_coef = np.vstack([bound_coef, (unbought & live).astype(float)[None, :]])
+    if unbought is not None and np.any((unbought > 0) & live):
+        bound_coef = np.vstack([bound_coef, np.where(live, unbought, 0.0)[None, :]])
         bound_min = np.append(bound_min, 0.0)
         bound_max = np.append(bound_max, policy.segments.exploration * b.daily_total)
-        bound_labels.append(f"[segments] exploration {policy.segments.exploration:.0%} of daily_total for segments that never spent")
+        bound_labels.append(f"[segments] exploration {policy.segments.exploration:.0%} of daily_total for creatives that never spent")
     lower, upper, lower_label, upper_label = policy_limits(policy, previous, live)
     note = relaxed_change_note(policy, previous, live)
     return AllocationProblem(
