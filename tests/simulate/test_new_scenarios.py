@@ -90,7 +90,8 @@ def test_sparse_about_fifty_conversions_in_120_days():
     w = scenario.world
     assert (scenario.warmup_days, scenario.days, w.n_segments) == (7, 113, 3)
     result = simulate(scenario, reps=1, policies=("even", "oracle"))
-    warm_up = scenario.warmup_days * (w.expected_visits(np.full(w.n_cells, scenario.policy.budget.daily_total / w.n_cells)) * w.conversion_rate).sum()
+    even = scenario.policy.budget.daily_total / w.n_segments / np.bincount(w.segment_index)[w.segment_index]  # the warm-up's split
+    warm_up = scenario.warmup_days * (w.expected_visits(even) * w.conversion_rate).sum()
     for name, low, high in (("even", 40, 55), ("oracle", 50, 65)):
         expected = warm_up + (w.expected_visits(result.runs[name].spend[0]) * w.conversion_rate).sum()
         assert low < expected < high, (name, expected)
