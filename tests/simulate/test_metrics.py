@@ -98,6 +98,7 @@ def test_metrics_by_hand(result):
     assert even["margin_mean"] == pytest.approx(9.0)
     assert even["wasted_spend"] == pytest.approx(45.0)
     assert np.isnan(even["days_to_disable"]) and even["winners_killed"] == 0.0
+    assert metrics["days_to_follow"].isna().all()  # no segment's best ever changes here (tests/simulate/test_days_to_follow.py)
     assert metrics.loc["oracle", "share_of_oracle"] == pytest.approx(1.0) and metrics.loc["oracle", "regret"] == 0.0
 
 

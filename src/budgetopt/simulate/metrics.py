@@ -14,7 +14,14 @@ draws is left out, what remains is the quality of the decisions. Realised margin
   first policy day, or the day after its launch) until it switched it off; one never switched off
   counts the whole time it was there. Empty for policies that never switch creatives off;
 - winners_killed: share of replications in which the policy switched off a creative on a day it
-  was its segment's strictly best (no other live creative as good).
+  was its segment's strictly best (no other live creative as good);
+- days_to_follow: how fast a policy follows a change of a segment's true best creative. An event is
+  a segment on a policy day when a creative becomes its best that was not the day before (fatigue,
+  a shock, a launch of a better creative; on the first policy day only a launch that day counts,
+  the day before being the warm-up's); the new best are those creatives. Its value is the days from
+  the event until the first day the new best get at least half of the segment's spend (0: that very
+  day; never: the days left in the run). The median over every event of every replication (each
+  policy's own, as fatigue follows its own spending); empty when its runs have no such event.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from budgetopt.simulate.runner import SimulationResult, Trajectory
 
 METRIC_COLUMNS = [
     "policy", "margin_mean", "margin_p05", "margin_p95", "share_of_oracle", "regret", "wasted_spend", "days_to_disable", "winners_killed",
+    "days_to_follow",
 ]
 DAILY_COLUMNS = [
     "policy", "day", "date", "spend_mean", "margin_mean", "margin_p05", "margin_p95", "realised_margin_mean",
@@ -69,6 +77,32 @@ def days_to_disable(run: Trajectory, first_day: int, launch_day: np.ndarray) -> 
     return float(elapsed[losing].mean()) if losing.any() else float("nan")
 
 
+def follow_events(run: Trajectory, first_day: int, launch_day: np.ndarray, segment_index: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """Every (replication, day, new best cells) at which a segment's true best changed (days index the
+    policy days; see days_to_follow in the module's docstring)."""
+    new = run.best.copy()  # (reps, days, cells)
+    new[:, 1:] &= ~run.best[:, :-1]
+    new[:, 0] &= (launch_day == first_day)[None, :]
+    events = []
+    for s in np.unique(segment_index):
+        members = np.flatnonzero(segment_index == s)
+        for r, t in zip(*np.nonzero(new[:, :, members].any(-1))):
+            events.append((int(r), int(t), members[new[r, t, members]]))
+    return events
+
+
+def days_to_follow(run: Trajectory, first_day: int, launch_day: np.ndarray, segment_index: np.ndarray) -> float:
+    """Median days until a segment's new true best got at least half of its spend (censored at the run's end); nan if none changed."""
+    days = run.spend.shape[1]
+    elapsed = []
+    for r, t, cells in follow_events(run, first_day, launch_day, segment_index):
+        spend = run.spend[r, t:]  # (days left, cells)
+        on_new = spend[:, cells].sum(-1)
+        followed = (on_new > 0) & (on_new >= 0.5 * spend[:, segment_index == segment_index[cells[0]]].sum(-1))
+        elapsed.append(int(np.argmax(followed)) if followed.any() else days - t)
+    return float(np.median(elapsed)) if elapsed else float("nan")
+
+
 def policy_metrics(result: SimulationResult) -> pd.DataFrame:
     """metrics.csv: one row per policy, in the order run."""
     oracle = run_margin(result.runs[ORACLE]) if ORACLE in result.runs else None
@@ -86,6 +120,7 @@ def policy_metrics(result: SimulationResult) -> pd.DataFrame:
             "wasted_spend": wasted_spend(run).mean(),
             "days_to_disable": days_to_disable(run, result.first_day, result.launch_day) if POLICIES[name].disables else np.nan,
             "winners_killed": winners_killed(run, result.first_day).mean(),
+            "days_to_follow": days_to_follow(run, result.first_day, result.launch_day, result.segment_index),
         })
     return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 

@@ -24,6 +24,12 @@ truth) and returns tomorrow's spend per cell; all work under the scenario's budg
   whose draw is highest (`matching_shares`, arrays over cells and, for replications side by side,
   over replications). Over days, each creative gets the segment with its chance to be best:
   probability matching. Segment budgets stay even.
+- `greedy`: the strongest simple baseline, estimate → argmax → LP with nothing else: the project's
+  pooled Beta conversion rates (shrunk to the segment's), visits per euro, basket and each segment's
+  saturation fitted as `budgetopt` fits them but with days weighted by a 7-day half-life; each
+  segment's creative with the highest posterior mean value per euro takes all of its traffic (no
+  probability matching, no min_share, nothing disabled, so it can switch back any day), and the
+  allocation LP sizes the segments under the scenario's policy on those means (no exploration).
 - `oracle`: knows every true rate (today's, with fatigue, shocks and seasonality), puts each
   segment's traffic on its truly best creative and solves the same allocation LP on the true curves.
 """
@@ -37,9 +43,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from budgetopt.allocate import SegmentCurves, WarmStart, diagnose, policy_problem, solve
+from budgetopt.allocate import AllocationProblem, SegmentCurves, WarmStart, bound_coefficients, diagnose, policy_problem, solve
 from budgetopt.decide.verdicts import DISABLE
 from budgetopt.errors import InputError, SolverError
+from budgetopt.estimate import History
 from budgetopt.estimate.history import history_from_rows
 from budgetopt.model import segment_sums
 from budgetopt.plan import Solvers, fit_history, plan_budgets
@@ -63,6 +70,8 @@ AB_TEST_DAYS = 14
 #: sampled best; more draws give each creative the share of draws it wins, the same expectation with
 #: less day-to-day noise, at that many times the variates: 1,000 made a 1,000-cell run 100× slower)
 THOMPSON_DRAWS = 1
+#: `greedy`: a day this many days older counts half in its estimates
+GREEDY_HALF_LIFE_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,7 @@ class SimulationPolicy:
         self.briefing = briefing
         self.rng = rng
         self.disabled = np.zeros(account.n_cells, dtype=bool)
+        self.by_name = np.lexsort((account.creative, account.segment, account.campaign))  # the plan's cell order
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
         raise NotImplementedError
@@ -119,6 +129,18 @@ class SimulationPolicy:
         budgets = feasible_budgets(desired, shares, self.previous_budgets(log), self.account)
         return Step(shares * budgets[self.account.segment_index], self.disabled.copy())
 
+    def history(self, log: LogView, half_life_days: float) -> tuple[np.ndarray, History]:
+        """(cells, history): the cells seen so far in the plan's order (by name) and their History as
+        `budgetopt plan` builds it from the log, read from the log's arrays."""
+        a = self.account
+        cells = self.by_name[log.known[self.by_name]]
+        as_of = pd.Timestamp(self.briefing.start_date) + pd.Timedelta(days=log.today)
+        history = history_from_rows(
+            a.campaign[cells], a.segment[cells], a.creative[cells], log.rows(cells), as_of,
+            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag,
+        )
+        return cells, history
+
 
 class BudgetoptPolicy(SimulationPolicy):
     name = "budgetopt"
@@ -126,20 +148,14 @@ class BudgetoptPolicy(SimulationPolicy):
 
     def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
         super().__init__(account, briefing, rng)
-        self.by_name = np.lexsort((account.creative, account.segment, account.campaign))  # the plan's cell order
         self.solvers = Solvers()
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
         """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate
         code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
         written and HiGHS re-solving warm from yesterday's basis."""
-        a, settings = self.account, self.account.policy.estimate
-        cells = self.by_name[log.known[self.by_name]]
-        as_of = pd.Timestamp(self.briefing.start_date) + pd.Timedelta(days=log.today)
-        history = history_from_rows(
-            a.campaign[cells], a.segment[cells], a.creative[cells], log.rows(cells), as_of,
-            half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag,
-        )
+        a = self.account
+        cells, history = self.history(log, a.policy.estimate.half_life_days)
         estimates = fit_history(history, a.policy)
         previous = history.segment_sum(history.previous_spend)
         day = plan_budgets(estimates, a.policy, self.rng, self.disabled[cells], previous, self.solvers)
@@ -290,6 +306,51 @@ class ThompsonPolicy(SimulationPolicy):
         return self.spend(self.even_budgets(shares), shares, log)
 
 
+def solved(problem: AllocationProblem, warm: WarmStart, who: str) -> np.ndarray:
+    """(segments,) the LP's optimal budgets, re-solved warm; an infeasible policy is explained."""
+    allocation = solve(problem, warm=warm)
+    if allocation.status == "infeasible":
+        raise diagnose(problem)
+    if allocation.status != "optimal":
+        raise SolverError(f"{who}'s allocation {allocation.status}")
+    return allocation.spend
+
+
+def best_shares(value: np.ndarray, eligible: np.ndarray, segment_index: np.ndarray) -> np.ndarray:
+    """(cells,) 1 for each segment's eligible cell of highest `value` (ties: the first), else 0."""
+    value = np.where(eligible, value, -np.inf)
+    order = np.lexsort((np.arange(len(value)), -value, segment_index))  # per segment: best first, ties by position
+    first = order[np.r_[True, segment_index[order][1:] != segment_index[order][:-1]]]
+    shares = np.zeros(len(value))
+    shares[first[eligible[first]]] = 1.0
+    return shares
+
+
+class GreedyPolicy(SimulationPolicy):
+    name = "greedy"
+
+    def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
+        super().__init__(account, briefing, rng)
+        estimate = account.policy.estimate.model_copy(update={"half_life_days": GREEDY_HALF_LIFE_DAYS, "pooling": "segment"})
+        self.policy = account.policy.model_copy(update={"estimate": estimate})
+        self.solver = WarmStart()
+
+    def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
+        """Each segment on its creative of highest posterior mean value per euro; the LP on those means."""
+        a, p = self.account, self.policy
+        cells, h = self.history(log, GREEDY_HALF_LIFE_DAYS)
+        estimates = fit_history(h, p)
+        value = estimates.value_per_euro_mean()
+        shares = best_shares(value, np.ones(h.n_cells, dtype=bool), h.segment_index)
+        coef = bound_coefficients(p, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, shares)
+        curves = SegmentCurves(h.segment_sum(shares * value), estimates.saturation_spend)
+        live = np.ones(h.n_segments, dtype=bool)
+        problem = policy_problem(p, curves, tuple(h.segment_labels), h.segment_sum(h.previous_spend), live, coef)
+        spend = np.zeros(a.n_cells)
+        spend[cells] = shares * solved(problem, self.solver, self.name)[h.segment_index]
+        return Step(spend, self.disabled.copy())
+
+
 class OraclePolicy(SimulationPolicy):
     name = "oracle"
     knows_truth = True
@@ -305,26 +366,17 @@ class OraclePolicy(SimulationPolicy):
         if truth is None:
             raise ValueError("the oracle plans from the day's truth")
         a = self.account
-        value = np.where(truth.live, truth.value_per_euro, -np.inf)
-        order = np.lexsort((np.arange(a.n_cells), -value, a.segment_index))  # per segment: best first, ties by position
-        first = order[np.r_[True, a.segment_index[order][1:] != a.segment_index[order][:-1]]]
-        shares = np.zeros(a.n_cells)
-        shares[first[truth.live[first]]] = 1.0
+        shares = best_shares(truth.value_per_euro, truth.live, a.segment_index)
         segment_value = a.segment_sum(np.where(shares > 0, truth.value_per_euro, 0.0))
         live = a.segment_sum(shares) > 0
         curves = SegmentCurves(segment_value, self.saturation_spend)
         problem = policy_problem(a.policy, curves, a.segment_labels, self.previous_budgets(log), live, a.bound_coef(shares))
-        allocation = solve(problem, warm=self.solver)
-        if allocation.status == "infeasible":
-            raise diagnose(problem)
-        if allocation.status != "optimal":
-            raise SolverError(f"the oracle's allocation {allocation.status}")
-        return Step(shares * allocation.spend[a.segment_index], self.disabled.copy())
+        return Step(shares * solved(problem, self.solver, "the oracle")[a.segment_index], self.disabled.copy())
 
 
 POLICIES: dict[str, type[SimulationPolicy]] = {
     cls.name: cls
-    for cls in (BudgetoptPolicy, EvenPolicy, ProportionalPolicy, RulesPolicy, AbThenCommitPolicy, ThompsonPolicy, OraclePolicy)
+    for cls in (BudgetoptPolicy, EvenPolicy, ProportionalPolicy, RulesPolicy, AbThenCommitPolicy, ThompsonPolicy, GreedyPolicy, OraclePolicy)
 }
 
 
