@@ -12,6 +12,7 @@ import pytest
 from budgetopt import api
 from budgetopt.errors import InputError
 from budgetopt.scale import bounds, executors
+from budgetopt.simulate.policies import POLICIES
 
 from ..simulate.test_command import write_scenario
 from .conftest import TINY
@@ -56,11 +57,11 @@ def test_the_api_refuses_workers_before_starting_any(machine):
 
 
 def test_simulation_memory_is_checked_before_any_work(machine, tiny):
-    cells = tiny.world.n_cells
-    fits = int(0.5 * 4 * 10**9 / bounds.simulation_bytes(1, tiny.days, cells, 7))
+    cells, policies = tiny.world.n_cells, len(POLICIES)  # every policy runs by default
+    fits = int(0.5 * 4 * 10**9 / bounds.simulation_bytes(1, tiny.days, cells, policies))
     api.check_simulation(tiny, reps=fits)
     started = time.perf_counter()
-    with pytest.raises(InputError, match=rf"^--reps 1,000,000,000 × {tiny.days} days × {cells} creatives × 7 policies would keep about .* TB"):
+    with pytest.raises(InputError, match=rf"^--reps 1,000,000,000 × {tiny.days} days × {cells} creatives × {policies} policies would keep about .* TB"):
         api.simulate_scenario(tiny, reps=10**9)
     assert time.perf_counter() - started < 1.0
     with pytest.raises(InputError, match=r"would keep about"):

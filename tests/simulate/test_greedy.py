@@ -13,7 +13,13 @@ from budgetopt.config import policy_from_dict
 from budgetopt.plan import estimates_from_log
 from budgetopt.simulate.limits import TOLERANCE, Account
 from budgetopt.simulate.log import SimulatedLog
-from budgetopt.simulate.policies import GREEDY_HALF_LIFE_DAYS, POLICIES, Briefing, GreedyPolicy, parse_policies
+from budgetopt.simulate.policies import (
+    GREEDY_HALF_LIFE_DAYS,
+    POLICIES,
+    Briefing,
+    GreedyPolicy,
+    parse_policies,
+)
 from budgetopt.simulate.runner import account_of, run_policy, simulate, warm_up
 from budgetopt.simulate.scenario import scenario_from_dict
 

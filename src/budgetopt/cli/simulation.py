@@ -70,7 +70,7 @@ def _print_simulation(console, scenario, result, metrics) -> None:
     plural = "s" if result.reps > 1 else ""
     table = Table(title=f"{scenario.name}: {result.reps} replication{plural} × {scenario.days} days, margins in {result.currency}", box=box.SIMPLE_HEAD)
     bands = console.width >= 100  # the 90 % band of margins needs room; metrics.csv always has it
-    headers = ["policy", "margin", *(["p05", "p95"] if bands else []), "of oracle", "regret", "wasted", "days to off", "killed"]
+    headers = ["policy", "margin", *(["p05", "p95"] if bands else []), "of oracle", "regret", "wasted", "days to off", "killed", "days to follow"]
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
     blank = lambda value, text: "" if np.isnan(value) else text
@@ -85,6 +85,7 @@ def _print_simulation(console, scenario, result, metrics) -> None:
             f"{row.wasted_spend:,.0f}",
             blank(row.days_to_disable, f"{row.days_to_disable:.1f}"),
             f"{100 * row.winners_killed:.0f}%",
+            blank(row.days_to_follow, f"{row.days_to_follow:.1f}"),
         )
     console.print(table)
 

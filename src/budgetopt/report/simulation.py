@@ -30,6 +30,7 @@ POLICY_COLORS = {
     "rules": "#c0392b",
     "ab_then_commit": "#8e44ad",
     "thompson": "#16a085",
+    "greedy": "#d4a017",
     "oracle": "#222222",
 }
 #: the 5–95 % bands: shaded this much, and edged by thin dashed lines of the policy's colour

@@ -45,7 +45,7 @@ from budgetopt.simulate.runner import assemble, replication_tasks, run_replicati
 #: sweep.csv's columns after the point's settings (whose names are the grid's keys)
 RESULT_COLUMNS = [
     "reps", "days", "seed", "margin_mean", "margin_p05", "margin_p95", "vs_best_mean", "vs_best_p05", "vs_best_p95",
-    "share_of_oracle", "regret", "wasted_spend", "days_to_disable", "winners_killed", "oracle_margin_mean", "currency", "rank",
+    "share_of_oracle", "regret", "wasted_spend", "days_to_disable", "winners_killed", "days_to_follow", "oracle_margin_mean", "currency", "rank",
 ]
 #: what a point file keeps of the `budgetopt` row of metrics.csv
 KEPT_METRICS = [c for c in METRIC_COLUMNS if c != "policy"]

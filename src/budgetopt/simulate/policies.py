@@ -43,7 +43,15 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from budgetopt.allocate import AllocationProblem, SegmentCurves, WarmStart, bound_coefficients, diagnose, policy_problem, solve
+from budgetopt.allocate import (
+    AllocationProblem,
+    SegmentCurves,
+    WarmStart,
+    bound_coefficients,
+    diagnose,
+    policy_problem,
+    solve,
+)
 from budgetopt.decide.verdicts import DISABLE
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import History
