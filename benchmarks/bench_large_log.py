@@ -67,7 +67,7 @@ def main() -> None:
         folder = Path(tmp)
         log_path, policy_path = folder / "log.csv", folder / "policy.toml"
         write_log(log_path, args.cells, args.days)
-        policy_path.write_text("[budget]\ndaily_total = 400000.0\n")
+        policy_path.write_text("[budget]\ndaily_total = 850000.0\n")  # about what the account spends a day
         size = log_path.stat().st_size / 1e6
         clock = time.perf_counter()
         done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "budgetopt.cli", "plan", str(log_path), "--policy",

@@ -16,6 +16,10 @@ from budgetopt.api import binding_in_words, money
 
 #: above this many cells the plan is shown per segment, not per cell
 MAX_CELL_ROWS = 60
+#: the binding constraints named on the terminal (the largest shadow prices first)
+MAX_BINDING_LINES = 15
+#: a plan of many segments shows the ones raised most and cut most, this many each
+MAX_SEGMENT_ENDS = 15
 
 
 def plan_table(plan: pd.DataFrame, summary: dict[str, Any]) -> Table:
@@ -49,7 +53,14 @@ def plan_table(plan: pd.DataFrame, summary: dict[str, Any]) -> Table:
             )
     else:
         margin = plan.groupby(["campaign", "segment"], sort=False)["expected_margin"].sum()
-        for s in summary["segments"]:
+        segments = summary["segments"]
+        if len(segments) > 2 * MAX_SEGMENT_ENDS:  # the segments raised most and cut most; plan.csv has them all
+            by_change = sorted(segments, key=lambda s: s["after"] - s["before"], reverse=True)
+            segments = [*by_change[:MAX_SEGMENT_ENDS], None, *by_change[-MAX_SEGMENT_ENDS:]]
+        for s in segments:
+            if s is None:
+                table.add_row(Text(f"… {len(summary['segments']) - 2 * MAX_SEGMENT_ENDS} more segments (plan.csv)", style="dim"), "", "", "")
+                continue
             table.add_row(
                 Text(f"{s['campaign']} / {s['segment']}"), f"{s['before']:,.0f}", f"{s['after']:,.0f}",
                 f"{margin.loc[(s['campaign'], s['segment'])]:,.0f}",
@@ -68,8 +79,10 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
     worth_saying = binding_in_words(summary["binding"], cur)
     if worth_saying:
         console.print("what limits the plan:")
-        for sentence in worth_saying:
+        for sentence in worth_saying[:MAX_BINDING_LINES]:
             console.print(Text("  • " + sentence))
+        if len(worth_saying) > MAX_BINDING_LINES:
+            console.print(Text(f"  … and {len(worth_saying) - MAX_BINDING_LINES} more (the largest first; summary.json's binding has them all)"))
     for warning in summary.get("warnings", []):
         console.print(Text(f"warning: {warning}", style="bold yellow"), soft_wrap=True)
 
