@@ -1,7 +1,8 @@
 """What every API function accepts: a log, a policy, a date and a seed in any of their usual forms.
 
 `log` is a validated DataFrame (`load_log`), a DataFrame you built (validated here with the same rules
-as a file), or the path of a CSV/Parquet file; `policy` is a `Policy`, the path of a TOML file or the
+as a file), the path of a CSV/Parquet file or an export, or a `LoadedLog` (`read_performance_log`'s,
+taken as it was checked); `policy` is a `Policy`, the path of a TOML file or the
 same tables as nested dicts; `date` a Timestamp or an ISO string; `rng` a numpy Generator, or None for
 DEFAULT_SEED — the CLI's `--seed` default, so the API and the CLI give the same numbers.
 """
@@ -20,7 +21,7 @@ from budgetopt.config import DEFAULT_SEED, Policy, load_policy, policy_from_dict
 from budgetopt.data import LoadedLog, read_log, validate_log
 from budgetopt.errors import InputError
 
-LogLike = pd.DataFrame | str | os.PathLike
+LogLike = pd.DataFrame | LoadedLog | str | os.PathLike
 PolicyLike = Policy | str | os.PathLike | Mapping[str, Any]
 DateLike = pd.Timestamp | str | None
 
@@ -62,6 +63,8 @@ def read_performance_log(
 def as_log(log: LogLike, policy: Policy, *, sum_duplicates: bool = False, columns: Any = None) -> pd.DataFrame:
     """A validated log from a path or a DataFrame (checked with the file rules); raises InputError naming row and column."""
     exposure = policy.estimate.exposure
+    if isinstance(log, LoadedLog):  # read and checked by read_performance_log for this policy: not checked twice
+        return log.log
     if isinstance(log, pd.DataFrame):
         value = policy.estimate.value_per_conversion
         if value is not None and "revenue" not in {str(c).strip().lower() for c in log.columns} and "conversions" in log.columns:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from budgetopt.api.inputs import DateLike, as_date, as_rng
 from budgetopt.config import Policy
+from budgetopt.data import LoadedLog
 from budgetopt.errors import InputError
 from budgetopt.ledger import (
     DEFAULT_WAIT,
@@ -93,7 +94,7 @@ def plan_with_ledger(
     path: str | Path,
     policy: Policy,
     *,
-    log: pd.DataFrame | None = None,
+    log: pd.DataFrame | LoadedLog | None = None,
     log_source: str = "log",
     date: DateLike = None,
     replace: bool = False,
@@ -108,7 +109,7 @@ def plan_with_ledger(
 
     seed = DEFAULT_SEED if seed is None else seed
     with open_ledger(path, create=log is not None, wait=wait) as ledger, ledger.transaction():
-        counts = None if log is None else ingest(ledger, log, source=log_source)
+        counts = None if log is None else ingest(ledger, log.log if isinstance(log, LoadedLog) else log, source=log_source)
         daily = plan_from_ledger(ledger, policy, date=date, replace=replace, rng=np.random.default_rng(seed), seed=seed)
         if before_commit is not None:
             before_commit(daily.result)
@@ -117,7 +118,7 @@ def plan_with_ledger(
 
 def ingest_log(
     path: str | Path,
-    log: pd.DataFrame,
+    log: pd.DataFrame | LoadedLog,
     *,
     source: str = "log",
     wait: float = DEFAULT_WAIT,
@@ -125,7 +126,7 @@ def ingest_log(
 ) -> IngestCounts:
     """`budgetopt ingest`: store a validated log in the ledger at `path` (made if missing), all or nothing."""
     with open_ledger(path, create=True, wait=wait) as ledger:
-        return ingest(ledger, log, source=source, progress=progress)
+        return ingest(ledger, log.log if isinstance(log, LoadedLog) else log, source=source, progress=progress)
 
 
 def enable_creatives(path: str | Path, names: list[str], *, wait: float = DEFAULT_WAIT) -> EnableResult:

@@ -37,7 +37,7 @@ def ingest_command(log_path, ledger_path, columns_path, policy_path, sum_duplica
     out = console()
     policy = api.load_policy(policy_path) if policy_path else api.as_policy({"budget": {"daily_total": 1.0}})  # only its [estimate] counts
     # a day's export may spend nothing (a paused weekend); a plan needs spend somewhere in the ledger's history
-    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates, require_spend=False)
+    log = read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates, require_spend=False).log
     if out.is_terminal:
         from rich.progress import Progress
 

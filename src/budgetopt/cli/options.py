@@ -97,7 +97,7 @@ def read_log(
         kind = {"meta": "a Meta Ads Manager export", "google-ads": "a Google Ads report", "mapped": "mapped by --columns"}.get(loaded.layout, "")
         skipped = [f"skipped {loaded.skipped_rows} total or summary rows"] if loaded.skipped_rows else []
         say(out, f"{log_path}: {'; '.join(([kind] if kind else []) + list(loaded.notes) + skipped)}")
-    return loaded.log
+    return loaded
 
 
 def wrote(out: Console, paths: Sequence[Path | str]) -> None:
