@@ -9,9 +9,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from budgetopt.config import policy_from_dict
 from budgetopt.plan import estimates_from_log
-from budgetopt.simulate.limits import TOLERANCE, Account
+from budgetopt.simulate.limits import TOLERANCE
 from budgetopt.simulate.log import SimulatedLog
 from budgetopt.simulate.policies import (
     GREEDY_HALF_LIFE_DAYS,
@@ -22,20 +21,9 @@ from budgetopt.simulate.policies import (
 )
 from budgetopt.simulate.runner import account_of, run_policy, simulate, warm_up
 from budgetopt.simulate.scenario import scenario_from_dict
+from tests.simulate.accounts import account
 
 START = dt.date(2026, 3, 2)
-
-
-def account(policy: dict | None = None) -> Account:
-    """Two segments: s0 with creatives a, b, c; s1 with a, b."""
-    return Account(
-        campaign=np.array(["c"] * 5),
-        segment=np.array(["s0", "s0", "s0", "s1", "s1"]),
-        creative=np.array(["a", "b", "c", "a", "b"]),
-        segment_index=np.array([0, 0, 0, 1, 1]),
-        n_segments=2,
-        policy=policy_from_dict(policy or {"budget": {"daily_total": 1000.0}}),
-    )
 
 
 def log_of(conversions: np.ndarray, spend: float = 100.0) -> SimulatedLog:

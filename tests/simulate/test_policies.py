@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetopt.config import policy_from_dict
 from budgetopt.errors import InfeasiblePolicyError
 from budgetopt.plan import plan_day
-from budgetopt.simulate.limits import Account, feasible_budgets
+from budgetopt.simulate.limits import feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
 from budgetopt.simulate.policies import (
     AB_TEST_DAYS,
@@ -27,20 +26,9 @@ from budgetopt.simulate.policies import (
 )
 from budgetopt.simulate.runner import account_of, run_policy, warm_up
 from budgetopt.simulate.scenario import scenario_from_dict
+from tests.simulate.accounts import account
 
 START = dt.date(2026, 3, 2)
-
-
-def account(policy: dict | None = None) -> Account:
-    """Two segments: s0 with creatives a, b, c; s1 with a, b."""
-    return Account(
-        campaign=np.array(["c"] * 5),
-        segment=np.array(["s0", "s0", "s0", "s1", "s1"]),
-        creative=np.array(["a", "b", "c", "a", "b"]),
-        segment_index=np.array([0, 0, 0, 1, 1]),
-        n_segments=2,
-        policy=policy_from_dict(policy or {"budget": {"daily_total": 1000.0}}),
-    )
 
 
 def log_of(days: int, spend, visits, conversions, revenue, present=None) -> SimulatedLog:
