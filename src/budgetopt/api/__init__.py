@@ -18,6 +18,8 @@ Without `rng`, draws are seeded with DEFAULT_SEED, the CLI's `--seed` default: t
 give the same numbers for the same inputs.
 """
 
+from typing import Any
+
 from budgetopt.allocate.explain import binding_in_words, money
 from budgetopt.api.inputs import (
     as_date,
@@ -45,18 +47,6 @@ from budgetopt.api.planning import (
     write_plan_outputs,
     write_what_if,
 )
-from budgetopt.api.scaled import (
-    Simulation,
-    check_simulation,
-    check_sweep,
-    load_sweep,
-    open_executor,
-    plan_accounts,
-    simulate_scenario,
-    sweep_grid,
-    sweep_todo,
-    write_simulation_report,
-)
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy
 from budgetopt.data import LoadedLog, load_column_map, load_log
 from budgetopt.data.demo import demo_path
@@ -65,13 +55,38 @@ from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
 from budgetopt.outputs import check_outputs, claim_report_dir
 from budgetopt.outputs import write_csv as write_table
 from budgetopt.plan import PlanResult
-from budgetopt.scale.accounts import SUMMARY_TABLE as ACCOUNTS_TABLE
-from budgetopt.scale.accounts import AccountStatus, find_accounts
-from budgetopt.scale.bounds import check_workers
-from budgetopt.scale.sweep import best_points
-from budgetopt.simulate.policies import parse_policies
-from budgetopt.simulate.scenario import load_scenario
 from budgetopt.whatif import WhatIf
+
+#: what the simulator and the scaled jobs need is imported on first use: `budgetopt --help` and
+#: `budgetopt plan` do not pay for scipy.optimize, the simulator and the executors
+_LAZY = {
+    "Simulation": "budgetopt.api.scaled",
+    "check_simulation": "budgetopt.api.scaled",
+    "check_sweep": "budgetopt.api.scaled",
+    "load_sweep": "budgetopt.api.scaled",
+    "open_executor": "budgetopt.api.scaled",
+    "plan_accounts": "budgetopt.api.scaled",
+    "simulate_scenario": "budgetopt.api.scaled",
+    "sweep_grid": "budgetopt.api.scaled",
+    "sweep_todo": "budgetopt.api.scaled",
+    "write_simulation_report": "budgetopt.api.scaled",
+    "AccountStatus": "budgetopt.scale.accounts",
+    "find_accounts": "budgetopt.scale.accounts",
+    "check_workers": "budgetopt.scale.bounds",
+    "best_points": "budgetopt.scale.sweep",
+    "parse_policies": "budgetopt.simulate.policies",
+    "load_scenario": "budgetopt.simulate.scenario",
+    "ACCOUNTS_TABLE": "budgetopt.scale.accounts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'budgetopt.api' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), "SUMMARY_TABLE" if name == "ACCOUNTS_TABLE" else name)
 
 __all__ = [
     "ACCOUNTS_TABLE", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
@@ -30,7 +30,7 @@ from budgetopt.model.response import saturation_factor
 DRAWS = 2000
 
 #: the standard normal's 95th percentile: a 90 % interval is mean ± Z_90 standard deviations
-Z_90 = float(norm.ppf(0.95))
+Z_90 = float(ndtri(0.95))
 
 
 @dataclass(frozen=True)
