@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from budgetopt import load_log, load_policy, make_plan
+from budgetopt import load_policy, make_plan
+from budgetopt.api import read_performance_log
 from budgetopt.simulate.world import World
 
 
@@ -53,7 +54,7 @@ def main() -> None:
         timings = []
         for repeat in range(5):
             started = time.perf_counter()
-            make_plan(load_log(log_path), policy, rng=np.random.default_rng(repeat))
+            make_plan(read_performance_log(log_path, policy), policy, rng=np.random.default_rng(repeat))
             timings.append(time.perf_counter() - started)
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "budgetopt.cli", "plan", str(log_path), "--policy", str(policy_path), "--out", str(Path(tmp) / "plan.csv")],
