@@ -40,7 +40,10 @@ def name_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, proble
 def number_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, problems: list[str], hint: str = "") -> pd.Series:
     """A column of numbers as float64; anything that is not a finite number adds its rows to `problems`
     (with `hint` after the message)."""
-    values = pd.to_numeric(raw[column].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64")
+    if pd.api.types.is_float_dtype(raw[column]):  # parsed as numbers already (our own format's fast read)
+        values = raw[column].astype("float64")
+    else:
+        values = pd.to_numeric(raw[column].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64")
     bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
     if len(bad):
         problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r}){hint}")

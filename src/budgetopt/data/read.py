@@ -30,7 +30,7 @@ from budgetopt.data.exports import is_known_header, lookup_key
 from budgetopt.data.load import validate_log
 from budgetopt.data.mapping import Plan, plan_columns
 from budgetopt.data.rows import LOG_FIELDS, text_rows
-from budgetopt.data.text import SEPARATOR_NAMES, Table, read_table
+from budgetopt.data.text import SEPARATOR_NAMES, Table, own_format_fast, read_table
 from budgetopt.errors import InputError
 
 PARQUET = (".parquet", ".pq")
@@ -133,6 +133,9 @@ def read_log(
         frame = _read_parquet(path)
         plan = plan_columns(tuple(str(c) for c in frame.columns), column_map, source=source, allow_missing_revenue=allow_missing_revenue)
         raw, lines, notes, skipped, currency = _frame_raw(frame, plan), None, (), 0, plan.currency
+    elif suffix in TEXT and not column_map and (fast := own_format_fast(path)) is not None:
+        raw, lines, notes, skipped, currency = fast[0], fast[1], (), 0, None
+        plan = plan_columns(tuple(raw.columns), column_map, source=source, allow_missing_revenue=allow_missing_revenue)
     elif suffix in TEXT:
         table = read_table(path, _known(column_map))
         plan = plan_columns(table.header, column_map, source=source, allow_missing_revenue=allow_missing_revenue)

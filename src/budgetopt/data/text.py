@@ -216,3 +216,40 @@ def read_table(path: Path, is_known: Callable[[str], bool] = lambda cell: False,
     parsed = _fast_table(text, separator, header_index) if fast else None
     header, header_line, columns, lines = parsed or _slow_table(text, separator, header_index, source)
     return Table(tuple(header), tuple(columns), lines, header_line, separator, encoding)
+
+
+def own_format_fast(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Our own format, read by pandas' C parser with the numbers parsed as numbers (a 4 M-row log in a
+    fraction of the time and memory of reading every cell as text): (raw frame, file lines), or None
+    whenever anything is not plain — another header, quotes, blank lines, a number that is not one,
+    any parse error — so the exact reader decides and words the errors."""
+    from budgetopt.data.schema import (
+        ID_COLUMNS,
+        NUMBER_COLUMNS,
+        OPTIONAL_COLUMNS,
+        REQUIRED_COLUMNS,
+    )
+
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = [cell.strip() for cell in text.split("\n", 1)[0].rstrip("\r").split(",")]
+    known = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *ID_COLUMNS}
+    if not set(REQUIRED_COLUMNS) <= set(header) or not set(header) <= known or len(set(header)) < len(header) or '"' in text:
+        return None
+    numbers = [c for c in header if c in NUMBER_COLUMNS or c == "impressions"]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype={c: "float64" if c in numbers else str for c in header}, na_filter=False, skipinitialspace=True,
+            skip_blank_lines=False, engine="c",
+        )
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    rows = text.count("\n") - (1 if text.endswith("\n") else 0)  # lines after the header
+    if list(frame.columns) != header or len(frame) != rows or len(frame) == 0:
+        return None
+    if not np.isfinite(frame[numbers].to_numpy()).all():
+        return None
+    frame.columns = header
+    return frame, np.arange(len(frame), dtype=np.int64) + 2
