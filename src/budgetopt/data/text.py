@@ -251,5 +251,10 @@ def own_format_fast(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
         return None
     if not np.isfinite(frame[numbers].to_numpy()).all():
         return None
+    # ISO dates and names on every row: anything else (day/month dates, a "Total" row) is the exact reader's
+    if not frame["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+        return None
+    if any((frame[name].str.strip() == "").any() for name in ("campaign", "segment", "creative")):
+        return None
     frame.columns = header
     return frame, np.arange(len(frame), dtype=np.int64) + 2
