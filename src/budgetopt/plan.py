@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -23,6 +24,7 @@ from budgetopt.allocate import (
     solve,
 )
 from budgetopt.config import DEFAULT_SEED, Policy
+from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.engine import DRAWS
@@ -63,6 +65,29 @@ class PlanResult:
     def decisions(self) -> pd.DataFrame:
         """The decisions table (decisions.csv's columns), built when first asked for."""
         return decisions_table(self.estimates, self.decision_detail)
+
+
+def read_policy_log(
+    path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False, require_spend: bool = True
+) -> LoadedLog:
+    """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see
+    budgetopt.data.columns), conversions valued by [estimate] value_per_conversion when it has no revenue."""
+    value = policy.estimate.value_per_conversion
+    loaded = read_log(
+        path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates, columns=columns, allow_missing_revenue=value is not None,
+        require_spend=require_spend,
+    )
+    notes = list(loaded.notes)
+    if not loaded.has_revenue:
+        loaded = replace(loaded, log=loaded.log.assign(revenue=loaded.log["conversions"] * value))
+        notes = [n for n in notes if not n.startswith("no revenue column")]
+        notes.append(f"no revenue column: each conversion is worth {value:,.2f} {policy.budget.currency} ([estimate] value_per_conversion)")
+    if loaded.currency and loaded.currency != policy.budget.currency:
+        notes.append(
+            f"the export's amounts are in {loaded.currency} but the policy's currency is {policy.budget.currency}: amounts are taken "
+            f"as they are; set [budget] currency = \"{loaded.currency}\" in the policy"
+        )
+    return replace(loaded, notes=tuple(notes))
 
 
 def summary_for_file(summary: dict[str, Any]) -> dict[str, Any]:

@@ -129,3 +129,24 @@ def test_plan_without_policy_or_accounts_is_still_a_usage_error(runner, demo_log
 
 def test_accounts_module_names_its_files():
     assert accounts.LOG_NAMES == ("log.csv", "log.parquet") and accounts.POLICY_NAME == "policy.toml"
+
+
+def test_an_account_with_its_own_column_map_and_no_revenue_is_planned(runner, tmp_path):
+    """A lead-generation account: a Kaggle-style export read through the folder's columns.toml, conversions
+    valued by the policy's value_per_conversion — as `plan LOG --columns MAP` plans it."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+    root = tmp_path / "agency"
+    (root / "leads").mkdir(parents=True)
+    shutil.copyfile(fixtures / "kaggle_style.csv", root / "leads" / "log.csv")
+    shutil.copyfile(fixtures / "kaggle_columns.toml", root / "leads" / "columns.toml")
+    (root / "leads" / "policy.toml").write_text(
+        '[budget]\ndaily_total = 500.0\ncurrency = "USD"\n[estimate]\nvalue_per_conversion = 20.0\nexposure = "impressions"\n'
+    )
+    result = runner.invoke(main, ["plan", "--accounts", str(root)])
+    assert result.exit_code == 0, result.output
+    single = runner.invoke(main, ["plan", str(root / "leads" / "log.csv"), "--policy", str(root / "leads" / "policy.toml"),
+                                  "--columns", str(root / "leads" / "columns.toml"), "--out", str(tmp_path / "plan.csv")])
+    assert single.exit_code == 0, single.output
+    assert (root / "leads" / "plan.csv").read_bytes() == (tmp_path / "plan.csv").read_bytes()

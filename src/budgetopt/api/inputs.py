@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy, policy_from_dict
-from budgetopt.data import LoadedLog, read_log, validate_log
+from budgetopt.data import LoadedLog, validate_log
 from budgetopt.errors import InputError
+from budgetopt.plan import read_policy_log
 
 LogLike = pd.DataFrame | LoadedLog | str | os.PathLike
 PolicyLike = Policy | str | os.PathLike | Mapping[str, Any]
@@ -42,22 +42,7 @@ def read_performance_log(
 ) -> LoadedLog:
     """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see
     budgetopt.data.columns), conversions valued by [estimate] value_per_conversion when it has no revenue."""
-    value = policy.estimate.value_per_conversion
-    loaded = read_log(
-        path, exposure=policy.estimate.exposure, sum_duplicates=sum_duplicates, columns=columns, allow_missing_revenue=value is not None,
-        require_spend=require_spend,
-    )
-    notes = list(loaded.notes)
-    if not loaded.has_revenue:
-        loaded = replace(loaded, log=loaded.log.assign(revenue=loaded.log["conversions"] * value))
-        notes = [n for n in notes if not n.startswith("no revenue column")]
-        notes.append(f"no revenue column: each conversion is worth {value:,.2f} {policy.budget.currency} ([estimate] value_per_conversion)")
-    if loaded.currency and loaded.currency != policy.budget.currency:
-        notes.append(
-            f"the export's amounts are in {loaded.currency} but the policy's currency is {policy.budget.currency}: amounts are taken "
-            f"as they are; set [budget] currency = \"{loaded.currency}\" in the policy"
-        )
-    return replace(loaded, notes=tuple(notes))
+    return read_policy_log(path, policy, columns=columns, sum_duplicates=sum_duplicates, require_spend=require_spend)
 
 
 def as_log(log: LogLike, policy: Policy, *, sum_duplicates: bool = False, columns: Any = None) -> pd.DataFrame:
