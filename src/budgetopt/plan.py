@@ -67,7 +67,7 @@ class PlanResult:
         return decisions_table(self.estimates, self.decision_detail)
 
 
-def read_policy_log(
+def read_performance_log(
     path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False, require_spend: bool = True
 ) -> LoadedLog:
     """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see

@@ -19,7 +19,9 @@ import pandas as pd
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy, policy_from_dict
 from budgetopt.data import LoadedLog, validate_log
 from budgetopt.errors import InputError
-from budgetopt.plan import read_policy_log
+from budgetopt.plan import (
+    read_performance_log,  # the API's, re-exported by budgetopt.api
+)
 
 LogLike = pd.DataFrame | LoadedLog | str | os.PathLike
 PolicyLike = Policy | str | os.PathLike | Mapping[str, Any]
@@ -35,14 +37,6 @@ def as_policy(policy: PolicyLike) -> Policy:
     if isinstance(policy, (str, os.PathLike)):
         return load_policy(policy)
     raise InputError(f"the 'policy' argument must be a Policy, a TOML path or a dict, got {type(policy).__name__} instead")
-
-
-def read_performance_log(
-    path: str | os.PathLike, policy: Policy, *, columns: Any = None, sum_duplicates: bool = False, require_spend: bool = True
-) -> LoadedLog:
-    """A log file as the policy reads it: our format or an ad platform's export (`columns`: a column map, see
-    budgetopt.data.columns), conversions valued by [estimate] value_per_conversion when it has no revenue."""
-    return read_policy_log(path, policy, columns=columns, sum_duplicates=sum_duplicates, require_spend=require_spend)
 
 
 def as_log(log: LogLike, policy: Policy, *, sum_duplicates: bool = False, columns: Any = None) -> pd.DataFrame:

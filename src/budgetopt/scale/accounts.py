@@ -100,14 +100,14 @@ def account_files(folder: Path, default_policy: Path | None = None) -> tuple[Pat
 def plan_account(folder: str, default_policy: str | None, date: pd.Timestamp | None, seed: int, sum_duplicates: bool) -> AccountOutcome:
     """Plan one account (the task a worker runs). Never raises: an error becomes the outcome's status."""
     from budgetopt.config import load_policy
-    from budgetopt.plan import plan_day, read_policy_log
+    from budgetopt.plan import plan_day, read_performance_log
 
     path = Path(folder)
     try:
         log_path, policy_path = account_files(path, Path(default_policy) if default_policy else None)
         policy = load_policy(policy_path)
         columns = path / COLUMNS_NAME if (path / COLUMNS_NAME).is_file() else None  # the account's own column map, if any
-        log = read_policy_log(log_path, policy, columns=columns, sum_duplicates=sum_duplicates).log
+        log = read_performance_log(log_path, policy, columns=columns, sum_duplicates=sum_duplicates).log
         result = plan_day(log, policy, date=date, rng=np.random.default_rng(seed))
     except BudgetoptError as error:
         return AccountOutcome(path.name, folder, BAD_INPUT, message=str(error))
