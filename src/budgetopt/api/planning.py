@@ -3,6 +3,7 @@ files a plan writes; and what a proposed split would earn beside the plan."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,22 @@ def compare_split(
     return compare(result, policy, resolve_split(raw, result.plan, source=source, lines=lines), generator, draws)
 
 
+def check_run_outputs(
+    files: Mapping[str, Path | None], *, report: Path | None = None, inputs: Paths | None = None, force: bool = False
+) -> None:
+    """Refuse, before any work, outputs that cannot be written: `files` (option → path) and `report` (a folder)
+    against `inputs` (option → path): an input, another output, a device, a folder, a report folder holding
+    files budgetopt did not write (unless `force`); see budgetopt.outputs."""
+    if report:
+        claim_report_dir(report, force=force)
+    check_outputs({**files, "--report": Path(report) / "index.html" if report else None}, inputs)
+
+
+def _staged(inputs: Paths | None, report: Path | None, force: bool) -> OutputSet:
+    """A run's outputs, written all or nothing (each path checked as it is staged, all again at commit)."""
+    return OutputSet(inputs, reports=[claim_report_dir(report, force=force)] if report else [])
+
+
 def check_plan_outputs(
     *,
     out: Path | None = None,
@@ -128,15 +145,11 @@ def check_plan_outputs(
     inputs: Paths | None = None,
     force: bool = False,
 ) -> None:
-    """Refuse, before any work, outputs that cannot be written: an input (log, policy, ledger, …), another
-    output, a device, a folder, a report folder holding files budgetopt did not write (unless `force`),
-    a model file that is not .lp or .mps (see budgetopt.outputs)."""
+    """`check_run_outputs` for the files a plan writes, and a model file that is not .lp or .mps."""
     if export_lp:
         check_model_path(export_lp)
-    if report:
-        claim_report_dir(report, force=force)
     named = {"--out": out, "--summary": summary, "--decisions": decisions, "--export-lp": export_lp}
-    check_outputs({**named, "--report": Path(report) / "index.html" if report else None}, inputs)
+    check_run_outputs(named, report=report, inputs=inputs, force=force)
 
 
 def write_plan_outputs(
@@ -151,13 +164,13 @@ def write_plan_outputs(
     inputs: Paths | None = None,
     force: bool = False,
 ) -> list[Path]:
-    """Every file a plan can write, all or nothing (see `check_plan_outputs`): plan.csv (money to the cent),
-    summary.json, decisions.csv, the LP model, the report. Returns what was written, report as its index.html."""
+    """Every file a plan can write, all or nothing (`check_plan_outputs` checks them before the work): plan.csv
+    (money to the cent), summary.json, decisions.csv, the LP model, the report. Returns what was written,
+    the report as its index.html."""
     from budgetopt.report.plan_report import write_plan_report
 
-    check_plan_outputs(out=out, summary=summary, decisions=decisions, report=report, export_lp=export_lp, inputs=inputs, force=force)
     written = []
-    with OutputSet(inputs, reports=[claim_report_dir(report, force=force)] if report else []) as outputs:
+    with _staged(inputs, report, force) as outputs:
         if out:
             outputs.csv("--out", out, plan_for_file(result), money=PLAN_MONEY)
             written.append(out)
@@ -182,9 +195,8 @@ def write_decisions_outputs(
     """decisions.csv and the decisions report, as `budgetopt decide` writes them, all or nothing; returns what was written."""
     from budgetopt.report.plan_report import write_decisions_report
 
-    check_plan_outputs(decisions=out, report=report, inputs=inputs, force=force)
     written = []
-    with OutputSet(inputs, reports=[claim_report_dir(report, force=force)] if report else []) as outputs:
+    with _staged(inputs, report, force) as outputs:
         if out:
             outputs.csv("--out", out, result.decisions)
             written.append(out)

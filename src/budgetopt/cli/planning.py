@@ -201,7 +201,7 @@ def decide_command(log_path, policy_path, columns_path, date, out, seed, sum_dup
     """The A/B verdicts alone: chance to be best, expected loss and verdict per creative."""
     at_least("--seed", seed, 0)
     inputs = {"LOG": log_path, "--policy": policy_path, "--columns": columns_path}
-    api.check_plan_outputs(decisions=out, report=report_dir, inputs=inputs, force=force)
+    api.check_run_outputs({"--out": out}, report=report_dir, inputs=inputs, force=force)
     out_console = console()
     log, policy = _load(log_path, policy_path, sum_duplicates, columns_path, out_console)
     result = api.make_decisions(log, policy, date=api.as_date(date, "--date"), rng=seed)

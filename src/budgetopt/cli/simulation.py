@@ -51,7 +51,7 @@ def simulate_command(
     at_least("--workers", workers, 1)
     api.check_workers(workers)
     inputs = {"SCENARIO.toml": scenario_path}
-    api.check_plan_outputs(report=report_dir, inputs=inputs, force=force)
+    api.check_run_outputs({}, report=report_dir, inputs=inputs, force=force)
     scenario = api.load_scenario(scenario_path).with_overrides(days=days, seed=seed)
     policies = api.parse_policies(policy_list)
     api.check_simulation(scenario, reps=reps, policies=policies, workers=workers)  # memory, days and cores: before any work
