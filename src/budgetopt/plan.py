@@ -60,6 +60,7 @@ class PlanResult:
     estimates: Estimates
     problem: AllocationProblem
     allocation: Allocation
+    budgets_in_cents: np.ndarray  # (segments,) the budgets as typed into the ad platform (model.budgets_to_cents)
 
     @cached_property
     def decisions(self) -> pd.DataFrame:
@@ -100,19 +101,12 @@ def summary_for_file(summary: dict[str, Any]) -> dict[str, Any]:
     return clean_floats(rounded(summary))
 
 
-def budgets_in_cents(result: PlanResult) -> np.ndarray:
-    """(segments,) the plan's budgets as typed into the ad platform: to the cent, within each segment's
-    limits and the daily total (see model.budgets_to_cents)."""
-    p = result.problem
-    return budgets_to_cents(np.asarray([s["after"] for s in result.summary["segments"]]), p.lower, p.upper, p.total_max)
-
-
 def plan_for_file(result: PlanResult) -> pd.DataFrame:
     """plan.csv's table: amounts to the cent that add up — each segment's budget within its limits, its
     creatives' spends summing to it exactly (the largest remainders take the spare cents)."""
     plan = result.plan.copy()
     h = result.estimates.history
-    budgets = budgets_in_cents(result)[h.segment_index]
+    budgets = result.budgets_in_cents[h.segment_index]
     share = np.where(budgets > 0, plan["share"].to_numpy(), 0.0)
     share = share / np.maximum(h.segment_sum(share)[h.segment_index], 1e-300)
     plan["segment_spend"] = budgets
@@ -124,7 +118,7 @@ def plan_for_file(result: PlanResult) -> pd.DataFrame:
 
 def summary_for_plan_file(result: PlanResult) -> dict[str, Any]:
     """summary.json beside plan.csv: the budgets as plan.csv has them (so the segments add up to the total)."""
-    budgets = budgets_in_cents(result)
+    budgets = result.budgets_in_cents
     segments = [{**s, "after": float(b)} for s, b in zip(result.summary["segments"], budgets)]
     return summary_for_file({**result.summary, "segments": segments, "total_spend": float(np.round(budgets.sum(), 2))})
 
@@ -298,20 +292,21 @@ def plan_day(
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
     margins = MarginDraws.of(spend, d.value_draws, factor)
     limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
-    plan = _plan_table(estimates, d, problem, budgets, spend, factor, margins, limiters)
+    typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
+    plan = _plan_table(estimates, d, typed, budgets, spend, factor, margins, limiters, problem.currency)
     summary = _summary(estimates, problem, allocation, budgets, previous, margins.total, limiters, policy, time.perf_counter() - started)
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [
-        *log_warnings(log, h.as_of), *problem.notes,
+        *log_warnings(seen, h.as_of), *problem.notes,
         *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
     ]
-    return PlanResult(plan, d, summary, estimates, problem, allocation)
+    return PlanResult(plan, d, summary, estimates, problem, allocation, typed)
 
 
 def _plan_table(
-    estimates: Estimates, d: Decisions, problem: AllocationProblem, budgets: np.ndarray, spend: np.ndarray, factor: np.ndarray,
-    margins: MarginDraws, limiters: list[str],
+    estimates: Estimates, d: Decisions, typed: np.ndarray, budgets: np.ndarray, spend: np.ndarray, factor: np.ndarray,
+    margins: MarginDraws, limiters: list[str], cur: str,
 ) -> pd.DataFrame:
     h = estimates.history
     seg = h.segment_index
@@ -319,8 +314,6 @@ def _plan_table(
     exposure = spend * estimates.exposure_per_euro.mean() * factor
     conversions = exposure * estimates.conversion_rate.mean()
     status = np.where(d.verdict == PAUSED, CellStatus.PAUSED.value, np.where(d.verdict == DISABLE, CellStatus.DISABLED.value, CellStatus.ACTIVE.value))
-    cur = problem.currency
-    typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
     reasons = []
     for i in range(h.n_cells):
         if status[i] != CellStatus.ACTIVE:

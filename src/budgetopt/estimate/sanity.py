@@ -23,9 +23,8 @@ STRAY_GAP_DAYS = 7
 MISSING_SHARE = 0.5
 
 
-def log_warnings(log: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | None = None) -> list[str]:
-    """What in the log (rows before `as_of`) a plan could be fooled by, in words."""
-    seen = log[log["date"] < as_of]
+def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | None = None) -> list[str]:
+    """What in the log a plan for `as_of` could be fooled by, in words (`seen`: its rows before `as_of`)."""
     warnings = []
     last = seen["date"].max()
     today = pd.Timestamp.today().normalize() if today is None else today
