@@ -9,9 +9,9 @@ tests/test_readme.py checks the blocks against the commands on every test run.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str) -> str:
+    """What `budgetopt ARGS` prints; a failure raises with its output."""
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     if result.exit_code:
-        sys.exit(result.output)
+        raise RuntimeError(f"budgetopt {' '.join(args)} exited {result.exit_code}: {result.output}")
     return result.output
 
 
@@ -46,26 +47,33 @@ def proposal(plan_csv: Path) -> None:
     segments.to_csv(ROOT / "docs" / "proposal.csv", index=False, float_format="%.2f")
 
 
-def ledger_week(folder: Path) -> tuple[list[str], list[str]]:
-    rows = (folder / "demo_log.csv").read_text().splitlines(keepends=True)
+def run_ledger_week(folder: Path) -> tuple[str, str]:
+    """The README's daily loop, run in `folder` (the current directory, holding demo_log.csv and
+    demo_policy.toml): the log cut into the history and one export per morning, ingested and planned day
+    by day, static-c re-enabled and the last day planned again. Returns (what the week printed, `history`)."""
+    rows = Path("demo_log.csv").read_text().splitlines(keepends=True)
     files: dict[str, list[str]] = {}
     for row in rows[1:]:
         files.setdefault("history.csv" if row[:10] < "2026-11-18" else f"day-{row[:10]}.csv", []).append(row)
     for name, body in files.items():
-        (folder / name).write_text(rows[0] + "".join(body))
+        Path(name).write_text(rows[0] + "".join(body))
     plan = ["plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--out", "plan.csv", "--decisions", "decisions.csv"]
     printed = [run("ingest", "history.csv", "--ledger", "ads.db"), run(*plan)]
     printed += [run(plan[0], day, *plan[1:]) for day in sorted(n for n in files if n.startswith("day-"))]
-    said = [line for text in printed for line in text.splitlines()]
-    stored = [line for line in said if line.startswith("stored the plan")]
-    week = [said[0], stored[0], "…", stored[1], "wrote plan.csv and decisions.csv"]
     run("enable", "prospecting-social/women-25-34/static-c", "--ledger", "ads.db")
     run("plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--replace", "--out", "plan.csv")
-    table = [line.rstrip() for line in run("history", "--ledger", "ads.db").splitlines()]
+    return "".join(printed), run("history", "--ledger", "ads.db")
+
+
+def ledger_blocks(printed: str, history: str) -> tuple[list[str], list[str]]:
+    """The README's two blocks of the loop: the first plans' lines, and the history's head and ends."""
+    said = printed.splitlines()
+    stored = [line for line in said if line.startswith("stored the plan")]
+    week = [said[0], stored[0], "…", stored[1], "wrote plan.csv and decisions.csv"]
+    table = [line.rstrip() for line in history.splitlines()]
     head = [i for i, line in enumerate(table) if line.strip().startswith("date")][0]
     dated = [line for line in table if re.match(r"\s*2026-", line)]
-    history = [table[head - 1], table[head], *dated[:2], "…", *dated[-2:]]
-    return week, history
+    return week, [table[head - 1], table[head], *dated[:2], "…", *dated[-2:]]
 
 
 def main_() -> None:
@@ -78,12 +86,10 @@ def main_() -> None:
         proposal(folder / "p.csv")
         whatif = run("whatif", str(folder / "demo_log.csv"), "--policy", str(folder / "demo_policy.toml"),
                      "--split", str(ROOT / "docs" / "proposal.csv"))
-        import os
-
         here = os.getcwd()
         os.chdir(folder)
         try:
-            week, history = ledger_week(folder)
+            week, history = ledger_blocks(*run_ledger_week(folder))
         finally:
             os.chdir(here)
     blocks = {

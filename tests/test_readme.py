@@ -6,17 +6,19 @@ with the terminal, never its numbers or words."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from budgetopt.cli import main
 from budgetopt.data.demo import demo_path
 
 ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("update_readme", ROOT / "docs" / "update_readme.py")
+UPDATE = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(UPDATE)
 README = (ROOT / "README.md").read_text()
 
 
@@ -37,12 +39,6 @@ def assert_shown(name: str, output: str) -> None:
     assert missing == [], f"README block {name!r}: not printed by the command:\n" + "\n".join(missing) + "\n--- output:\n" + output[-3000:]
 
 
-def run(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("readme")
@@ -52,12 +48,12 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 def test_the_tour_plan(demo_dir):
-    output = run("plan", str(demo_dir / "demo_log.csv"), "--policy", str(demo_dir / "demo_policy.toml"))
+    output = UPDATE.run("plan", str(demo_dir / "demo_log.csv"), "--policy", str(demo_dir / "demo_policy.toml"))
     assert_shown("demo", output)
 
 
 def test_the_whatif_example(demo_dir):
-    output = run(
+    output = UPDATE.run(
         "whatif", str(demo_dir / "demo_log.csv"), "--policy", str(demo_dir / "demo_policy.toml"), "--split", str(ROOT / "docs" / "proposal.csv")
     )
     assert_shown("whatif", output)
@@ -65,21 +61,8 @@ def test_the_whatif_example(demo_dir):
 
 def test_the_ledger_week(demo_dir, monkeypatch):
     monkeypatch.chdir(demo_dir)
-    lines = (demo_dir / "demo_log.csv").read_text().splitlines(keepends=True)
-    head, rows = lines[0], lines[1:]
-    files: dict[str, list[str]] = {}
-    for row in rows:
-        day = row[:10]
-        files.setdefault("history.csv" if day < "2026-11-18" else f"day-{day}.csv", []).append(row)
-    for name, body in files.items():
-        Path(name).write_text(head + "".join(body))
-    printed = run("ingest", "history.csv", "--ledger", "ads.db")
-    printed += run("plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--out", "plan.csv", "--decisions", "decisions.csv")
-    for day in sorted(n for n in files if n.startswith("day-")):
-        printed += run("plan", day, "--ledger", "ads.db", "--policy", "demo_policy.toml", "--out", "plan.csv", "--decisions", "decisions.csv")
+    printed, history = UPDATE.run_ledger_week(demo_dir)  # the loop the README shows, as the script that rewrites it runs it
     assert_shown("ledger week", printed)
-    run("enable", "prospecting-social/women-25-34/static-c", "--ledger", "ads.db")
-    run("plan", "--ledger", "ads.db", "--policy", "demo_policy.toml", "--replace", "--out", "plan.csv")
-    assert_shown("ledger history", run("history", "--ledger", "ads.db"))
+    assert_shown("ledger history", history)
     static_c = [line for line in Path("plan.csv").read_text().splitlines() if ",women-25-34,static-c," in line][0]
     assert "too early: 0 visits of the 300 needed" in static_c and ",0.25," in static_c  # what the README says after enable
