@@ -21,7 +21,9 @@ DEFAULTS = [
     ("segments.min_spend", 0.0),
     ("segments.max_spend", math.inf),
     ("segments.exploration", 0.05),
-    ("estimate.half_life_days", 14.0),
+    ("segments.optimism", 0.5),
+    ("estimate.half_life_days", "auto"),
+    ("estimate.wear_out", True),
     ("estimate.pooling", "segment"),
     ("estimate.prior_alpha", 1.0),
     ("estimate.prior_beta", 1.0),
@@ -32,6 +34,8 @@ DEFAULTS = [
     ("decide.min_visits_before_disable", 300),
     ("decide.winner_expected_loss", 0.002),
     ("decide.min_share", 0.05),
+    ("decide.retest_after_days", None),
+    ("decide.challenger_p_best", 0.25),
 ]
 
 
@@ -50,6 +54,12 @@ def test_default_when_only_daily_total_is_given(tmp_path, key, expected):
 
 def test_policy_from_dict_matches_load_policy(tmp_path):
     assert policy_from_dict(tomllib.loads(MINIMAL)) == load_policy(write(tmp_path, MINIMAL))
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "true", '"weekly"'])
+def test_a_half_life_is_a_positive_number_or_auto(tmp_path, value):
+    with pytest.raises(InputError, match="half_life_days"):
+        load_policy(write(tmp_path, MINIMAL + f"[estimate]\nhalf_life_days = {value}\n"))
 
 
 def test_infinite_half_life_is_accepted(tmp_path):

@@ -159,6 +159,10 @@ class SegmentsSection(StrictModel):
     exploration: float = Field(
         0.05, ge=0, le=1, description="Share of the budget kept for uncertain segments (0 = pure exploitation)."
     )
+    optimism: float = Field(
+        0.5, ge=0, le=3,
+        description="The allocation values each creative at its posterior mean × exp(optimism × the posterior standard deviation of its log value per euro): thin evidence keeps its budget until it shows a loss (0 = the mean).",
+    )
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> SegmentsSection:
@@ -168,7 +172,10 @@ class SegmentsSection(StrictModel):
 
 
 class EstimateSection(StrictModel):
-    half_life_days: float = Field(14.0, gt=0, description="Older days weigh less: a day this old counts half; inf = no decay.")
+    half_life_days: float | Literal["auto"] = Field(
+        "auto", description="Older days weigh less: a day this old counts half; inf = no decay; \"auto\" = learned per segment from the log."
+    )
+    wear_out: bool = Field(True, description="Forecast each creative's rate from how much it has been shown (ads tire as their audience sees them again).")
     pooling: Literal["none", "segment", "campaign"] = Field(
         "segment", description="What a cell borrows strength from: none, its segment's creatives, or its campaign's cells."
     )
@@ -184,6 +191,18 @@ class EstimateSection(StrictModel):
         None, gt=0,
         description="Value of one conversion, currency, for logs without a revenue column (lead generation): revenue = conversions × this.",
     )
+
+    @field_validator("half_life_days")
+    @classmethod
+    def _positive_half_life(cls, value: float | str) -> float | str:
+        if value != "auto" and not value > 0:
+            raise ValueError("must be a positive number of days, inf, or \"auto\"")
+        return value
+
+    @property
+    def fixed_half_life(self) -> float | None:
+        """The half-life in days, or None when it is learned from the log."""
+        return None if self.half_life_days == "auto" else float(self.half_life_days)
 
     @field_validator("conversion_lag")
     @classmethod
@@ -205,6 +224,14 @@ class DecideSection(StrictModel):
         0.002, ge=0, description="Declare a winner when choosing the leader risks less than this (metric units)."
     )
     min_share: float = Field(0.05, ge=0, le=1, description="Each creative still under test keeps at least this share of its segment.")
+    retest_after_days: float | None = Field(
+        None, ge=1,
+        description="Test a creative again once it has been off (disabled, or shown off in the log) this many days; unset = never.",
+    )
+    challenger_p_best: float = Field(
+        0.25, ge=0, le=1,
+        description="A judged creative other than its segment's leader gets traffic only while its chance to be best is at least this; below, it rests (0 = every creative under test gets traffic).",
+    )
 
 
 class Policy(StrictModel):

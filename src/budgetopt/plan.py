@@ -28,7 +28,7 @@ from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.engine import DRAWS
-from budgetopt.decide.verdicts import DISABLE, PAUSED
+from budgetopt.decide.verdicts import DISABLE, PAUSED, Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 from budgetopt.estimate.history import unpaid_evidence
@@ -131,7 +131,8 @@ def estimates_from_log(
     fresh_since: re-enabled cells and the day their new test began (see build_history)."""
     settings = policy.estimate
     kwargs = dict(
-        half_life_days=settings.half_life_days, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since
+        half_life_days=settings.fixed_half_life, conversion_lag=settings.conversion_lag, exposure=settings.exposure,
+        fresh_since=fresh_since, wear_out=settings.wear_out,
     )
     return fit_history(build_history(log, date, **kwargs), policy)
 
@@ -154,10 +155,26 @@ def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
     })[DECISION_COLUMNS]
 
 
+#: the most posterior coefficients of variation the optimism bonus counts (a creative with no conversion has a huge one)
+MAX_CV = 2.0
+
+
+def optimistic_value(estimates: Estimates, optimism: float) -> np.ndarray:
+    """(cells,) revenue-margin per unsaturated euro the allocation maximises: the posterior mean plus
+    `optimism` posterior standard deviations (an upper-confidence bonus, the sd capped at MAX_CV means): a
+    creative measured on a few conversions is valued near the top of what they allow, so its segment is
+    not cut for lack of evidence, only once the evidence says it loses money; with plenty of evidence the
+    bonus vanishes."""
+    mean = estimates.value_per_euro_mean()
+    if optimism <= 0:
+        return mean
+    return mean * (1.0 + optimism * np.minimum(estimates.value_per_euro_cv(), MAX_CV))
+
+
 def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray) -> AllocationProblem:
     """The allocation problem for these estimates, shares and yesterday's budgets."""
     h = estimates.history
-    value = h.segment_sum(decisions.share * estimates.value_per_euro_mean())
+    value = h.segment_sum(decisions.share * optimistic_value(estimates, policy.segments.optimism))
     live = h.segment_sum(decisions.share) > 0
     coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
     # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
@@ -239,12 +256,13 @@ def plan_budgets(
     disabled_before: np.ndarray,
     previous: np.ndarray,
     solvers: Solvers | None = None,
+    off: Off | None = None,
 ) -> DayPlan:
     """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
     earlier day (cells,) and yesterday's segment budgets (segments,). `plan_day` and the simulator's
     `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
     h = estimates.history
-    d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
+    d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency, off=off)
     if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
         d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     problem = build_problem(policy, estimates, d, previous)
@@ -255,6 +273,26 @@ def plan_budgets(
         raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
     budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng, solvers and solvers.draw)
     return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index])
+
+
+def _kept_off(
+    log: pd.DataFrame, policy: Policy, date: pd.Timestamp | None,
+    previously_disabled: set[tuple[str, str, str]] | None, fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None,
+) -> tuple[Estimates, np.ndarray, Off]:
+    """(estimates, cells disabled on an earlier day (cells,), what the log shows switched off). The ledger's
+    disabled cells stay disabled; the creatives the log shows switched off (History.off) come back only
+    as challengers (see Off). `[decide] retest_after_days` brings back both once off that long, as a fresh
+    test (their earlier conversions set aside, as `enable` does)."""
+    estimates = estimates_from_log(log, policy, date, fresh_since)
+    h = estimates.history
+    disabled = np.array([(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool)
+    off = h.off | disabled
+    back = retested(off, h.last_paid_day, policy.decide.retest_after_days)
+    if back.any():
+        fresh = dict(fresh_since or {})
+        fresh.update({(h.campaign[i], h.segment[i], h.creative[i]): h.as_of for i in np.flatnonzero(back)})
+        estimates = estimates_from_log(log, policy, date, fresh)  # the same cells in the same order
+    return estimates, disabled & ~back, Off(off & ~back, back)
 
 
 def plan_day(
@@ -271,23 +309,21 @@ def plan_day(
 
     previous_segment_spend: yesterday's budgets by (campaign, segment), e.g. the ledger's last plan;
     default: each segment's spend on the last day of the log. previously_disabled: cells the engine
-    disabled on an earlier day, kept disabled. fresh_since: creatives the user re-enabled, with the day
+    disabled on an earlier day, kept disabled (those the log shows switched off come back only as challengers, see Off). fresh_since: creatives the user re-enabled, with the day
     their new test began; they are judged only on the evidence since (earlier conversions set aside).
     """
     started = time.perf_counter()
     if not (log["spend"] > 0).any():
         raise InputError("the log has no spend at all: budgets cannot be learned from it; export a period with spend")
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else rng
-    estimates = estimates_from_log(log, policy, None if date is None else pd.Timestamp(date), fresh_since)
+    date = None if date is None else pd.Timestamp(date)
+    estimates, disabled_before, off = _kept_off(log, policy, date, previously_disabled, fresh_since)
     h = estimates.history
-    disabled_before = np.array(
-        [(c, s, k) in (previously_disabled or set()) for c, s, k in zip(h.campaign, h.segment, h.creative)], dtype=bool
-    )
     previous = h.segment_sum(h.previous_spend)
     if previous_segment_spend:
         starts = h.segment_start
         previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
-    day = plan_budgets(estimates, policy, rng, disabled_before, previous)
+    day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off)
     d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
     margins = MarginDraws.of(spend, d.value_draws, factor)

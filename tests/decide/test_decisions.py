@@ -127,3 +127,29 @@ def test_decisions_refuse_min_share_above_what_the_log_allows():
     detail = api.make_decisions(log, policy).detail
     assert np.add.reduceat(detail.share, [0, 2]) == pytest.approx([1.0, 1.0])  # broad (2 creatives), exact (3)
     assert detail.share[2:].min() >= 0.33 - 1e-9
+
+
+def test_a_challenger_that_could_overtake_is_measured_and_one_that_could_not_rests():
+    """Leader 0.6; 0.3 could overtake (≥ 0.25): probability-matched; 0.1 could not: it rests, not disabled."""
+    p_best = np.array([0.6, 0.3, 0.1])
+    verdict = np.array(["keep"] * 3, dtype=object)
+    start, index = np.array([0]), np.zeros(3, dtype=int)
+    share = traffic_shares(p_best, verdict, start, index, 0.05, challenger_p_best=0.25)
+    assert share == pytest.approx([0.6 / 0.9, 0.3 / 0.9, 0.0])
+    everyone = traffic_shares(p_best, verdict, start, index, 0.05, challenger_p_best=0.0)
+    assert everyone == pytest.approx([0.6, 0.3, 0.1])
+
+
+def test_a_creative_too_early_to_judge_is_tested_whatever_its_chance():
+    p_best = np.array([0.9, 0.08, 0.02])
+    verdict = np.array(["keep", "keep", "too early"], dtype=object)
+    share = traffic_shares(p_best, verdict, np.array([0]), np.zeros(3, dtype=int), 0.05, challenger_p_best=0.25)
+    assert share[1] == 0.0 and share[2] >= 0.05 and share.sum() == pytest.approx(1.0)
+
+
+def test_a_newcomer_leading_on_its_prior_does_not_send_the_judged_creatives_to_rest():
+    """Re-enabled or new, 54 % chance to be best on no evidence: an even share at most, the rest to the judged leader."""
+    p_best = np.array([0.21, 0.54, 0.15, 0.10])
+    verdict = np.array(["keep", "too early", "keep", "keep"], dtype=object)
+    share = traffic_shares(p_best, verdict, np.array([0]), np.zeros(4, dtype=int), 0.05, challenger_p_best=0.25)
+    assert share[1] == pytest.approx(0.25) and share[0] == pytest.approx(0.75) and share[2:].sum() == 0

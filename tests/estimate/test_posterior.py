@@ -99,7 +99,8 @@ def test_decay_follows_a_fading_creative():
     log = log_of(rows)
     means = {}
     for half_life in (7.0, float("inf")):
-        policy = policy_from_dict({"budget": {"daily_total": 1.0}, "estimate": {"pooling": "none", "half_life_days": half_life}})
+        estimate = {"pooling": "none", "half_life_days": half_life, "wear_out": False}  # decay alone
+        policy = policy_from_dict({"budget": {"daily_total": 1.0}, "estimate": estimate})
         means[half_life] = estimates_from_log(log, policy).conversion_rate.mean()[0]
     # weights: the last 10 days carry 63 % of the 7-day half-life's mass → 0.0274 expected; no decay: 0.035
     assert means[7.0] == pytest.approx(0.0274, abs=0.001)

@@ -58,17 +58,20 @@ def test_greedy_puts_each_segment_on_its_best_posterior_creative_within_the_poli
 def test_greedy_follows_the_recent_days_and_agrees_with_the_projects_estimates():
     """a led s0 for two weeks (8 conversions a day to 5), b for the last four (9 to 3): with days
     weighted by a 7-day half-life the posterior means (the project's pooled estimates) put b first,
-    and greedy follows them; the 14-day default would still put a first."""
+    and greedy follows them; a 14-day half-life would still put a first."""
     acc = account()
     conversions = np.tile([8.0, 5.0, 4.0, 5.0, 4.0], (19, 1))
     conversions[-4:, :2] = [3.0, 9.0]
     log = log_of(conversions)
     step = GreedyPolicy(acc, Briefing(START), np.random.default_rng(0)).plan(log.seen())
-    policy = acc.policy.model_copy(update={"estimate": acc.policy.estimate.model_copy(update={"half_life_days": GREEDY_HALF_LIFE_DAYS})})
-    estimates = estimates_from_log(log.seen().frame(acc, START), policy)
+    def fixed(half_life: float):
+        estimate = acc.policy.estimate.model_copy(update={"half_life_days": half_life, "wear_out": False})
+        return acc.policy.model_copy(update={"estimate": estimate})
+
+    estimates = estimates_from_log(log.seen().frame(acc, START), fixed(GREEDY_HALF_LIFE_DAYS))
     value = estimates.value_per_euro_mean()
     assert value[1] > value[0] and step.spend[1] > 0 and step.spend[0] == 0
-    slow = estimates_from_log(log.seen().frame(acc, START), acc.policy).value_per_euro_mean()
+    slow = estimates_from_log(log.seen().frame(acc, START), fixed(14.0)).value_per_euro_mean()
     assert slow[0] > slow[1]
 
 

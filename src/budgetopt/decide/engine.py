@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtri
 
 from budgetopt.config import DecideSection
 from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
 from budgetopt.decide.verdicts import (
     DISABLE,
+    KEEP,
     PAUSED,
     TOO_EARLY,
     WINNER,
+    Off,
     check_min_share,
     segment_leaders,
     traffic_shares,
@@ -106,6 +109,7 @@ def decide_creatives(
     previously_disabled: np.ndarray | None = None,
     currency: str = "EUR",
     draws: int = DRAWS,
+    off: Off | None = None,
 ) -> Decisions:
     """Judge every creative within its segment; see `verdicts` for the rules."""
     h = estimates.history
@@ -139,8 +143,14 @@ def decide_creatives(
     lift_p95 = np.where(is_leader, 0.0, np.expm1(np.clip(centre + spread, -50, 50)))
     evidence = h.raw.exposure  # visits, or impressions when the policy counts conversions per impression
     verdict = verdicts(p_best, loss, evidence, h.paused, disabled_before, h.segment_start, h.segment_index, rules)
+    if off is not None and off.cells is not None:
+        verdict[off.cells & (verdict == TOO_EARLY)] = KEEP  # switched off: no new test, back only as a challenger
+    # judged only on fresh evidence: a creative that got no traffic yesterday is not disabled on evidence that has aged
+    verdict[(verdict == DISABLE) & ~disabled_before & (h.previous_spend <= 0)] = KEEP
     check_min_share(verdict, h.segment_start, rules.min_share, h.campaign, h.segment)  # refused, not rescaled
-    share = traffic_shares(p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h))
+    share = traffic_shares(
+        p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), challenger_p_best=rules.challenger_p_best
+    )
     return Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
@@ -155,7 +165,7 @@ def decide_creatives(
         verdict=verdict,
         share=share,
         value_draws=value_draws,
-        explain=partial(reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency),
+        explain=partial(reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency, off=off or Off()),
     )
 
 
@@ -166,8 +176,18 @@ def format_loss(loss: float, metric: str, currency: str) -> str:
     return f"{100 * loss:.3f} points of conversion rate"
 
 
-def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str) -> list[str]:
+def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off) -> list[str]:
     """One sentence per cell saying why it has its verdict, with the evidence a person can check."""
+    h = estimates.history
+    out = _verdict_reasons(d, estimates, rules, disabled_before, currency, off)
+    if off.back is not None:
+        for i in np.flatnonzero(off.back):
+            days = int(h.last_paid_day[i]) - 1
+            out[i] = f"back in test after {days} days off ([decide] retest_after_days = {rules.retest_after_days:g}), judged afresh; {out[i]}"
+    return out
+
+
+def _verdict_reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off) -> list[str]:
     h = estimates.history
     out = []
     winner_of = {}
@@ -205,6 +225,18 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
             )
         elif h.segment_index[i] in winner_of:
             out.append(f"kept but gets no traffic: '{winner_of[h.segment_index[i]]}' won {where}")
+        elif d.share[i] == 0 and off.cells is not None and off.cells[i]:
+            since = (h.as_of - pd.Timedelta(days=int(h.last_paid_day[i]))).strftime("%Y-%m-%d")
+            out.append(
+                f"off: no spend since {since} while {where} spent; {100 * d.p_best[i]:.1f} % chance of being best "
+                f"after {visits}, below the {100 * rules.challenger_p_best:.0f} % that would bring it back (or enable it, "
+                f"or set [decide] retest_after_days){lift}"
+            )
+        elif d.share[i] == 0:
+            out.append(
+                f"resting: {100 * d.p_best[i]:.1f} % chance of being best in {where} after {visits}, below the "
+                f"{100 * rules.challenger_p_best:.0f} % a challenger needs for traffic; it gets traffic again if the leader fades{lift}"
+            )
         else:
             out.append(
                 f"still testing: {100 * d.p_best[i]:.1f} % chance of being best in {where} after {visits}; "

@@ -12,6 +12,7 @@ early to judge, and all of it to a winner.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -69,6 +70,32 @@ def verdicts(
     return verdict
 
 
+def resting(p_best: np.ndarray, verdict: np.ndarray, is_leader: np.ndarray, challenger_p_best: float) -> np.ndarray:
+    """(cells,) judged creatives that could not overtake their leader (chance to be best below `challenger_p_best`)."""
+    return (verdict == KEEP) & ~is_leader & (p_best < challenger_p_best)
+
+
+@dataclass(frozen=True)
+class Off:
+    """Creatives the log shows switched off, and those back in test, (cells,) each; None: none.
+
+    `cells`: no spend on their segment's last day with spend though they spent before (History.off):
+    rested by an earlier plan, disabled, or paused by hand. They are not given a new test (a creative too
+    early to judge gets one): they come back only as a challenger whose chance to be best warrants it, or
+    after `[decide] retest_after_days` (`back`: their evidence set aside, judged afresh)."""
+
+    cells: np.ndarray | None = None
+    back: np.ndarray | None = None
+
+
+def retested(off: np.ndarray, last_paid_day: np.ndarray, retest_after_days: float | None) -> np.ndarray:
+    """(cells,) cells off for at least `retest_after_days` days (None: never), by the days since they last
+    spent (last_paid_day: days before the plan date of their last row with spend; 1 = yesterday)."""
+    if retest_after_days is None:
+        return np.zeros(len(off), dtype=bool)
+    return off & (last_paid_day - 1 >= retest_after_days)
+
+
 def check_min_share(verdict: np.ndarray, segment_start: np.ndarray, min_share: float, campaign: np.ndarray, segment: np.ndarray) -> None:
     """InputError when min_share cannot be honoured: a segment whose creatives still under test (neither
     disabled nor paused, and no winner yet) are more than 1 / min_share would need more than the whole
@@ -105,12 +132,20 @@ def traffic_shares(
     segment_index: np.ndarray,
     min_share: float,
     unbought: np.ndarray | None = None,
+    challenger_p_best: float = 0.0,
 ) -> np.ndarray:
     """(cells,) each creative's share of its segment's traffic; shares of a segment with a live creative sum to 1.
 
     unbought: (cells,) creatives that never spent: what they convert is not traffic anyone paid for, so in a
-    segment where others have spent they get `min_share` at most (a test), whatever their p_best."""
+    segment where others have spent they get `min_share` at most (a test), whatever their p_best.
+    challenger_p_best: a judged creative (verdict keep) that is not its segment's leader gets traffic only
+    while its chance to be best is at least this: a challenger that could overtake is measured, one that
+    could not rests (share 0, not disabled: its chance rises again if the leader fades)."""
     active = (verdict != DISABLE) & (verdict != PAUSED)
+    n_live = np.add.reduceat(active.astype(float), segment_start)[segment_index]  # resting ones included
+    if challenger_p_best > 0:  # the leader among the judged: a newcomer too early to judge never sends the others to rest
+        leader = segment_leaders(p_best, active & (verdict != TOO_EARLY), segment_start, segment_index) == np.arange(len(p_best))
+        active &= ~resting(p_best, verdict, leader, challenger_p_best)
     has_winner = np.add.reduceat((verdict == WINNER).astype(int), segment_start)[segment_index] > 0
     n_active = np.add.reduceat(active.astype(float), segment_start)[segment_index]
     floor = np.where(n_active * min_share >= 1.0, 1.0 / np.maximum(n_active, 1), min_share)
@@ -127,7 +162,7 @@ def traffic_shares(
         if np.allclose(new, share, atol=1e-12):
             break
         share = new
-    cap = np.broadcast_to(1.0 / np.maximum(n_active, 1), share.shape)
+    cap = np.broadcast_to(1.0 / np.maximum(n_live, 1), share.shape)  # a fair test: an even share of the segment's creatives
     capped = verdict == TOO_EARLY
     if unbought is not None:
         bought_here = np.add.reduceat((active & ~unbought).astype(int), segment_start)[segment_index] > 0

@@ -13,6 +13,8 @@ import pandas as pd
 
 from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
+from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
+from budgetopt.estimate.wearout import fit_wear_out
 from budgetopt.model import saturation_factor, segment_sums
 
 
@@ -61,6 +63,17 @@ class History:
     previous_spend: np.ndarray  # (cells,) spend on the last logged day, currency
     last_date: pd.Timestamp
     days: "CellDays"  # every logged (cell, day), unweighted: what saturation is fitted on
+    forgetting: Forgetting | None = None  # how fast each segment's days lose weight (learned or fixed)
+    last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
+
+    @property
+    def off(self) -> np.ndarray:
+        """(cells,) creatives that spent before but not on their segment's last day with spend, while the
+        segment did: switched off (by the engine on an earlier day, the user or the platform), as the log
+        shows it without a ledger. Paused ones (status column) are not counted: they say why."""
+        spent_before = self.last_paid_day > 0 if self.last_paid_day is not None else np.zeros(self.n_cells, bool)
+        segment_spent = self.segment_sum(self.previous_spend)[self.segment_index] > 0
+        return spent_before & (self.previous_spend <= 0) & segment_spent & ~self.paused
 
     @property
     def n_cells(self) -> int:
@@ -147,10 +160,11 @@ def build_history(
     log: pd.DataFrame,
     as_of: pd.Timestamp | None = None,
     *,
-    half_life_days: float = 14.0,
+    half_life_days: float | None = 14.0,
     conversion_lag: tuple[float, ...] = (),
     exposure: str = "visits",
     fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
+    wear_out: bool = False,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
@@ -194,7 +208,50 @@ def build_history(
     campaign = np.asarray(names[0], dtype=str)[campaign_code]
     segment = np.asarray(names[1], dtype=str)[segment_code]
     creative = np.asarray(names[2], dtype=str)[creative_code]
-    return history_from_rows(campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag)
+    return history_from_rows(
+        campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out
+    )
+
+
+def _time_model(
+    rows: LogRows, completeness: np.ndarray, segment_index: np.ndarray, segment_start: np.ndarray,
+    half_life_days: float | None, wear_out: bool,
+) -> tuple[Forgetting, np.ndarray, np.ndarray | float]:
+    """(forgetting, each row's day weight, each row's exposure in tomorrow's units): the fixed or learned
+    half-life, and the wear-out forecast (1.0 without it), both fitted on exposure discounted for
+    conversions not yet reported."""
+    age, cell = rows.age, rows.cell
+    day_number = age.max() - age
+    exposure = rows.exposure * completeness * rows.evidence
+    conversions = rows.conversions * rows.evidence
+    if half_life_days is None:  # learned from the log, per segment
+        forgetting = learn_forgetting(cell, day_number, exposure, conversions, segment_index, segment_start, int(day_number.max()) + 1)
+        weight = forgetting.kernel(int(age.max()))[segment_index[cell], age]
+    else:
+        forgetting = fixed(half_life_days, len(segment_start))
+        weight = day_weights(age, half_life_days)
+    forecast = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index)).factor if wear_out else 1.0
+    return forgetting, weight, forecast
+
+
+def _latest(rows: LogRows, day_number: np.ndarray, row_segment: np.ndarray, n_segments: int, n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(previous spend, last day number with spend (−1: never), paused), each (cells,): yesterday is each
+    segment's last day with spend (a segment missing from the log's last date is not new); the latest row
+    of each cell decides whether the user paused it."""
+    cell_codes, spend = rows.cell, rows.spend
+    paid = spend > 0
+    segment_last = np.full(n_segments, -1)
+    np.maximum.at(segment_last, row_segment[paid], day_number[paid])
+    on_last = day_number == segment_last[row_segment]
+    cell_last = np.full(n_cells, -1)
+    np.maximum.at(cell_last, cell_codes[paid], day_number[paid])
+    previous_spend = np.bincount(cell_codes[on_last], weights=spend[on_last], minlength=n_cells)
+    paused = np.zeros(n_cells, dtype=bool)
+    if np.any(rows.paused):
+        order = np.lexsort((day_number, cell_codes))
+        latest = order[np.r_[cell_codes[order][1:] != cell_codes[order][:-1], True]]
+        paused[cell_codes[latest]] = np.broadcast_to(rows.paused, cell_codes.shape)[latest]
+    return previous_spend, cell_last, paused
 
 
 def history_from_rows(
@@ -204,11 +261,14 @@ def history_from_rows(
     rows: LogRows,
     as_of: pd.Timestamp,
     *,
-    half_life_days: float = 14.0,
+    half_life_days: float | None = 14.0,
     conversion_lag: tuple[float, ...] = (),
+    wear_out: bool = False,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
-    names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1)."""
+    names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1).
+    half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
+    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow."""
     n_cells = len(creative)
     new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
     segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
@@ -217,12 +277,12 @@ def history_from_rows(
     n_segments = len(segment_start)
     cell_codes, age = rows.cell, rows.age
     day_number = age.max() - age
-    weight = day_weights(age, half_life_days)
     completeness = lag_completeness(age, conversion_lag)
     spend, visits, expo, conversions, revenue, evidence = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue, rows.evidence
 
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
+    forgetting, weight, forecast = _time_model(rows, completeness, segment_index, segment_start, half_life_days, wear_out)
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
@@ -232,7 +292,7 @@ def history_from_rows(
             spend=add(spend),
             effective_spend=add(spend),  # unsaturated until with_saturation
             visits=add(visits * evidence) if display else add(visits),
-            exposure=add(expo * lag * evidence),
+            exposure=add(expo * lag * evidence * (1.0 if display else forecast)),
             raw_exposure=add(expo),
             conversions=add(conversions * evidence),
             revenue=add(revenue * evidence),
@@ -242,19 +302,8 @@ def history_from_rows(
             paid_exposure=add(expo * paid),
         )
 
-    # yesterday, per segment: its last day with spend (a segment missing from the log's last date is not new)
+    previous_spend, cell_last, paused = _latest(rows, day_number, row_segment, n_segments, n_cells)
     paid = spend > 0
-    segment_last = np.full(n_segments, -1)
-    np.maximum.at(segment_last, row_segment[paid], day_number[paid])
-    on_last = day_number == segment_last[row_segment]
-    previous_spend = np.bincount(cell_codes[on_last], weights=spend[on_last], minlength=n_cells)
-    # the latest row of each cell decides whether the user paused it
-    paused = np.zeros(n_cells, dtype=bool)
-    if np.any(rows.paused):
-        order = np.lexsort((day_number, cell_codes))
-        latest = order[np.r_[cell_codes[order][1:] != cell_codes[order][:-1], True]]
-        paused[cell_codes[latest]] = np.broadcast_to(rows.paused, cell_codes.shape)[latest]
-
     ones = np.ones_like(weight)
     return History(
         as_of=as_of,
@@ -273,4 +322,6 @@ def history_from_rows(
             cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
             segment_spend=segday_spend[segday], spend=spend, visits=np.where(paid, visits, 0.0), weight=weight,
         ),
+        forgetting=forgetting,
+        last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
     )

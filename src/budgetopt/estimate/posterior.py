@@ -34,6 +34,15 @@ class Estimates:
         """(cells,) posterior mean of gross revenue-margin bought by one unsaturated euro."""
         return self.exposure_per_euro.mean() * self.conversion_rate.mean() * self.basket.mean() * self.margin_rate
 
+    def value_per_euro_cv(self) -> np.ndarray:
+        """(cells,) posterior coefficient of variation (sd / mean) of revenue-margin per unsaturated euro:
+        for independent factors, cv² = Π (1 + cv_i²) − 1 (Beta mixture: variance / mean²; Gamma rate:
+        1 / shape; basket, an inverse Gamma: 1 / (shape − 2), infinite below shape 2)."""
+        rate = self.conversion_rate
+        cv2 = rate.variance() / np.maximum(rate.mean(), 1e-300) ** 2
+        basket_cv2 = np.where(self.basket.shape > 2, 1.0 / np.maximum(self.basket.shape - 2.0, 1e-9), np.inf)
+        return np.sqrt((1 + cv2) * (1 + 1.0 / self.exposure_per_euro.shape) * (1 + basket_cv2) - 1)
+
     @cached_property
     def factor_log_moments(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """(mean, variance) of the log of conversion rate, exposure per euro and basket, per cell

@@ -37,7 +37,7 @@ truth) and returns tomorrow's spend per cell; all work under the scenario's budg
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -52,15 +52,15 @@ from budgetopt.allocate import (
     policy_problem,
     solve,
 )
-from budgetopt.decide.verdicts import DISABLE
+from budgetopt.decide.verdicts import DISABLE, Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import History
 from budgetopt.estimate.history import history_from_rows
-from budgetopt.model import segment_sums
 from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
-from budgetopt.simulate.world import DayTruth, segment_maxima
+from budgetopt.simulate.matching import conversion_draws, matching_shares
+from budgetopt.simulate.world import DayTruth
 
 #: `proportional`: a day this many days older counts half
 PROPORTIONAL_HALF_LIFE_DAYS = 7.0
@@ -137,15 +137,21 @@ class SimulationPolicy:
         budgets = feasible_budgets(desired, shares, self.previous_budgets(log), self.account)
         return Step(shares * budgets[self.account.segment_index], self.disabled.copy())
 
-    def history(self, log: LogView, half_life_days: float) -> tuple[np.ndarray, History]:
+    def history(
+        self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None
+    ) -> tuple[np.ndarray, History]:
         """(cells, history): the cells seen so far in the plan's order (by name) and their History as
-        `budgetopt plan` builds it from the log, read from the log's arrays."""
+        `budgetopt plan` builds it from the log, read from the log's arrays. fresh: (cells,) cells judged
+        afresh from today (their rows set aside as evidence, as after `enable`)."""
         a = self.account
         cells = self.by_name[log.known[self.by_name]]
         as_of = pd.Timestamp(self.briefing.start_date) + pd.Timedelta(days=log.today)
+        rows = log.rows(cells)
+        if fresh is not None and fresh.any():
+            rows = replace(rows, evidence=np.where(fresh[rows.cell], 0.0, 1.0))
         history = history_from_rows(
-            a.campaign[cells], a.segment[cells], a.creative[cells], log.rows(cells), as_of,
-            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag,
+            a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of,
+            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out,
         )
         return cells, history
 
@@ -163,10 +169,17 @@ class BudgetoptPolicy(SimulationPolicy):
         code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
         written and HiGHS re-solving warm from yesterday's basis."""
         a = self.account
-        cells, history = self.history(log, a.policy.estimate.half_life_days)
+        settings = a.policy.estimate
+        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out)
+        disabled = self.disabled[cells]
+        off = history.off | disabled
+        back = retested(off, history.last_paid_day, a.policy.decide.retest_after_days)
+        if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
+            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back)
+            self.disabled[cells[back]] = False
         estimates = fit_history(history, a.policy)
         previous = history.segment_sum(history.previous_spend)
-        day = plan_budgets(estimates, a.policy, self.rng, self.disabled[cells], previous, self.solvers)
+        day = plan_budgets(estimates, a.policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back))
         spend = np.zeros(a.n_cells)
         spend[cells] = day.spend
         self.disabled[cells[day.decisions.verdict == DISABLE]] = True
@@ -283,25 +296,6 @@ class AbThenCommitPolicy(SimulationPolicy):
         contenders = log.known & ~self.disabled
         shares = self.even_shares(contenders)
         return self.spend(self.even_budgets(shares), shares, log)
-
-
-def conversion_draws(conversions: np.ndarray, visits: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """(draws, cells) draws of each cell's Beta(1 + conversions, 1 + visits − conversions) posterior."""
-    return rng.beta(1.0 + conversions, 1.0 + visits - conversions, size=(draws, len(conversions)))
-
-
-def matching_shares(samples: np.ndarray, active: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
-    """(..., cells) probability matching: each active cell's share of its segment is the share of the
-    samples (..., draws, cells) in which it is its segment's highest (ties: each tied cell counts a win).
-
-    With one draw this is Thompson sampling with a day as the decision (the segment's traffic goes to
-    the sampled best); with more, the shares a bandit choosing visit by visit would give in expectation.
-    Either way a share's expectation is the creative's posterior chance to be best."""
-    samples = np.where(active[..., None, :], samples, -np.inf)
-    top = segment_maxima(samples, segment_index, n_segments)  # (..., draws, segments)
-    wins = (samples >= top[..., segment_index]) & active[..., None, :]
-    shares = wins.mean(-2)
-    return shares / np.maximum(segment_sums(shares, segment_index, n_segments)[..., segment_index], 1e-12)
 
 
 class ThompsonPolicy(SimulationPolicy):
