@@ -205,6 +205,11 @@ class DecideSection(StrictModel):
         0.002, ge=0, description="Declare a winner when choosing the leader risks less than this (metric units)."
     )
     min_share: float = Field(0.05, ge=0, le=1, description="Each creative still under test keeps at least this share of its segment.")
+    draws: int = Field(
+        2000, ge=100, le=100_000,
+        description="Most posterior draws behind a creative's chance to be best where it is sampled: 500 first, more "
+        "only for segments whose verdict is near a threshold (p_best_se in decisions.csv is the Monte Carlo error).",
+    )
 
 
 class Policy(StrictModel):
