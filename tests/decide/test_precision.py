@@ -102,7 +102,7 @@ def test_decisions_report_the_monte_carlo_error_of_p_best():
 
     rows = []
     for day in range(10):
-        for creative, visits, conversions in (("a", 60, 1), ("b", 60, 0)):
+        for creative, visits, conversions in (("a", 60, 1), ("b", 60, day % 2)):
             rows.append((day, "thin", creative, 30.0, visits, conversions, 50.0 * conversions))
         for creative, visits, conversions in (("a", 3000, 90), ("b", 3000, 75)):
             rows.append((day, "thick", creative, 1500.0, visits, conversions, 50.0 * conversions))
