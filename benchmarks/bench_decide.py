@@ -1,7 +1,8 @@
 """Decision speed (issue 5): verdicts for 10,000 cells in 1,000 segments, target < 1 s.
 
-Times `decide` (verdicts, p_best, expected loss, lift, shares, reasons) on fitted estimates (2,000 posterior draws per cell, margin per euro), and
-with metric = "conversion_rate" and pooling = "none" (exact quadrature, no sampling).
+Times `decide` (verdicts, p_best, expected loss, lift, shares, reasons) on fitted estimates (margin per euro: quadrature
+where a segment's values are log-normal, 500 posterior draws elsewhere and up to 2,000 where a verdict is near a
+threshold), and with metric = "conversion_rate" and pooling = "none" (exact quadrature, no sampling).
 
     python benchmarks/bench_decide.py
 """

@@ -74,8 +74,8 @@ def line(label: str, seconds: float, reps: int, target: float) -> None:
 STAGES = {
     "history (log arrays → History)": ("budgetopt.simulate.policies", "history_from_rows"),
     "estimate (saturation, pooled posteriors)": ("budgetopt.simulate.policies", "fit_history"),
-    "decide: posterior draws (2,000 a cell)": ("budgetopt.decide.engine", "Estimates.value_per_euro_draws"),
-    "decide: chance to be best, loss": ("budgetopt.decide.engine", "chance_to_be_best"),
+    "posterior draws (sampled segments, margins, exploration)": ("budgetopt.estimate.posterior", "Estimates.value_per_euro_draws"),
+    "decide: quadrature (log-normal segments)": ("budgetopt.decide.engine", "lognormal_chance_to_be_best"),
     "allocate: HiGHS (mean and exploration draw)": ("budgetopt.plan", "solve"),
 }
 

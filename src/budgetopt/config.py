@@ -232,6 +232,11 @@ class DecideSection(StrictModel):
         0.25, ge=0, le=1,
         description="A judged creative other than its segment's leader gets traffic only while its chance to be best is at least this; below, it rests (0 = every creative under test gets traffic).",
     )
+    draws: int = Field(
+        2000, ge=100, le=100_000,
+        description="Most posterior draws behind a creative's chance to be best where it is sampled: 500 first, more "
+        "only for segments whose verdict is near a threshold (p_best_se in decisions.csv is the Monte Carlo error).",
+    )
 
 
 class Policy(StrictModel):

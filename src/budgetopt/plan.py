@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,6 @@ from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
-from budgetopt.decide.engine import DRAWS
 from budgetopt.decide.verdicts import DISABLE, PAUSED, Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
@@ -46,7 +45,7 @@ PLAN_MONEY = ("spend", "segment_spend", "previous_spend", "change", "expected_ma
 SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after")
 DECISION_COLUMNS = [
     "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
-    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95",
+    "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95", "p_best_se",
 ]
 
 
@@ -151,7 +150,7 @@ def decisions_table(estimates: Estimates, d: Decisions) -> pd.DataFrame:
         "cvr_mean": d.cvr_mean, "cvr_p05": d.cvr_p05, "cvr_p95": d.cvr_p95,
         "metric_mean": d.metric_mean, "metric_p05": d.metric_p05, "metric_p95": d.metric_p95,
         "p_best": d.p_best, "expected_loss": d.expected_loss, "verdict": d.verdict.astype(str), "reason": d.reason,
-        "lift_p05": d.lift_p05, "lift_p95": d.lift_p95,
+        "lift_p05": d.lift_p05, "lift_p95": d.lift_p95, "p_best_se": d.p_best_se,
     })[DECISION_COLUMNS]
 
 
@@ -194,7 +193,7 @@ def _explore(
     if exploration <= 0:
         return mean.spend
     h = estimates.history
-    draw = decisions.value_draws[rng.integers(decisions.value_draws.shape[0])]
+    draw = estimates.value_per_euro_draws(rng, 1)[0]
     sampled = solve(problem, h.segment_sum(decisions.share * draw), warm=warm)
     if sampled.status != "optimal":
         return mean.spend
@@ -215,29 +214,27 @@ class DayPlan:
 
 @dataclass(frozen=True)
 class MarginDraws:
-    """Each cell's gross margin tomorrow under the posterior draws, summarised: mean and 90 % interval
-    (cells,), and the plan's total in each draw (draws,), currency."""
+    """Each cell's gross margin tomorrow, summarised: mean and 90 % interval (cells,), currency; and the plan's
+    total: its mean and `draws` posterior draws of it (draws,)."""
 
     mean: np.ndarray
     p05: np.ndarray
     p95: np.ndarray
+    total_mean: float
     total: np.ndarray
-
-    #: cells summarised at a time: a (draws, cells) array of a 40,000-cell account is 640 MB, a chunk 33 MB
-    CHUNK: ClassVar[int] = 2048
+    value_p05: np.ndarray  # (cells,) the 90 % interval of value per unsaturated euro behind p05 and p95
+    value_p95: np.ndarray
 
     @classmethod
-    def of(cls, spend: np.ndarray, value_draws: np.ndarray, factor: np.ndarray) -> MarginDraws:
-        """From spend (cells,), draws of value per unsaturated euro (draws, cells) and each cell's saturation factor."""
-        n_draws, n_cells = value_draws.shape
-        mean, p05, p95, total = np.empty(n_cells), np.empty(n_cells), np.empty(n_cells), np.zeros(n_draws)
-        for start in range(0, n_cells, cls.CHUNK):
-            cells = slice(start, start + cls.CHUNK)
-            margin = spend[None, cells] * (value_draws[:, cells] * factor[None, cells] - 1.0)
-            total += margin.sum(1)
-            mean[cells] = margin.mean(0)
-            p05[cells], p95[cells] = np.quantile(margin, 0.05, axis=0), np.quantile(margin, 0.95, axis=0)
-        return cls(mean, p05, p95, total)
+    def of(cls, spend: np.ndarray, estimates: Estimates, decisions: Decisions, factor: np.ndarray) -> MarginDraws:
+        """From spend (cells,) and each cell's saturation factor: margin = spend × (factor × value − 1), value the
+        revenue-margin per unsaturated euro. Its mean is exact (the factors' posteriors are independent); its
+        quantiles follow the value's (spend ≥ 0), closed form where log-normal; the total is drawn a block of
+        cells at a time (Decisions.value_summary), so no (draws, cells) array is made."""
+        p05, p95, total = decisions.value_summary(spend * factor)
+        mean = spend * (factor * estimates.value_per_euro_mean() - 1.0)
+        low, high = spend * (factor * p05 - 1.0), spend * (factor * p95 - 1.0)
+        return cls(mean, low, high, float(mean.sum()), total - spend.sum(), p05, p95)
 
 
 @dataclass
@@ -263,8 +260,6 @@ def plan_budgets(
     `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
     h = estimates.history
     d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency, off=off)
-    if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
-        d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     problem = build_problem(policy, estimates, d, previous)
     allocation = solve(problem, warm=solvers and solvers.mean)
     if allocation.status == "infeasible":
@@ -326,11 +321,11 @@ def plan_day(
     day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off)
     d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
-    margins = MarginDraws.of(spend, d.value_draws, factor)
+    margins = MarginDraws.of(spend, estimates, d, factor)
     limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
     typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
     plan = _plan_table(estimates, d, typed, budgets, spend, factor, margins, limiters, problem.currency)
-    summary = _summary(estimates, problem, allocation, budgets, previous, margins.total, limiters, policy, time.perf_counter() - started)
+    summary = _summary(estimates, problem, allocation, budgets, previous, margins, limiters, policy, time.perf_counter() - started)
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [
@@ -370,17 +365,17 @@ def _plan_table(
     })[PLAN_COLUMNS]
 
 
-def _summary(estimates, problem, allocation, budgets, previous, total_draws, limiters, policy, seconds) -> dict[str, Any]:
-    """summary.json: totals with the margin's interval (total_draws: (draws,) the plan's margin)."""
+def _summary(estimates, problem, allocation, budgets, previous, margins, limiters, policy, seconds) -> dict[str, Any]:
+    """summary.json: totals with the margin's interval (margins.total: (draws,) the plan's margin)."""
     h = estimates.history
     starts = h.segment_start
     return {
         "date": h.as_of.strftime("%Y-%m-%d"),
         "currency": policy.budget.currency,
         "total_spend": float(budgets.sum()),
-        "expected_margin": float(total_draws.mean()),
-        "margin_p05": float(np.quantile(total_draws, 0.05)),
-        "margin_p95": float(np.quantile(total_draws, 0.95)),
+        "expected_margin": margins.total_mean,
+        "margin_p05": float(np.quantile(margins.total, 0.05)),
+        "margin_p95": float(np.quantile(margins.total, 0.95)),
         "binding": [{"constraint": b.constraint, "shadow_price": b.shadow_price} for b in binding_constraints(problem, allocation)],
         "segments": [
             {

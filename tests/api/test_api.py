@@ -41,7 +41,7 @@ def test_decide_returns_the_plans_verdicts_as_a_typed_result(demo):
     assert isinstance(decided, budgetopt.DecideResult)
     assert list(decided.decisions.columns) == DECISION_COLUMNS
     assert len(decided.detail.p_best) == len(decided.decisions) == decided.estimates.history.n_cells
-    assert decided.detail.value_draws.shape[1] == len(decided.decisions)
+    assert len(decided.detail.p_best_se) == len(decided.decisions)
     planned = budgetopt.make_plan(log, policy)
     pd.testing.assert_frame_equal(decided.decisions, planned.decisions)
 

@@ -21,6 +21,8 @@ BASKET = 50.0
 #: margin per euro = cvr × basket / cost per visit − 1 → 1.0, 0.9, 0.7
 CONVERSION_RATES = np.array([0.020, 0.019, 0.017])
 CREATIVES = ("best", "minus-10", "minus-30")
+#: the decision engine before issue 18: 2,000 draws for every segment (what the adaptive engine is compared with)
+BASELINE_DRAWS = 2000
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,19 @@ class ABResult:
     best_disabled_after: np.ndarray  # (tests,) visits of the best creative when disabled (nan: never)
     worst_disabled_after: np.ndarray  # (tests,) visits of the 30 %-worse creative when disabled (nan: never)
     winner: np.ndarray  # (tests,) index of the declared winner, -1 if none
+    agreement: np.ndarray | None = None  # (days, tests × creatives) bool: the verdict equals the reference's
+    sampled: np.ndarray | None = None  # (days, tests × creatives) bool: p_best came from draws (not quadrature)
+    decisive: np.ndarray | None = None  # (days, tests × creatives) bool: either verdict is newly disable, or winner
+    baseline_agreement: np.ndarray | None = None  # as `agreement`, for a fixed 2,000 draws everywhere (the engine before issue 18)
 
 
-def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict | None = None, adaptive: bool = True) -> ABResult:
+def run_ab_tests(
+    tests: int, days: int, budget: float, seed: int, settings: dict | None = None, adaptive: bool = True, reference_draws: int | None = None
+) -> ABResult:
     """adaptive: traffic follows the engine's shares; else an even split among creatives not disabled
-    (a classic A/B test, which measures how fast the verdicts come rather than what they cost)."""
+    (a classic A/B test, which measures how fast the verdicts come rather than what they cost).
+    reference_draws: each day, also decide with that many posterior draws for every segment (no quadrature,
+    no early stop) and record whether each creative's verdict agrees; the run follows the engine's own."""
     rng = np.random.default_rng(seed)
     policy = policy_from_dict({"budget": {"daily_total": budget * tests}, **(settings or {})})
     k = len(CREATIVES)
@@ -48,6 +58,8 @@ def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict
     best_after = np.full(tests, np.nan)
     winner = np.full(tests, -1)
     frames = []
+    agreement, sampled, decisive, baseline = [], [], [], []
+    reference_rng = np.random.default_rng(seed + 1)
     for day in range(days):
         spend = budget * share
         visits = rng.poisson(spend / COST_PER_VISIT).astype(float)
@@ -65,6 +77,15 @@ def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict
         to_history[ours] = order
         d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled[np.argsort(to_history)])
         verdict = d.verdict[to_history]
+        if reference_draws is not None:
+            ref = decide_creatives(estimates, policy.decide, reference_rng, previously_disabled=disabled[np.argsort(to_history)],
+                                   reference_draws=reference_draws)
+            agreement.append(ref.verdict[to_history] == verdict)
+            sampled.append(d.draws[to_history] > 0)
+            fixed = decide_creatives(estimates, policy.decide, reference_rng, previously_disabled=disabled[np.argsort(to_history)],
+                                     reference_draws=BASELINE_DRAWS)
+            baseline.append(ref.verdict[to_history] == fixed.verdict[to_history])
+            decisive.append((np.isin(verdict, ["disable", "winner"]) | np.isin(ref.verdict[to_history], ["disable", "winner"])) & ~disabled)
         newly = (verdict == "disable") & ~disabled
         worst = np.arange(tests) * k + 2
         just = newly[worst] & np.isnan(worst_after)
@@ -82,5 +103,7 @@ def run_ab_tests(tests: int, days: int, budget: float, seed: int, settings: dict
             live = (~disabled).reshape(tests, k)
             share = (live / live.sum(1, keepdims=True)).ravel()
     return ABResult(
-        best_disabled=disabled.reshape(tests, k)[:, 0], best_disabled_after=best_after, worst_disabled_after=worst_after, winner=winner
+        best_disabled=disabled.reshape(tests, k)[:, 0], best_disabled_after=best_after, worst_disabled_after=worst_after, winner=winner,
+        agreement=np.array(agreement) if agreement else None, sampled=np.array(sampled) if sampled else None,
+        decisive=np.array(decisive) if decisive else None, baseline_agreement=np.array(baseline) if baseline else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 
 import numpy as np
@@ -11,7 +11,9 @@ import pandas as pd
 from scipy.special import ndtri
 
 from budgetopt.config import DecideSection
-from budgetopt.decide.chance import beta_chance_to_be_best, chance_to_be_best
+from budgetopt.decide.chance import beta_chance_to_be_best
+from budgetopt.decide.lognormal import MAX_CREATIVES, lognormal_chance_to_be_best
+from budgetopt.decide.sampling import Chance, sequential_chance
 from budgetopt.decide.verdicts import (
     DISABLE,
     KEEP,
@@ -22,6 +24,7 @@ from budgetopt.decide.verdicts import (
     check_min_share,
     segment_leaders,
     traffic_shares,
+    uncertain_segments,
     verdicts,
 )
 from budgetopt.estimate import Estimates
@@ -29,11 +32,11 @@ from budgetopt.estimate.conversion import BetaMixture
 from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.model.response import saturation_factor
 
-#: posterior draws used for chance to be best and expected loss (MC error of p_best ≤ 0.011 at 2,000)
-DRAWS = 2000
-
 #: the standard normal's 95th percentile: a 90 % interval is mean ± Z_90 standard deviations
 Z_90 = float(ndtri(0.95))
+#: the first pass of posterior draws for segments that are sampled; a segment whose verdict is near a
+#: threshold gets more, doubling up to [decide] draws (the MC standard error of p_best is ≤ 0.022 here)
+FIRST_DRAWS = 500
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,15 @@ class Decisions:
     conversion_rate: BetaMixture
     cvr_mean: np.ndarray
     p_best: np.ndarray
+    p_best_se: np.ndarray  # Monte Carlo standard error of p_best (0 where computed by quadrature)
+    draws: np.ndarray  # (cells,) int posterior draws behind p_best and expected_loss (0: quadrature, no sampling)
     expected_loss: np.ndarray  # metric units (per euro, or rate)
     lift_p05: np.ndarray  # 90 % interval of (cell / segment leader − 1), on value per euro or on rate
     lift_p95: np.ndarray
     leader: np.ndarray  # (cells,) index of the segment's leader (highest p_best among eligible)
     verdict: np.ndarray  # object array of str
     share: np.ndarray  # of the segment's budget
-    value_draws: np.ndarray | None  # (draws, cells) revenue-margin per unsaturated euro (margin metric only)
+    summarise: Callable[[np.ndarray | None], tuple] | None = field(default=None, repr=False, compare=False)
     explain: Callable[[Decisions], list[str]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
@@ -77,13 +82,27 @@ class Decisions:
 
     @cached_property
     def metric_interval(self) -> tuple[np.ndarray, np.ndarray]:
-        """(p05, p95) of each creative's metric: from the posterior draws for margin per euro, the
+        """(p05, p95) of each creative's metric: for margin per euro, factor × (value per euro's interval) − 1
+        (closed form where the value is log-normal, posterior draws elsewhere: `value_interval`); the
         closed-form quantiles for the conversion rate; computed when first asked for."""
-        if self.margin_factor is None or self.value_draws is None:
+        if self.margin_factor is None or self.summarise is None:
             return self.cvr_interval
-        metric = self.value_draws * self.margin_factor[None, :].astype(np.float32) - np.float32(1.0)
-        p05, p95 = np.quantile(metric, [0.05, 0.95], axis=0)
-        return np.asarray(p05, float), np.asarray(p95, float)
+        p05, p95 = self.value_interval
+        return self.margin_factor * p05 - 1.0, self.margin_factor * p95 - 1.0
+
+    @cached_property
+    def value_interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p05, p95) (cells,) of value per unsaturated euro (see `value_summary`)."""
+        return self.value_summary()[:2]
+
+    def value_summary(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(p05, p95, total): each cell's 90 % interval of value per unsaturated euro — closed form where it is
+        log-normal, else from [decide] draws posterior draws — and those draws of Σ weights × value (draws,)
+        with `weights` (cells,) (Estimates.value_per_euro_summary). The draws come from the decisions' own
+        stream, so the intervals are the same whoever asks first (the plan, or the decisions table)."""
+        p05, p95, total = self.summarise(weights)
+        self.__dict__["value_interval"] = (p05, p95)  # the cached_property's slot: the same numbers, not drawn again
+        return p05, p95, total
 
     @property
     def metric_p05(self) -> np.ndarray:
@@ -101,6 +120,55 @@ def _segment_factor(estimates: Estimates) -> np.ndarray:
     return saturation_factor(previous, estimates.saturation_spend)[h.segment_index]
 
 
+def _chance(
+    estimates: Estimates, rules: DecideSection, rng: np.random.Generator, eligible: np.ndarray, scale: np.ndarray,
+    reference_draws: int | None = None,
+) -> Chance:
+    """Chance to be best and expected loss (in the draws' units; `scale` (cells,) converts a loss to the metric's)
+    of every eligible cell: by quadrature where a segment's values are all log-normal (margin per euro) or
+    its rates one Beta each (conversion rate), by sequential sampling elsewhere, up to [decide] draws.
+    reference_draws: sample every segment with exactly this many draws instead (the reference it is measured against)."""
+    h = estimates.history
+    n_segments = h.n_segments
+    count = np.add.reduceat(eligible.astype(int), h.segment_start)
+    first, most = (FIRST_DRAWS, rules.draws) if reference_draws is None else (reference_draws, reference_draws)
+    if reference_draws is not None:
+        closed = np.zeros(n_segments, bool)
+        p_best, loss = np.zeros(h.n_cells), np.full(h.n_cells, np.nan)
+        source = estimates.value_per_euro_draws if rules.metric == "margin_per_euro" else estimates.conversion_rate.draws
+        draw = partial(source, rng)
+    elif rules.metric == "margin_per_euro":
+        closed = (np.add.reduceat((eligible & ~estimates.lognormal).astype(int), h.segment_start) == 0) & (count <= MAX_CREATIVES)
+        log_mean, log_var = estimates.log_value_moments()
+        in_closed = eligible & closed[h.segment_index]
+        p_best, loss = lognormal_chance_to_be_best(log_mean, np.sqrt(log_var), h.segment_start, h.segment_index, in_closed)
+        draw = partial(estimates.value_per_euro_draws, rng)
+    elif len(estimates.conversion_rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
+        rate = estimates.conversion_rate
+        closed = np.ones(n_segments, bool)
+        p_best, loss = beta_chance_to_be_best(rate.alpha, rate.beta, h.segment_start, h.segment_index, eligible)
+    else:
+        closed = np.zeros(n_segments, bool)
+        p_best, loss = np.zeros(h.n_cells), np.full(h.n_cells, np.nan)
+        draw = partial(estimates.conversion_rate.draws, rng)
+    sampled = ~closed & (count > 0)
+    if not sampled.any():
+        zero = np.zeros(h.n_cells)
+        return Chance(p_best, loss, zero, zero, zero.astype(int))
+    enough = h.raw.exposure >= rules.min_visits_before_disable
+
+    def uncertain(c: Chance) -> np.ndarray:
+        return uncertain_segments(c.p_best, scale * c.expected_loss, scale * c.loss_se, c.draws, enough, eligible, h.segment_start, h.segment_index, rules)
+
+    sampled_chance = sequential_chance(draw, sampled, eligible, h.segment_start, h.segment_index, uncertain, first, most)
+    in_sampled = sampled[h.segment_index]
+    return replace(
+        sampled_chance,
+        p_best=np.where(in_sampled, sampled_chance.p_best, p_best),
+        expected_loss=np.where(in_sampled, sampled_chance.expected_loss, loss),
+    )
+
+
 def decide_creatives(
     estimates: Estimates,
     rules: DecideSection,
@@ -108,32 +176,33 @@ def decide_creatives(
     *,
     previously_disabled: np.ndarray | None = None,
     currency: str = "EUR",
-    draws: int = DRAWS,
     off: Off | None = None,
+    reference_draws: int | None = None,
 ) -> Decisions:
-    """Judge every creative within its segment; see `verdicts` for the rules."""
+    """Judge every creative within its segment; see `verdicts` for the rules. Chance to be best and expected
+    loss are computed to the precision the verdicts need (`_chance`), with at most [decide] draws each;
+    `reference_draws` samples every segment with that many instead (benchmarks/study_decisions.py)."""
     h = estimates.history
     disabled_before = np.zeros(h.n_cells, bool) if previously_disabled is None else previously_disabled
     rate = estimates.conversion_rate
-    value_draws = None
     eligible = ~h.paused & ~disabled_before
+    # the intervals' and the plan's margin draws: their own stream, made when first asked for
+    summarise = partial(_value_summary, estimates, rng.bit_generator.seed_seq.spawn(1)[0], rules.draws)
     factor = None
     if rules.metric == "margin_per_euro":
-        value_draws = estimates.value_per_euro_draws(rng, draws)
         factor = _segment_factor(estimates)
         # margin per euro = factor × value − 1 with one factor per segment: the same ranking as the
-        # value's, and losses scaled by the factor, so no (draws, cells) margin array is needed
-        p_best, value_loss = chance_to_be_best(value_draws, h.segment_start, h.segment_index, eligible)
-        loss = factor * value_loss
-        metric_mean = factor * value_draws.mean(0, dtype=np.float64) - 1.0
+        # value's, and losses scaled by the factor, so no draws of the margin itself are needed
+        chance = _chance(estimates, rules, rng, eligible, factor, reference_draws)
+        loss = factor * chance.expected_loss
+        metric_mean = factor * estimates.value_per_euro_mean() - 1.0
         log_mean, log_var = estimates.log_value_moments()
     else:
-        if len(rate.alpha) == h.n_cells:  # one Beta per cell: exact quadrature, no sampling noise
-            p_best, loss = beta_chance_to_be_best(rate.alpha, rate.beta, h.segment_start, h.segment_index, eligible)
-        else:
-            p_best, loss = chance_to_be_best(rate.draws(rng, draws), h.segment_start, h.segment_index, eligible)
+        chance = _chance(estimates, rules, rng, eligible, np.ones(h.n_cells), reference_draws)
+        loss = chance.expected_loss
         metric_mean = rate.mean()
         log_mean, log_var = estimates.factor_log_moments[0]  # the conversion rate's, shared with the draws
+    p_best = chance.p_best
     leader = segment_leaders(p_best, eligible, h.segment_start, h.segment_index)
     # lift against the leader: log-normal with the exact moments of each log (independent posteriors)
     spread = Z_90 * np.sqrt(log_var + log_var[leader])
@@ -158,15 +227,21 @@ def decide_creatives(
         conversion_rate=rate,
         cvr_mean=rate.mean(),
         p_best=p_best,
+        p_best_se=chance.p_best_se,
+        draws=chance.draws,
         expected_loss=loss,
         lift_p05=lift_p05,
         lift_p95=lift_p95,
         leader=leader,
         verdict=verdict,
         share=share,
-        value_draws=value_draws,
+        summarise=summarise,
         explain=partial(reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency, off=off or Off()),
     )
+
+
+def _value_summary(estimates: Estimates, seed: np.random.SeedSequence, draws: int, weights: np.ndarray | None) -> tuple:
+    return estimates.value_per_euro_summary(np.random.default_rng(seed), draws, weights)
 
 
 def format_loss(loss: float, metric: str, currency: str) -> str:

@@ -193,3 +193,38 @@ def _cap_untested(
         gain = np.where(room > 0, share / np.where(room > 0, room, 1.0), 1.0 / np.maximum(count, 1.0)) * excess
         share = np.where(over, cap, np.where(takers, share + gain, share))
     return share
+
+
+#: standard errors within which a Monte Carlo p_best or expected loss counts as near its threshold
+#: (a verdict that could turn with more draws): see sampling.sequential_chance
+UNCERTAIN_Z = 3.0
+
+
+def uncertain_segments(
+    p_best: np.ndarray,
+    expected_loss: np.ndarray,
+    loss_se: np.ndarray,
+    draws: np.ndarray,
+    enough: np.ndarray,
+    eligible: np.ndarray,
+    segment_start: np.ndarray,
+    segment_index: np.ndarray,
+    rules: DecideSection,
+) -> np.ndarray:
+    """(segments,) whose verdicts could turn with more draws: a creative that could be disabled with p_best
+    within UNCERTAIN_Z standard errors of disable_below_p_best; a leader that could win with its expected loss
+    (metric units) as near winner_expected_loss; or a leader that could win whose lead is as uncertain.
+    The standard error of a p_best uses (wins + 1) / (draws + 2), so no count of 0 wins looks certain."""
+    n = np.maximum(draws, 1)
+    smoothed = (p_best * n + 1.0) / (n + 2.0)
+    se = np.sqrt(smoothed * (1.0 - smoothed) / n)
+    leader = segment_leaders(p_best, eligible, segment_start, segment_index)
+    is_leader = leader == np.arange(len(p_best))
+    several = np.add.reduceat(eligible.astype(int), segment_start)[segment_index] > 1
+    judged = eligible & enough & several
+    near_disable = judged & ~is_leader & (np.abs(p_best - rules.disable_below_p_best) < UNCERTAIN_Z * se)
+    loss = np.nan_to_num(expected_loss, nan=np.inf)
+    could_win = judged[leader] & (loss[leader] - UNCERTAIN_Z * loss_se[leader] < rules.winner_expected_loss)
+    near_win = is_leader & could_win & (loss + UNCERTAIN_Z * loss_se >= rules.winner_expected_loss)
+    contested = could_win & eligible & ~is_leader & (p_best[leader] - p_best < UNCERTAIN_Z * np.hypot(se, se[leader]))
+    return np.add.reduceat((near_disable | near_win | contested).astype(int), segment_start) > 0

