@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace as replace_fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from budgetopt.ledger import (
     IngestCounts,
     Ledger,
     disabled_cells,
+    disabled_in_latest_plan,
     enable,
     fresh_since,
     has_plan,
@@ -50,6 +52,7 @@ class LedgerPlan:
     kept_disabled: tuple[str, ...]  # "campaign/segment/creative" kept disabled from earlier days
     replaced: bool  # a plan for the same date was replaced (--replace)
     ingested: IngestCounts | None = None  # what the log given with it added to the ledger
+    disabled_before: frozenset[tuple[str, str, str]] = frozenset()  # cells the previous plan disabled: paused in the account today
 
 
 @translating
@@ -86,8 +89,9 @@ def plan_from_ledger(
             fresh_since=fresh_since(ledger, key),
         )
         replaced = store_plan(ledger, result, policy, seed=seed, replace=replace)
+        paused_today = frozenset(disabled_in_latest_plan(ledger, key))
     planned = set(zip(result.plan["campaign"], result.plan["segment"], result.plan["creative"]))
-    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced)
+    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced, disabled_before=paused_today)
 
 
 def plan_with_ledger(
@@ -100,11 +104,11 @@ def plan_with_ledger(
     replace: bool = False,
     seed: int | None = None,
     wait: float = DEFAULT_WAIT,
-    before_commit: Callable[[PlanResult], object] | None = None,
+    before_commit: Callable[[LedgerPlan], object] | None = None,
 ) -> LedgerPlan:
     """`budgetopt plan --ledger`: ingest `log` (if given), plan from the ledger's whole history and store
-    the plan. `before_commit(result)` runs inside the transaction (the CLI writes its files there), so
-    the ledger changes only if all of it succeeds. seed: of the draws, and recorded with the plan."""
+    the plan. `before_commit(daily)` runs inside the transaction with the LedgerPlan (the CLI writes its
+    files there), so the ledger changes only if all of it succeeds. seed: of the draws, and recorded with the plan."""
     from budgetopt.config import DEFAULT_SEED
 
     seed = DEFAULT_SEED if seed is None else seed
@@ -112,8 +116,8 @@ def plan_with_ledger(
         counts = None if log is None else ingest(ledger, log.log if isinstance(log, LoadedLog) else log, source=log_source)
         daily = plan_from_ledger(ledger, policy, date=date, replace=replace, rng=np.random.default_rng(seed), seed=seed)
         if before_commit is not None:
-            before_commit(daily.result)
-    return LedgerPlan(daily.result, daily.previous_plan, daily.kept_disabled, daily.replaced, counts)
+            before_commit(daily)
+    return replace_fields(daily, ingested=counts)
 
 
 def ingest_log(

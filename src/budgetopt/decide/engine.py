@@ -51,6 +51,7 @@ class Decisions:
     share: np.ndarray  # of the segment's budget
     value_draws: np.ndarray | None  # (draws, cells) revenue-margin per unsaturated euro (margin metric only)
     explain: Callable[[Decisions], list[str]] | None = field(default=None, repr=False, compare=False)
+    guarded: np.ndarray | None = None  # (cells,) object: the guardrail or override that kept a creative on ('' = none)
 
     @cached_property
     def reason(self) -> list[str]:

@@ -1,0 +1,43 @@
+"""What a plan changes in the ad account: the list (`changes.csv`), the table's rows, and the bulk
+files Meta Ads Manager and Google Ads Editor import, written into one folder (`plan --changes DIR`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from budgetopt.changes import Changes, plan_changes
+from budgetopt.config import Policy
+from budgetopt.data import LoadedLog
+from budgetopt.outputs import OutputSet
+from budgetopt.plan import PlanResult
+
+#: the files `plan --changes DIR` writes, by what they hold
+CHANGE_FILES = {"changes": "changes.csv"}
+
+
+def make_changes(
+    result: PlanResult,
+    policy: Policy,
+    *,
+    log: pd.DataFrame | LoadedLog | None = None,
+    disabled_before: frozenset[tuple[str, str, str]] | set[tuple[str, str, str]] = frozenset(),
+) -> Changes:
+    """The changes `result` makes to the account as it runs today: segment budgets from the plan's
+    `before` (the ledger's last plan, or the log's last day), creatives paused in the log or disabled
+    by the ledger's last plan (`disabled_before`). `log`: the export the plan read, for its ids."""
+    frame = log.log if isinstance(log, LoadedLog) else log
+    return plan_changes(result, disabled_before=disabled_before, log=frame)
+
+
+def change_paths(directory: Path) -> dict[str, Path]:
+    """Each file of `plan --changes DIR`, as the option names it in errors."""
+    return {f"--changes {name}": Path(directory) / name for name in CHANGE_FILES.values()}
+
+
+def stage_changes(outputs: OutputSet, directory: Path, changes: Changes) -> list[Path]:
+    """Stage DIR/changes.csv in a plan's OutputSet (written all or nothing with the plan's other files)."""
+    path = Path(directory) / CHANGE_FILES["changes"]
+    outputs.csv(f"--changes {CHANGE_FILES['changes']}", path, changes.for_file())
+    return [path]

@@ -1,0 +1,12 @@
+"""What a plan changes in the ad account, as a readable list (`changes.csv`) and as the bulk files
+Meta Ads Manager and Google Ads Editor import."""
+
+from budgetopt.changes.diff import (
+    CHANGE_COLUMNS,
+    Changes,
+    cell_ids,
+    currency_unit,
+    plan_changes,
+)
+
+__all__ = ["CHANGE_COLUMNS", "Changes", "cell_ids", "currency_unit", "plan_changes"]
