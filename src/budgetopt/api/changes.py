@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from budgetopt.changes import Changes, plan_changes
+from budgetopt.changes import Changes, google_ads_editor, meta_bulk, plan_changes
 from budgetopt.config import Policy
 from budgetopt.data import LoadedLog
 from budgetopt.outputs import OutputSet
 from budgetopt.plan import PlanResult
 
 #: the files `plan --changes DIR` writes, by what they hold
-CHANGE_FILES = {"changes": "changes.csv"}
+CHANGE_FILES = {"changes": "changes.csv", "meta": "meta-bulk.csv", "google": "google-ads-editor.csv"}
 
 
 def make_changes(
@@ -37,7 +37,9 @@ def change_paths(directory: Path) -> dict[str, Path]:
 
 
 def stage_changes(outputs: OutputSet, directory: Path, changes: Changes) -> list[Path]:
-    """Stage DIR/changes.csv in a plan's OutputSet (written all or nothing with the plan's other files)."""
-    path = Path(directory) / CHANGE_FILES["changes"]
-    outputs.csv(f"--changes {CHANGE_FILES['changes']}", path, changes.for_file())
-    return [path]
+    """Stage DIR/changes.csv and the bulk files in a plan's OutputSet (written all or nothing with the plan's other files)."""
+    tables = {"changes": changes.for_file(), "meta": meta_bulk(changes), "google": google_ads_editor(changes)}
+    paths = []
+    for key, table in tables.items():
+        paths.append(outputs.csv(f"--changes {CHANGE_FILES[key]}", Path(directory) / CHANGE_FILES[key], table))
+    return paths

@@ -56,6 +56,8 @@ class Changes:
     table: pd.DataFrame
     date: str
     currency: str
+    campaign_budgets: pd.DataFrame  # campaign, campaign_id, before, after (sums of its segments' budgets), moved (bool)
+    segments: pd.DataFrame  # every segment: campaign, segment, limited_by, before, after (the platform's unit)
 
     @property
     def to_apply(self) -> pd.DataFrame:
@@ -92,11 +94,17 @@ def _budget_change(moved: bool, delta: float, pct: float, unit: float) -> str:
     return f"{amount} ({pct:+.1f} %)" if np.isfinite(pct) else f"{amount} (new)"
 
 
-def _budget_rows(result: PlanResult, unit: float, frozen: np.ndarray) -> pd.DataFrame:
-    """One row per segment whose budget changes, or whose change a guardrail stopped."""
+def segment_budgets(result: PlanResult, unit: float, frozen: np.ndarray) -> pd.DataFrame:
+    """Every segment's campaign, segment, budget before and after (in the platform's unit; a frozen one keeps its own) and limiter."""
     segments = pd.DataFrame(result.summary["segments"])
     before = to_unit(segments["before"].to_numpy(), unit)
     after = to_unit(np.where(frozen, segments["before"].to_numpy(), result.budgets_in_cents), unit)
+    return segments[["campaign", "segment", "limited_by"]].assign(before=before, after=after)
+
+
+def _budget_rows(segments: pd.DataFrame, unit: float) -> pd.DataFrame:
+    """One row per segment whose budget changes, or whose change a guardrail stopped."""
+    before, after = segments["before"].to_numpy(), segments["after"].to_numpy()
     guard = np.array([guardrail_of(str(text)) for text in segments["limited_by"]], dtype=object)
     moved = np.abs(after - before) >= unit / 2
     keep = moved | (guard != "")
@@ -143,7 +151,8 @@ def plan_changes(
     unit = currency_unit(currency)
     n_segments = result.estimates.history.n_segments
     frozen = np.zeros(n_segments, dtype=bool) if frozen_segments is None else np.asarray(frozen_segments, dtype=bool)
-    table = pd.concat([_budget_rows(result, unit, frozen), _status_rows(result, set(disabled_before))], ignore_index=True)
+    segments = segment_budgets(result, unit, frozen)
+    table = pd.concat([_budget_rows(segments, unit), _status_rows(result, set(disabled_before))], ignore_index=True)
     ids = cell_ids(log)
     segment_ids = ids.drop_duplicates(["campaign", "segment"])[["campaign", "segment", "campaign_id", "segment_id"]]
     campaign_ids = ids.drop_duplicates("campaign")[["campaign", "campaign_id"]]
@@ -156,4 +165,8 @@ def plan_changes(
     table.loc[missing, "campaign_id"] = fill["campaign_id"].to_numpy()
     table[list(ID_COLUMNS)] = table[list(ID_COLUMNS)].fillna("").astype(str)
     table["applies"] = table["applies"].astype(bool)
-    return Changes(table[[*CHANGE_COLUMNS, *ID_COLUMNS, "applies"]], result.summary["date"], currency)
+    campaigns = segments.groupby("campaign", sort=False)[["before", "after"]].sum().reset_index()
+    campaigns[["before", "after"]] = to_unit(campaigns[["before", "after"]].to_numpy(), unit)
+    campaigns = campaigns.merge(campaign_ids, on="campaign", how="left").fillna({"campaign_id": ""})
+    campaigns["moved"] = np.abs(campaigns["after"] - campaigns["before"]) >= unit / 2
+    return Changes(table[[*CHANGE_COLUMNS, *ID_COLUMNS, "applies"]], result.summary["date"], currency, campaigns, segments)
