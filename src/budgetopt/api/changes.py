@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from budgetopt.allocate import guard_for
 from budgetopt.changes import Changes, google_ads_editor, meta_bulk, plan_changes
 from budgetopt.config import Policy
 from budgetopt.data import LoadedLog
@@ -28,7 +29,9 @@ def make_changes(
     `before` (the ledger's last plan, or the log's last day), creatives paused in the log or disabled
     by the ledger's last plan (`disabled_before`). `log`: the export the plan read, for its ids."""
     frame = log.log if isinstance(log, LoadedLog) else log
-    return plan_changes(result, disabled_before=disabled_before, log=frame)
+    h = result.estimates.history
+    frozen = guard_for(policy.guardrails, h.campaign, h.segment, h.creative, h.segment_start).frozen_segment != ""
+    return plan_changes(result, disabled_before=disabled_before, log=frame, frozen_segments=frozen)
 
 
 def change_paths(directory: Path) -> dict[str, Path]:
