@@ -172,3 +172,16 @@ def changes_table(changes: api.Changes) -> Table:
     if len(table) > MAX_CHANGE_ROWS:
         out.add_row(Text(f"… {len(table) - MAX_CHANGE_ROWS} more (changes.csv)", style="dim"), "", "", "", "", "", "")
     return out
+
+
+def changes_history_table(frame: pd.DataFrame) -> Table:
+    """Each stored change: planned, approved (who, when) and delivered, side by side (the latest MAX_CHANGE_ROWS)."""
+    table = Table(title=Text("changes: planned, approved, delivered"), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for header in ("date", "campaign / segment", "creative", "field", "before", "planned", "approved", "delivered", "guardrail"):
+        table.add_column(header, justify="right" if header in ("before", "planned") else "left", no_wrap=header != "guardrail")
+    for row in frame.tail(MAX_CHANGE_ROWS).itertuples(index=False):
+        table.add_row(
+            row.date, Text(f"{row.campaign} / {row.segment}"), Text(row.creative), row.field, row.before, row.planned,
+            Text(row.approved or "—"), row.delivered, Text(row.guardrail),
+        )
+    return table
