@@ -239,12 +239,33 @@ class DecideSection(StrictModel):
     )
 
 
+class GuardrailsSection(StrictModel):
+    """Caps that stop a bad day from doing damage: bounds of the allocation (the plan stays optimal under them)
+    and limits on what the decision engine may switch off. A change a guardrail stops is named with it."""
+
+    max_increase: float = Field(math.inf, ge=0, description="Largest increase of a segment's budget in one day, currency; inf = no limit.")
+    max_increase_percent: float = Field(
+        math.inf, ge=0, description="Largest increase of a segment's budget in one day, % of its budget before (new segments exempt); inf = no limit."
+    )
+    max_decrease: float = Field(math.inf, ge=0, description="Largest decrease of a segment's budget in one day, currency; inf = no limit.")
+    max_decrease_percent: float = Field(100.0, ge=0, le=100, description="Largest decrease of a segment's budget in one day, % of its budget before; 100 = no limit.")
+    keep_last_creative: bool = Field(True, strict=True, description="Never pause a segment's last active creative.")
+    max_paused_per_day: int | None = Field(
+        None, ge=0, description="Most creatives the engine pauses in one plan (the surest losers first); omitted = no limit."
+    )
+    freeze: tuple[CellMatch, ...] = Field(
+        (), description="[[guardrails.freeze]] tables (campaign / segment / creative): what the engine may not touch; a frozen "
+        "segment's budget stays as before, a frozen creative is never paused.",
+    )
+
+
 class Policy(StrictModel):
     budget: BudgetSection
     bounds: tuple[Bound, ...] = ()
     segments: SegmentsSection = SegmentsSection()
     estimate: EstimateSection = EstimateSection()
     decide: DecideSection = DecideSection()
+    guardrails: GuardrailsSection = GuardrailsSection()
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -253,6 +274,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "segments": SegmentsSection,
     "estimate": EstimateSection,
     "decide": DecideSection,
+    "guardrails": GuardrailsSection,
 }
 
 
@@ -262,10 +284,14 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     head, *rest = loc
     if head == "bounds" and rest and isinstance(rest[0], int):
         return f"[[bounds]] #{rest[0] + 1}" + (f" {rest[1]}" if len(rest) > 1 else "")
+    if head == "guardrails" and len(rest) > 1 and rest[0] == "freeze" and isinstance(rest[1], int):
+        return f"[[guardrails.freeze]] #{rest[1] + 1}" + (f" {rest[2]}" if len(rest) > 2 else "")
     return f"[{head}]" + (f" {'.'.join(map(str, rest))}" if rest else "")
 
 
 def _known_policy_keys(loc: tuple[Any, ...]) -> list[str]:
+    if tuple(loc[:2]) == ("guardrails", "freeze") and len(loc) > 3:
+        return list(CellMatch.model_fields)
     section = SECTIONS.get(str(loc[0])) if len(loc) > 1 else Policy
     return list(section.model_fields) if section else []
 
@@ -345,6 +371,8 @@ def load_policy(path: str | Path) -> Policy:
 def _toml_value(value: Any) -> str:
     if value is None:
         return "(omitted)"
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple):

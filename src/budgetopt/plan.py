@@ -14,11 +14,14 @@ import pandas as pd
 from budgetopt.allocate import (
     Allocation,
     AllocationProblem,
+    Guard,
+    Pins,
     SegmentCurves,
     WarmStart,
     binding_constraints,
     bound_coefficients,
     diagnose,
+    guard_for,
     policy_problem,
     segment_limiter,
     solve,
@@ -27,6 +30,7 @@ from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
 from budgetopt.decide import Decisions, decide_creatives
+from budgetopt.decide.guardrails import guard_creatives
 from budgetopt.decide.verdicts import DISABLE, PAUSED, Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
@@ -170,7 +174,9 @@ def optimistic_value(estimates: Estimates, optimism: float) -> np.ndarray:
     return mean * (1.0 + optimism * np.minimum(estimates.value_per_euro_cv(), MAX_CV))
 
 
-def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray) -> AllocationProblem:
+def build_problem(
+    policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray, guard: Guard | None = None
+) -> AllocationProblem:
     """The allocation problem for these estimates, shares and yesterday's budgets."""
     h = estimates.history
     value = h.segment_sum(decisions.share * optimistic_value(estimates, policy.segments.optimism))
@@ -179,7 +185,7 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
     unbought = h.segment_sum(decisions.share * unpaid_evidence(h))  # (segments,) share of each budget they would get
     curves = SegmentCurves(value, estimates.saturation_spend)
-    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought)
+    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard)
 
 
 def _explore(
@@ -254,13 +260,18 @@ def plan_budgets(
     previous: np.ndarray,
     solvers: Solvers | None = None,
     off: Off | None = None,
+    pins: Pins | None = None,
 ) -> DayPlan:
     """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
-    earlier day (cells,) and yesterday's segment budgets (segments,). `plan_day` and the simulator's
-    `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
+    earlier day (cells,) and yesterday's segment budgets (segments,), under the [guardrails] and the
+    `pins` a person set. `plan_day` and the simulator's `budgetopt` policy both come through here;
+    `solvers` re-solves warm from an earlier day's basis."""
     h = estimates.history
+    guard = guard_for(policy.guardrails, h.campaign, h.segment, h.creative, h.segment_start, pins)
+    disabled_before = disabled_before & (guard.kept == "")  # a creative a person keeps on is on
     d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency, off=off)
-    problem = build_problem(policy, estimates, d, previous)
+    d = guard_creatives(d, h, policy.guardrails, policy.decide, disabled_before, guard.frozen_cell, guard.kept)
+    problem = build_problem(policy, estimates, d, previous, guard)
     allocation = solve(problem, warm=solvers and solvers.mean)
     if allocation.status == "infeasible":
         raise diagnose(problem)
@@ -299,6 +310,7 @@ def plan_day(
     previous_segment_spend: dict[tuple[str, str], float] | None = None,
     previously_disabled: set[tuple[str, str, str]] | None = None,
     fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
+    pins: Pins | None = None,
 ) -> PlanResult:
     """Tomorrow's plan for every cell of `log`.
 
@@ -306,6 +318,7 @@ def plan_day(
     default: each segment's spend on the last day of the log. previously_disabled: cells the engine
     disabled on an earlier day, kept disabled (those the log shows switched off come back only as challengers, see Off). fresh_since: creatives the user re-enabled, with the day
     their new test began; they are judged only on the evidence since (earlier conversions set aside).
+    pins: budgets and creatives a person pinned (`budgetopt override`), bounds of this plan.
     """
     started = time.perf_counter()
     if not (log["spend"] > 0).any():
@@ -318,7 +331,7 @@ def plan_day(
     if previous_segment_spend:
         starts = h.segment_start
         previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
-    day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off)
+    day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off, pins=pins)
     d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
     margins = MarginDraws.of(spend, estimates, d, factor)

@@ -7,6 +7,7 @@ from budgetopt.allocate.explain import (
     diagnose,
     segment_limiter,
 )
+from budgetopt.allocate.guardrails import Guard, Pins, guard_for
 from budgetopt.allocate.problem import (
     AllocationProblem,
     bound_coefficients,
@@ -17,7 +18,7 @@ from budgetopt.allocate.problem import (
 from budgetopt.allocate.solve import Allocation, Binding, WarmStart, solve
 
 __all__ = [
-    "Allocation", "AllocationProblem", "Binding", "SegmentCurves", "binding_constraints", "describe_binding",
+    "Allocation", "AllocationProblem", "Binding", "Guard", "Pins", "guard_for", "SegmentCurves", "binding_constraints", "describe_binding",
     "bound_coefficients", "diagnose", "policy_limits", "policy_problem", "segment_limiter", "segment_limits",
     "solve", "WarmStart",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.allocate.guardrails import Guard, guarded_limits, no_guard
 from budgetopt.config import Policy
 
 
@@ -157,6 +158,7 @@ def policy_problem(
     bound_coef: np.ndarray,
     *,
     unbought: np.ndarray | None = None,
+    guard: Guard | None = None,
 ) -> AllocationProblem:
     """The allocation problem a budget policy sets for these segment curves: every limit of
     [budget], [segments] and [[bounds]], labelled in the policy's words.
@@ -164,7 +166,8 @@ def policy_problem(
     previous: yesterday's budgets (segments,); live: segments with an active creative; unbought: (segments,)
     the share of each segment's budget that would go to creatives that never spent yet show traffic or
     conversions (their value per euro is their pool's guess): together they get at most [segments]
-    exploration × daily_total, a probe, until they have spent."""
+    exploration × daily_total, a probe, until they have spent. guard: the [guardrails] with what the
+    freeze list and the overrides hold (default: the guardrails' limits alone)."""
     b = policy.budget
     bound_min = np.array([x.min for x in policy.bounds], dtype=float)
     bound_max = np.array([x.max for x in policy.bounds], dtype=float)
@@ -175,6 +178,8 @@ def policy_problem(
         bound_max = np.append(bound_max, policy.segments.exploration * b.daily_total)
         bound_labels.append(f"[segments] exploration {policy.segments.exploration:.0%} of daily_total for creatives that never spent")
     lower, upper, lower_label, upper_label = policy_limits(policy, previous, live)
+    guard = guard or no_guard(policy.guardrails, len(previous))
+    lower, upper, lower_label, upper_label = guarded_limits(guard, previous, live, lower, upper, lower_label, upper_label, b.currency)
     note = relaxed_change_note(policy, previous, live)
     return AllocationProblem(
         curves=curves,

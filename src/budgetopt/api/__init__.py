@@ -8,10 +8,12 @@
 | make_plan(log, policy) | tomorrow's plan (`PlanResult`), as `budgetopt plan` |
 | compare_split(log, policy, split) | a proposed split against the plan (`WhatIf`), as `budgetopt whatif` |
 | ingest_log / plan_with_ledger / enable_creatives / plan_history | the daily loop on a ledger file |
+| approve_changes / override_plan / changes_history | approval with memory: approvals, overrides, planned vs approved vs delivered |
 | simulate_scenario(scenario) | replay a scenario under every policy (`Simulation`), as `budgetopt simulate` |
 | load_sweep / sweep_grid | tune settings by simulation, as `budgetopt sweep` |
 | check_simulation / check_sweep / check_workers | refuse, before any work, what would not fit the machine's memory or cores |
 | plan_accounts(directory) | many accounts at once, as `budgetopt plan --accounts` |
+| make_changes(result, policy) | what a plan changes in the account (`Changes`), as `budgetopt plan --changes DIR` |
 | write_plan_outputs / write_decisions_outputs / write_simulation_report / write_what_if | the files each writes |
 
 Without `rng`, draws are seeded with DEFAULT_SEED, the CLI's `--seed` default: the API and the CLI
@@ -21,6 +23,7 @@ give the same numbers for the same inputs.
 from typing import Any
 
 from budgetopt.allocate.explain import binding_in_words, money
+from budgetopt.api.changes import make_changes
 from budgetopt.api.inputs import (
     as_date,
     as_log,
@@ -30,8 +33,11 @@ from budgetopt.api.inputs import (
 )
 from budgetopt.api.ledger import (
     LedgerPlan,
+    approve_changes,
+    changes_history,
     enable_creatives,
     ingest_log,
+    override_plan,
     plan_from_ledger,
     plan_history,
     plan_with_ledger,
@@ -48,6 +54,7 @@ from budgetopt.api.planning import (
     write_plan_outputs,
     write_what_if,
 )
+from budgetopt.changes import Changes
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy
 from budgetopt.data import LoadedLog, load_column_map, load_log
 from budgetopt.data.demo import demo_path
@@ -90,9 +97,9 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), "SUMMARY_TABLE" if name == "ACCOUNTS_TABLE" else name)
 
 __all__ = [
-    "ACCOUNTS_TABLE", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
-    "as_date", "check_outputs", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
-    "load_log", "load_policy", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
+    "ACCOUNTS_TABLE", "Changes", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
+    "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "load_log", "load_policy", "make_changes", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",
 ]

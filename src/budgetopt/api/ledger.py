@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace as replace_fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from budgetopt.api.changes import make_changes
 from budgetopt.api.inputs import DateLike, as_date, as_rng
 from budgetopt.config import Policy
 from budgetopt.data import LoadedLog
@@ -24,16 +26,22 @@ from budgetopt.ledger import (
     EnableResult,
     IngestCounts,
     Ledger,
+    approve,
+    change_history,
     disabled_cells,
+    disabled_in_latest_plan,
     enable,
     fresh_since,
     has_plan,
+    held_overrides,
     history,
     ingest,
     last_date,
     open_ledger,
     previous_budgets,
     read_observations,
+    set_override,
+    store_changes,
     store_plan,
 )
 from budgetopt.ledger.plans import label
@@ -50,6 +58,7 @@ class LedgerPlan:
     kept_disabled: tuple[str, ...]  # "campaign/segment/creative" kept disabled from earlier days
     replaced: bool  # a plan for the same date was replaced (--replace)
     ingested: IngestCounts | None = None  # what the log given with it added to the ledger
+    disabled_before: frozenset[tuple[str, str, str]] = frozenset()  # cells the previous plan disabled: paused in the account today
 
 
 @translating
@@ -81,13 +90,17 @@ def plan_from_ledger(
             raise InputError(f"the ledger has no observations before {key}; ingest earlier days or choose a later --date", source=str(ledger.path))
         previous_date, budgets = previous_budgets(ledger, key)
         disabled = disabled_cells(ledger, key)
+        pins, override_ids = held_overrides(ledger)
         result = plan_day(
             observed, policy, date=day, rng=as_rng(rng), previous_segment_spend=budgets, previously_disabled=disabled,
-            fresh_since=fresh_since(ledger, key),
+            fresh_since=fresh_since(ledger, key), pins=pins,
         )
+        paused_today = frozenset(disabled_in_latest_plan(ledger, key))
         replaced = store_plan(ledger, result, policy, seed=seed, replace=replace)
+        changes = make_changes(result, policy, disabled_before=paused_today)
+        store_changes(ledger, key, changes.for_file().assign(applies=changes.table["applies"].to_numpy()), override_ids)
     planned = set(zip(result.plan["campaign"], result.plan["segment"], result.plan["creative"]))
-    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced)
+    return LedgerPlan(result, previous_date, tuple(sorted(label(c) for c in disabled & planned)), replaced, disabled_before=paused_today)
 
 
 def plan_with_ledger(
@@ -100,11 +113,11 @@ def plan_with_ledger(
     replace: bool = False,
     seed: int | None = None,
     wait: float = DEFAULT_WAIT,
-    before_commit: Callable[[PlanResult], object] | None = None,
+    before_commit: Callable[[LedgerPlan], object] | None = None,
 ) -> LedgerPlan:
     """`budgetopt plan --ledger`: ingest `log` (if given), plan from the ledger's whole history and store
-    the plan. `before_commit(result)` runs inside the transaction (the CLI writes its files there), so
-    the ledger changes only if all of it succeeds. seed: of the draws, and recorded with the plan."""
+    the plan. `before_commit(daily)` runs inside the transaction with the LedgerPlan (the CLI writes its
+    files there), so the ledger changes only if all of it succeeds. seed: of the draws, and recorded with the plan."""
     from budgetopt.config import DEFAULT_SEED
 
     seed = DEFAULT_SEED if seed is None else seed
@@ -112,8 +125,8 @@ def plan_with_ledger(
         counts = None if log is None else ingest(ledger, log.log if isinstance(log, LoadedLog) else log, source=log_source)
         daily = plan_from_ledger(ledger, policy, date=date, replace=replace, rng=np.random.default_rng(seed), seed=seed)
         if before_commit is not None:
-            before_commit(daily.result)
-    return LedgerPlan(daily.result, daily.previous_plan, daily.kept_disabled, daily.replaced, counts)
+            before_commit(daily)
+    return replace_fields(daily, ingested=counts)
 
 
 def ingest_log(
@@ -139,3 +152,23 @@ def plan_history(path: str | Path, cell: str | None = None) -> pd.DataFrame:
     """`budgetopt history`: every stored plan against what happened (see budgetopt.ledger.history)."""
     with open_ledger(path) as ledger:
         return history(ledger, cell)
+
+
+def approve_changes(path: str | Path, names: list[str], *, by: str, date: DateLike = None, wait: float = DEFAULT_WAIT) -> tuple[str, list[str], list[str]]:
+    """`budgetopt approve`: record `by`'s approval of the named changes of the latest plan (or `date`'s), all when none is named.
+    Returns (the plan's date, approved now, approved already)."""
+    day = as_date(date, "--date")
+    with open_ledger(path, wait=wait) as ledger:
+        return approve(ledger, list(names), by, None if day is None else day.strftime("%Y-%m-%d"))
+
+
+def override_plan(path: str | Path, target: str, *, by: str, budget: float | None = None, lift: bool = False, wait: float = DEFAULT_WAIT) -> str:
+    """`budgetopt override`: pin a segment's budget or keep a creative on in every next plan, or lift the override."""
+    with open_ledger(path, wait=wait) as ledger:
+        return set_override(ledger, target, by, budget=budget, lift=lift)
+
+
+def changes_history(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """The stored changes, planned, approved and delivered side by side, and the overrides held now (see budgetopt.ledger)."""
+    with open_ledger(path) as ledger:
+        return change_history(ledger)

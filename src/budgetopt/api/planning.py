@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.allocate.solve import check_model_path, model_bytes
+from budgetopt.api.changes import change_paths, make_changes, stage_changes
 from budgetopt.api.inputs import (
     DateLike,
     LogLike,
@@ -21,6 +22,7 @@ from budgetopt.api.inputs import (
     as_policy,
     as_rng,
 )
+from budgetopt.changes import Changes
 from budgetopt.config import Policy
 from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.decide import Decisions, decide_creatives
@@ -142,6 +144,7 @@ def check_plan_outputs(
     decisions: Path | None = None,
     report: Path | None = None,
     export_lp: Path | None = None,
+    changes_dir: Path | None = None,
     inputs: Paths | None = None,
     force: bool = False,
 ) -> None:
@@ -149,6 +152,7 @@ def check_plan_outputs(
     if export_lp:
         check_model_path(export_lp)
     named = {"--out": out, "--summary": summary, "--decisions": decisions, "--export-lp": export_lp}
+    named |= change_paths(changes_dir) if changes_dir else {}
     check_run_outputs(named, report=report, inputs=inputs, force=force)
 
 
@@ -161,11 +165,14 @@ def write_plan_outputs(
     decisions: Path | None = None,
     report: Path | None = None,
     export_lp: Path | None = None,
+    changes_dir: Path | None = None,
+    changes: Changes | None = None,
     inputs: Paths | None = None,
     force: bool = False,
 ) -> list[Path]:
     """Every file a plan can write, all or nothing (`check_plan_outputs` checks them before the work): plan.csv
-    (money to the cent), summary.json, decisions.csv, the LP model, the report. Returns what was written,
+    (money to the cent), summary.json, decisions.csv, the LP model, the report, and into `changes_dir` the
+    changes (`changes`, default: against the log's last day) and the bulk files. Returns what was written,
     the report as its index.html."""
     from budgetopt.report.plan_report import write_plan_report
 
@@ -183,6 +190,8 @@ def write_plan_outputs(
         if export_lp:
             outputs.bytes("--export-lp", export_lp, model_bytes(result.problem, Path(export_lp).suffix))
             written.append(export_lp)
+        if changes_dir:
+            written += stage_changes(outputs, changes_dir, changes or make_changes(result, policy))
         if report:
             write_plan_report(result, policy, report, outputs=outputs)
             written.append(Path(report) / "index.html")

@@ -18,7 +18,8 @@ from budgetopt.cli.options import (
     wait_option,
     wrote,
 )
-from budgetopt.cli.tables import history_table
+from budgetopt.cli.tables import changes_history_table, history_table
+from budgetopt.errors import InputError
 
 
 @main.command("ingest")
@@ -84,4 +85,59 @@ def history_command(ledger_path, cell, out) -> None:
         say(out_console, f"{ledger_path} holds no plan yet; make one with budgetopt plan --ledger {ledger_path}")
     else:
         out_console.print(history_table(table, f"plans against what happened: {cell or 'whole account'}", show_status=cell is not None))
+    changes, held = api.changes_history(ledger_path)
+    if cell is None and ((changes["approved"] != "").any() or held):  # approval with memory, once someone used it
+        out_console.print(changes_history_table(changes))
+        for line in held:
+            say(out_console, f"override held: {line}")
     wrote(out_console, [out] if out else [])
+
+
+def _who(by: str | None) -> str:
+    """Who is recorded: --by, else the login name."""
+    import getpass
+
+    if by is not None:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+by_option = click.option("--by", default=None, metavar="NAME", help="Who is recorded (default: your login name).")
+
+
+@main.command("approve")
+@click.argument("changes", metavar="[CAMPAIGN/SEGMENT | CAMPAIGN/SEGMENT/CREATIVE]...", nargs=-1)
+@ledger_option
+@click.option("--date", default=None, help="The plan whose changes are approved (default: the latest).")
+@by_option
+@wait_option
+def approve_command(changes, ledger_path, date, by, wait) -> None:
+    """Approve the latest plan's changes (all, or the ones named: a segment's budget, a creative's status); who and when are recorded."""
+    day, approved, already = api.approve_changes(ledger_path, list(changes), by=_who(by), date=date, wait=wait)
+    out = console()
+    say(out, f"approved {len(approved)} change{'s' if len(approved) != 1 else ''} of the plan for {day}" + (f": {', '.join(approved)}" if approved else ""))
+    if already:
+        say(out, f"already approved: {', '.join(already)}")
+
+
+@main.command("override")
+@click.argument("target", metavar="CAMPAIGN/SEGMENT | CAMPAIGN/SEGMENT/CREATIVE")
+@ledger_option
+@click.option("--budget", type=float, default=None, help="Pin this segment's daily budget (currency) in every next plan.")
+@click.option("--keep", is_flag=True, help="Keep this creative on in every next plan (the engine may not pause it).")
+@click.option("--lift", is_flag=True, help="Lift the override held on it: the engine decides again.")
+@by_option
+@wait_option
+def override_command(target, ledger_path, budget, keep, lift, by, wait) -> None:
+    """Pin a human decision that the next plans respect as a constraint until lifted: a segment's budget or a creative kept on."""
+    chosen = [name for name, given in (("--budget", budget is not None), ("--keep", keep), ("--lift", lift)) if given]
+    if len(chosen) != 1:
+        raise InputError(f"give exactly one of --budget X, --keep or --lift (got {', '.join(chosen) or 'none'})")
+    if budget is not None and not (budget >= 0 and budget < 1e12):
+        raise InputError(f"--budget must be a number of currency ≥ 0, got {budget:g}")
+    if budget is not None and target.count("/") < 1:
+        raise InputError(f"--budget applies to a segment, given as CAMPAIGN/SEGMENT, got {target!r}")
+    say(console(), api.override_plan(ledger_path, target, by=_who(by), budget=budget, lift=lift, wait=wait))

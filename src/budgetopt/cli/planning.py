@@ -34,7 +34,7 @@ from budgetopt.cli.options import (
     workers_option,
     wrote,
 )
-from budgetopt.cli.tables import print_decisions, print_plan
+from budgetopt.cli.tables import changes_table, print_decisions, print_plan
 from budgetopt.errors import InputError
 
 
@@ -43,19 +43,22 @@ def _load(log_path: Path, policy_path: Path, sum_duplicates: bool, columns_path:
     return read_log(out, log_path, policy, columns_path=columns_path, sum_duplicates=sum_duplicates), policy
 
 
-def _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs: dict, force: bool) -> dict:
+def _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs: dict, force: bool, changes_dir=None) -> dict:
     """The plan's outputs and the inputs they must never overwrite, as api.write_plan_outputs takes them."""
     named = {"out": out, "summary": summary_path, "decisions": decisions_path, "report": report_dir, "export_lp": export_lp}
-    return named | {"inputs": inputs, "force": force}
+    return named | {"changes_dir": changes_dir, "inputs": inputs, "force": force}
 
 
 def _run_plan(log_path, policy_path, columns_path, date, seed, sum_duplicates, out: Console, outputs: dict) -> list[Path]:
     api.check_plan_outputs(**outputs)  # before any work: a bad output path costs nothing
     log, policy = _load(log_path, policy_path, sum_duplicates, columns_path, out)
     result = api.make_plan(log, policy, date=api.as_date(date, "--date"), rng=seed)
+    changes = api.make_changes(result, policy, log=log) if outputs.get("changes_dir") else None
     # everything is computed before anything is written: bad input leaves no file behind
-    written = api.write_plan_outputs(result, policy, **outputs)
+    written = api.write_plan_outputs(result, policy, changes=changes, **outputs)
     print_plan(out, result.plan, result.summary)
+    if changes is not None:
+        out.print(changes_table(changes))
     return written
 
 
@@ -69,13 +72,22 @@ def _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, see
     else:
         log, policy = None, api.load_policy(policy_path)
     written: list[Path] = []
+    made: list = []
+
+    def write(daily) -> None:
+        changes = api.make_changes(daily.result, policy, log=log, disabled_before=daily.disabled_before) if outputs.get("changes_dir") else None
+        made.append(changes)
+        written.extend(api.write_plan_outputs(daily.result, policy, changes=changes, **outputs))
+
     daily = api.plan_with_ledger(
         ledger_path, policy, log=log, log_source=str(log_path), date=api.as_date(date, "--date"), replace=replace, seed=seed,
-        wait=wait, before_commit=lambda result: written.extend(api.write_plan_outputs(result, policy, **outputs)),
+        wait=wait, before_commit=write,
     )
     if daily.ingested is not None:
         say(out, f"{ledger_path}: ingested {log_path}, {daily.ingested.describe()}")
     print_plan(out, daily.result.plan, daily.result.summary)
+    if made and made[0] is not None:
+        out.print(changes_table(made[0]))
     carried = f"budgets from the plan for {daily.previous_plan}" if daily.previous_plan else "no earlier plan"
     if daily.kept_disabled:
         carried += f"; kept disabled from earlier days: {', '.join(daily.kept_disabled)}, until you run budgetopt enable"
@@ -100,6 +112,11 @@ def _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, see
     help="Plan from this ledger's whole history (LOG, if given, is ingested first) and store the plan in it.",
 )
 @click.option("--replace", is_flag=True, help="With --ledger: replace the plan already stored for the same date.")
+@click.option(
+    "--changes", "changes_dir", type=output_folder, default=None, metavar="DIR",
+    help="Write what the plan changes in the account into DIR: changes.csv, meta-bulk.csv (Meta Ads Manager) and "
+    "google-ads-editor.csv (Google Ads Editor); the changes are printed too.",
+)
 @wait_option
 @click.option(
     "--export-lp", type=output_file, default=None,
@@ -113,8 +130,8 @@ def _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, see
 @workers_option("the accounts")
 @scheduler_option
 def plan(
-    log_path, policy_path, columns_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, force, ledger_path, replace, wait,
-    export_lp, accounts_dir, workers, scheduler,
+    log_path, policy_path, columns_path, date, out, summary_path, decisions_path, seed, sum_duplicates, report_dir, force, ledger_path, replace,
+    changes_dir, wait, export_lp, accounts_dir, workers, scheduler,
 ) -> None:
     """Tomorrow's budget per segment and creative, from a performance LOG (CSV or Parquet).
 
@@ -127,7 +144,7 @@ def plan(
     at_least("--workers", workers, 1)
     if accounts_dir is not None:
         others = {"LOG": log_path, "--ledger": ledger_path, "--out": out, "--summary": summary_path, "--decisions": decisions_path,
-                  "--report": report_dir, "--export-lp": export_lp, "--replace": replace or None}
+                  "--report": report_dir, "--export-lp": export_lp, "--replace": replace or None, "--changes": changes_dir}
         given = [name for name, value in others.items() if value is not None]
         if given:
             raise InputError(f"--accounts plans each account from its own folder and writes its files there; drop {', '.join(given)}")
@@ -139,7 +156,7 @@ def plan(
     if policy_path is None:
         raise click.MissingParameter(ctx=click.get_current_context(), param=next(p for p in plan.params if p.name == "policy_path"))
     inputs = {"LOG": log_path, "--policy": policy_path, "--columns": columns_path, "--ledger": ledger_path}
-    outputs = _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs, force)
+    outputs = _outputs(out, summary_path, decisions_path, report_dir, export_lp, inputs, force, changes_dir)
     if ledger_path is not None:
         _run_ledger_plan(log_path, policy_path, columns_path, ledger_path, date, seed, sum_duplicates, replace, wait, outputs)
         return

@@ -148,3 +148,40 @@ def accounts_summary(outcomes, title: str):
             f"{s['margin_p05']:,.0f} – {s['margin_p95']:,.0f}",
         )
     return table
+
+
+#: the changes shown on the terminal (changes.csv has them all)
+MAX_CHANGE_ROWS = 40
+
+
+def changes_table(changes: api.Changes) -> Table:
+    """What the plan changes in the account: one row per budget or status that changes, and per change a guardrail stopped."""
+    table = changes.for_file()
+    moved = int(changes.table["applies"].sum())
+    out = Table(
+        title=Text(f"changes for {changes.date}: {moved} to apply ({changes.currency} per day)"), title_justify="left",
+        header_style="bold", box=box.SIMPLE_HEAD,
+    )
+    for header in ("campaign / segment", "creative", "field", "before", "after", "change", "guardrail"):
+        out.add_column(header, justify="right" if header in ("before", "after", "change") else "left", no_wrap=header != "guardrail")
+    for row in table.head(MAX_CHANGE_ROWS).itertuples(index=False):
+        out.add_row(
+            Text(f"{row.campaign} / {row.segment}"), Text(str(row.creative)), row.field, str(row.before), str(row.after), row.change,
+            Text(str(row.guardrail)), style="dim" if row.change == "stopped" else None,
+        )
+    if len(table) > MAX_CHANGE_ROWS:
+        out.add_row(Text(f"… {len(table) - MAX_CHANGE_ROWS} more (changes.csv)", style="dim"), "", "", "", "", "", "")
+    return out
+
+
+def changes_history_table(frame: pd.DataFrame) -> Table:
+    """Each stored change: planned, approved (who, when) and delivered, side by side (the latest MAX_CHANGE_ROWS)."""
+    table = Table(title=Text("changes: planned, approved, delivered"), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for header in ("date", "campaign / segment", "creative", "field", "before", "planned", "approved", "delivered", "guardrail"):
+        table.add_column(header, justify="right" if header in ("before", "planned") else "left", no_wrap=header != "guardrail")
+    for row in frame.tail(MAX_CHANGE_ROWS).itertuples(index=False):
+        table.add_row(
+            row.date, Text(f"{row.campaign} / {row.segment}"), Text(row.creative), row.field, row.before, row.planned,
+            Text(row.approved or "—"), row.delivered, Text(row.guardrail),
+        )
+    return table

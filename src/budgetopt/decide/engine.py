@@ -59,6 +59,7 @@ class Decisions:
     share: np.ndarray  # of the segment's budget
     summarise: Callable[[np.ndarray | None], tuple] | None = field(default=None, repr=False, compare=False)
     explain: Callable[[Decisions], list[str]] | None = field(default=None, repr=False, compare=False)
+    guarded: np.ndarray | None = None  # (cells,) object: the guardrail or override that kept a creative on ('' = none)
 
     @cached_property
     def reason(self) -> list[str]:

@@ -113,8 +113,9 @@ class Estimates:
         Σ_c weights_c × value_c (else None). Every cell is drawn, DRAW_BLOCK variates at a time (no (n, cells)
         array), in the same blocks with or without weights: the same rng gives the same intervals."""
         log_mean, log_var = self.log_value_moments()
-        p05 = np.exp(log_mean - Z_90 * np.sqrt(log_var))
-        p95 = np.exp(log_mean + Z_90 * np.sqrt(log_var))
+        with np.errstate(over="ignore"):  # an absurd posterior's bound is inf, not a warning
+            p05 = np.exp(log_mean - Z_90 * np.sqrt(log_var))
+            p95 = np.exp(log_mean + Z_90 * np.sqrt(log_var))
         cells = np.arange(self.history.n_cells)
         total = None if weights is None else np.zeros(n)
         step = max(1, DRAW_BLOCK // max(n, 1))

@@ -12,6 +12,15 @@ Every change is one transaction (all or nothing, also under SIGKILL); writers ta
 a busy timeout); the schema is versioned (`schema_version` table) and migrated on open.
 """
 
+from budgetopt.ledger.approvals import (
+    CHANGE_HISTORY_COLUMNS,
+    approve,
+    change_history,
+    disabled_in_latest_plan,
+    held_overrides,
+    set_override,
+    store_changes,
+)
 from budgetopt.ledger.history import HISTORY_COLUMNS, history
 from budgetopt.ledger.observations import (
     IngestCounts,
@@ -33,7 +42,8 @@ from budgetopt.ledger.schema import MIGRATIONS, schema_version
 from budgetopt.ledger.store import DEFAULT_WAIT, Ledger, LedgerBusyError, open_ledger
 
 __all__ = [
+    "CHANGE_HISTORY_COLUMNS", "approve", "change_history", "held_overrides", "set_override", "store_changes",
     "DEFAULT_WAIT", "HISTORY_COLUMNS", "MIGRATIONS", "EnableResult", "IngestCounts", "Ledger", "LedgerBusyError",
-    "disabled_cells", "fresh_since", "enable", "has_plan", "history", "ingest", "last_date", "open_ledger",
+    "disabled_cells", "disabled_in_latest_plan", "fresh_since", "enable", "has_plan", "history", "ingest", "last_date", "open_ledger",
     "planned_cells", "previous_budgets", "read_observations", "schema_version", "store_plan",
 ]

@@ -103,8 +103,45 @@ def _v1_initial(con: sqlite3.Connection) -> None:
         con.execute(statement)
 
 
+def _v2_approvals(con: sqlite3.Connection) -> None:
+    """What each plan changes in the account, which of those changes a person approved (who, when), and the
+    overrides people pinned (a segment's budget, a creative kept on) until they lift them."""
+    statements = [
+        # the changes a stored plan makes (budgetopt.changes), as the changes list shows them
+        """CREATE TABLE plan_changes (
+            date TEXT NOT NULL REFERENCES plans(date) ON DELETE CASCADE,
+            level TEXT NOT NULL, campaign TEXT NOT NULL, segment TEXT NOT NULL, creative TEXT NOT NULL,
+            field TEXT NOT NULL CHECK (field IN ('budget', 'status')), before TEXT NOT NULL, after TEXT NOT NULL,
+            change TEXT NOT NULL, reason TEXT NOT NULL, guardrail TEXT NOT NULL, applies INTEGER NOT NULL,
+            PRIMARY KEY (date, campaign, segment, creative, field)
+        ) STRICT, WITHOUT ROWID""",
+        """CREATE TABLE approvals (
+            date TEXT NOT NULL, campaign TEXT NOT NULL, segment TEXT NOT NULL, creative TEXT NOT NULL, field TEXT NOT NULL,
+            by TEXT NOT NULL, at TEXT NOT NULL,
+            PRIMARY KEY (date, campaign, segment, creative, field),
+            FOREIGN KEY (date, campaign, segment, creative, field) REFERENCES plan_changes ON DELETE CASCADE
+        ) STRICT, WITHOUT ROWID""",
+        # creative = '' for a segment's budget; lifted_* stay NULL while the override holds
+        """CREATE TABLE overrides (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            campaign TEXT NOT NULL, segment TEXT NOT NULL, creative TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('budget', 'keep')), budget REAL CHECK (budget IS NULL OR budget >= 0),
+            by TEXT NOT NULL, at TEXT NOT NULL, lifted_by TEXT, lifted_at TEXT
+        ) STRICT""",
+        "CREATE INDEX overrides_held ON overrides (campaign, segment, creative) WHERE lifted_at IS NULL",
+        # the overrides each plan was made under
+        """CREATE TABLE plan_overrides (
+            date TEXT NOT NULL REFERENCES plans(date) ON DELETE CASCADE,
+            override_id INTEGER NOT NULL REFERENCES overrides(id),
+            PRIMARY KEY (date, override_id)
+        ) STRICT, WITHOUT ROWID""",
+    ]
+    for statement in statements:
+        con.execute(statement)
+
+
 #: MIGRATIONS[i] takes a ledger from version i to i + 1, inside the caller's transaction
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_approvals]
 
 
 def schema_version() -> int:
