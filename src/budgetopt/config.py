@@ -6,6 +6,7 @@ reference is checked against these descriptions by the tests.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import tomllib
@@ -106,19 +107,46 @@ class StrictModel(BaseModel):
 
 
 class BudgetSection(StrictModel):
-    daily_total: float = Field(gt=0, description="Cap on tomorrow's total spend, currency per day (required).")
+    daily_total: float | None = Field(
+        None, gt=0, description="Cap on tomorrow's total spend, currency per day (required unless a period is given; with one, a cap on each day)."
+    )
     min_total: float = Field(0.0, ge=0, description="Floor on tomorrow's total spend (committed spend), currency per day.")
     currency: str = Field("EUR", min_length=1, max_length=8, description="Currency code shown in tables and reports.")
     margin_rate: float = Field(1.0, gt=0, le=1, description="Product margin on revenue: gross margin = revenue × margin_rate − spend.")
     max_daily_change: float | None = Field(
         0.30, ge=0, description="A segment's budget moves at most ± this fraction of its previous spend (new segments exempt); inf = no limit."
     )
+    objective: Literal["margin", "revenue", "conversions", "min_spend"] = Field(
+        "margin", description="What the plan maximises: gross margin, revenue or conversions; \"min_spend\": the least spend that meets [targets]."
+    )
+    period_total: float | None = Field(
+        None, gt=0, description="Budget of the whole period (a month, a flight), currency; the plan paces what remains of it over the days left."
+    )
+    period_start: dt.date | None = Field(None, description="First day of the period (yyyy-mm-dd); spend logged from this day on counts against period_total.")
+    period_end: dt.date | None = Field(None, description="Last day of the period (yyyy-mm-dd), included.")
+    overdelivery: float = Field(
+        1.0, ge=1, le=2, description="Safety factor for platforms that overspend: the plan spreads what remains ÷ this over the days left."
+    )
+    risk_aversion: float = Field(
+        0.0, ge=0, description="λ: maximise expected margin − λ × the expected shortfall of the worst 5 % of posterior draws (0 = expected margin only)."
+    )
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> BudgetSection:
-        if self.min_total > self.daily_total:
+        period = (self.period_total, self.period_start, self.period_end)
+        if any(v is not None for v in period) and any(v is None for v in period):
+            raise ValueError("a period needs period_total, period_start and period_end together; give all three or none")
+        if self.daily_total is None and self.period_total is None:
+            raise ValueError("give daily_total (a day's budget), or period_total with period_start and period_end (a period's)")
+        if self.period_start is not None and self.period_end is not None and self.period_end < self.period_start:
+            raise ValueError(f"period_end ({self.period_end}) is before period_start ({self.period_start})")
+        if self.daily_total is not None and self.min_total > self.daily_total:
             raise ValueError(f"min_total ({self.min_total:g}) is above daily_total ({self.daily_total:g}); lower min_total or raise daily_total")
         return self
+
+    @property
+    def has_period(self) -> bool:
+        return self.period_total is not None
 
 
 class CellMatch(StrictModel):
@@ -207,12 +235,29 @@ class DecideSection(StrictModel):
     min_share: float = Field(0.05, ge=0, le=1, description="Each creative still under test keeps at least this share of its segment.")
 
 
+class CampaignTarget(StrictModel):
+    campaign: str = Field(min_length=1, description="The campaign this target is for.")
+    min_roas: float = Field(gt=0, description="Its cells' expected revenue ÷ spend is at least this, every day.")
+
+
+class TargetsSection(StrictModel):
+    min_roas: float | None = Field(None, gt=0, description="The plan's expected revenue ÷ spend is at least this, every day (omitted = no target).")
+    max_cpa: float | None = Field(None, gt=0, description="The plan's spend ÷ expected conversions is at most this, currency (omitted = no target).")
+    min_conversions: float | None = Field(None, gt=0, description="The plan buys at least this many expected conversions per day (omitted = no target).")
+    campaigns: tuple[CampaignTarget, ...] = Field((), description="Per-campaign min_roas, as [[targets.campaigns]] tables.")
+
+    @property
+    def any(self) -> bool:
+        return self.min_roas is not None or self.max_cpa is not None or self.min_conversions is not None or bool(self.campaigns)
+
+
 class Policy(StrictModel):
     budget: BudgetSection
     bounds: tuple[Bound, ...] = ()
     segments: SegmentsSection = SegmentsSection()
     estimate: EstimateSection = EstimateSection()
     decide: DecideSection = DecideSection()
+    targets: TargetsSection = TargetsSection()
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -221,6 +266,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "segments": SegmentsSection,
     "estimate": EstimateSection,
     "decide": DecideSection,
+    "targets": TargetsSection,
+    "targets.campaigns": CampaignTarget,
 }
 
 
@@ -230,11 +277,15 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     head, *rest = loc
     if head == "bounds" and rest and isinstance(rest[0], int):
         return f"[[bounds]] #{rest[0] + 1}" + (f" {rest[1]}" if len(rest) > 1 else "")
+    if head == "targets" and len(rest) > 1 and rest[0] == "campaigns" and isinstance(rest[1], int):
+        return f"[[targets.campaigns]] #{rest[1] + 1}" + (f" {rest[2]}" if len(rest) > 2 else "")
     return f"[{head}]" + (f" {'.'.join(map(str, rest))}" if rest else "")
 
 
 def _known_policy_keys(loc: tuple[Any, ...]) -> list[str]:
     section = SECTIONS.get(str(loc[0])) if len(loc) > 1 else Policy
+    if loc[:2] == ("targets", "campaigns") and len(loc) > 3:
+        section = CampaignTarget
     return list(section.model_fields) if section else []
 
 
@@ -313,6 +364,8 @@ def load_policy(path: str | Path) -> Policy:
 def _toml_value(value: Any) -> str:
     if value is None:
         return "(omitted)"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple):
@@ -326,7 +379,9 @@ def policy_reference() -> str:
     for section, model in SECTIONS.items():
         for name, field in model.model_fields.items():
             default = "required" if field.is_required() else _toml_value(field.default)
-            key = f"[[bounds]] {name}" if section == "bounds" else f"[{section}] {name}"
+            if section == "targets" and name == "campaigns":
+                continue
+            key = f"[[{section}]] {name}" if section in ("bounds", "targets.campaigns") else f"[{section}] {name}"
             lines.append(f"| `{key}` | `{default}` | {field.description} |")
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from budgetopt.allocate import (
     segment_limiter,
     solve,
 )
+from budgetopt.allocate.targets import expected_outcome, policy_targets
 from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
@@ -163,7 +164,10 @@ def build_problem(policy: Policy, estimates: Estimates, decisions: Decisions, pr
     # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
     unbought = h.segment_sum(decisions.share * unpaid_evidence(h))  # (segments,) share of each budget they would get
     curves = SegmentCurves(value, estimates.saturation_spend)
-    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought)
+    conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean())
+    b = policy.budget
+    targets = policy_targets(policy.targets, h.campaign[h.segment_start], value / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
+    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, targets=targets)
 
 
 def _explore(
@@ -345,7 +349,10 @@ def _summary(estimates, problem, allocation, budgets, previous, total_draws, lim
         "expected_margin": float(total_draws.mean()),
         "margin_p05": float(np.quantile(total_draws, 0.05)),
         "margin_p95": float(np.quantile(total_draws, 0.95)),
-        "binding": [{"constraint": b.constraint, "shadow_price": b.shadow_price} for b in binding_constraints(problem, allocation)],
+        "binding": [
+            {"constraint": b.constraint, "shadow_price": b.shadow_price, **({"in_words": b.in_words} if b.in_words else {})}
+            for b in binding_constraints(problem, allocation)
+        ],
         "segments": [
             {
                 "campaign": str(h.campaign[i]), "segment": str(h.segment[i]),
@@ -355,6 +362,7 @@ def _summary(estimates, problem, allocation, budgets, previous, total_draws, lim
             for j, i in enumerate(starts)
         ],
         "exploration": policy.segments.exploration,
+        **({"targets": expected_outcome(problem.targets, problem.curves.value_per_euro, estimates.saturation_spend, budgets)} if problem.targets else {}),
         "status": allocation.status,
         "solver": allocation.solver,
         "seconds": round(seconds, 3),

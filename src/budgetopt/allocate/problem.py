@@ -7,10 +7,12 @@ can be named back to the user ("[[bounds]] #1 campaign 'brand' max 1,500 EUR").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.allocate.targets import Targets
 from budgetopt.config import Policy
 
 
@@ -32,6 +34,9 @@ class AllocationProblem:
     bound_labels: tuple[str, ...]
     currency: str = "EUR"
     notes: tuple[str, ...] = ()  # what the policy's limits could not all be today, and why
+    targets: Targets | None = None  # [targets] rows and a non-margin objective (allocate.targets); None = margin alone
+    total_label: str = "[budget] daily_total"  # what sets total_max, in the policy's words
+    risk: Any = None  # [budget] risk_aversion's posterior draws (allocate.risk.Risk); None = expected margin alone
 
     @property
     def n_segments(self) -> int:
@@ -54,6 +59,9 @@ class AllocationProblem:
             bound_labels=self.bound_labels,
             currency=self.currency,
             notes=self.notes,
+            targets=None if self.targets is None else self.targets.scaled(factor),
+            total_label=self.total_label,
+            risk=self.risk,
         )
 
 
@@ -157,6 +165,7 @@ def policy_problem(
     bound_coef: np.ndarray,
     *,
     unbought: np.ndarray | None = None,
+    targets: Targets | None = None,
 ) -> AllocationProblem:
     """The allocation problem a budget policy sets for these segment curves: every limit of
     [budget], [segments] and [[bounds]], labelled in the policy's words.
@@ -191,4 +200,5 @@ def policy_problem(
         bound_labels=tuple(bound_labels),
         currency=b.currency,
         notes=(note,) if note else (),
+        targets=targets,
     )
