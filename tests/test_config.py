@@ -64,7 +64,8 @@ def test_a_period_replaces_the_daily_total(tmp_path):
 
 
 ERRORS = [
-    ("missing daily_total", '[budget]\ncurrency = "EUR"\n', r"\[budget\]: give daily_total \(a day's budget\), or period_total with period_start and period_end"),
+    ("missing daily_total", '[budget]\ncurrency = "EUR"\n', r"\[budget\] daily_total: required key is missing$"),
+    ("period_start alone", "[budget]\nperiod_start = 2026-12-01\n", r"daily_total: required key is missing; \[budget\]: a period needs period_total"),
     ("half a period", "[budget]\nperiod_total = 90000\nperiod_start = 2026-12-01\n", r"\[budget\]: a period needs period_total, period_start and period_end together"),
     ("period backwards", "[budget]\nperiod_total = 9e4\nperiod_start = 2026-12-31\nperiod_end = 2026-12-01\n", r"\[budget\]: period_end \(2026-12-01\) is before period_start"),
     ("not a date", "[budget]\nperiod_total = 9e4\nperiod_start = \"soon\"\nperiod_end = 2026-12-31\n", r"\[budget\] period_start: .*got 'soon'"),

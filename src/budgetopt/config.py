@@ -106,6 +106,10 @@ class StrictModel(BaseModel):
         return screened
 
 
+#: a [budget] with neither a day's total nor a period's: what it said when daily_total was required
+MISSING_TOTAL = "[budget] daily_total: required key is missing"
+
+
 class BudgetSection(StrictModel):
     daily_total: float | None = Field(
         None, gt=0, description="Cap on tomorrow's total spend, currency per day (required unless a period is given; with one, a cap on each day)."
@@ -335,10 +339,15 @@ def rule_message(item: Any) -> str:
 
 def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
     """Validate a policy given as nested dicts (as parsed from TOML)."""
+    budget = data.get("budget")
+    no_total = isinstance(budget, dict) and "daily_total" not in budget and "period_total" not in budget
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
-        raise InputError(validation_problems(error, _key_path, _known_policy_keys), source=source) from None
+        problems = validation_problems(error, _key_path, _known_policy_keys)
+        if no_total:  # as when daily_total was required: first, whatever else is wrong with the table
+            problems = [MISSING_TOTAL] + [p for p in problems if not p.startswith("[budget]: give daily_total")]
+        raise InputError(problems, source=source) from None
 
 
 def read_toml(path: str | Path, kind: str) -> dict[str, Any]:

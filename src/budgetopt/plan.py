@@ -23,6 +23,14 @@ from budgetopt.allocate import (
     segment_limiter,
     solve,
 )
+from budgetopt.allocate.period import (
+    Period,
+    PeriodPlan,
+    day_policy,
+    for_tomorrow,
+    period_from_log,
+    plan_period,
+)
 from budgetopt.allocate.targets import expected_outcome, policy_targets
 from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.data import LoadedLog, read_log
@@ -44,7 +52,7 @@ PLAN_COLUMNS = [
 #: plan.csv's amounts of money, written to the cent (the other numbers at full precision)
 PLAN_MONEY = ("spend", "segment_spend", "previous_spend", "change", "expected_margin", "margin_p05", "margin_p95")
 #: summary.json's amounts of money, written to the cent (shadow prices are rates: full precision)
-SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after")
+SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after", "total", "spent", "remaining", "spend", "expected_revenue")
 DECISION_COLUMNS = [
     "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
     "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95",
@@ -198,6 +206,7 @@ class DayPlan:
     allocation: Allocation
     budgets: np.ndarray  # (segments,) currency per day
     spend: np.ndarray  # (cells,) currency per day
+    period: PeriodPlan | None = None  # the period's plan, tomorrow first, when the policy has a period
 
 
 @dataclass(frozen=True)
@@ -243,22 +252,27 @@ def plan_budgets(
     disabled_before: np.ndarray,
     previous: np.ndarray,
     solvers: Solvers | None = None,
+    period: Period | None = None,
 ) -> DayPlan:
     """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
     earlier day (cells,) and yesterday's segment budgets (segments,). `plan_day` and the simulator's
-    `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis."""
+    `budgetopt` policy both come through here; `solvers` re-solves warm from an earlier day's basis;
+    `period`: what remains of the policy's period, planned over its days left (allocate.period), tomorrow's row kept."""
     h = estimates.history
     d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency)
     if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
         d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
+    policy = day_policy(policy, period)
     problem = build_problem(policy, estimates, d, previous)
+    paced = plan_period(problem, period, policy) if period is not None else None
+    problem = for_tomorrow(problem, paced) if paced is not None else problem
     allocation = solve(problem, warm=solvers and solvers.mean)
     if allocation.status == "infeasible":
         raise diagnose(problem)
     if allocation.status != "optimal":
         raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
     budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng, solvers and solvers.draw)
-    return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index])
+    return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index], paced)
 
 
 def plan_day(
@@ -291,7 +305,8 @@ def plan_day(
     if previous_segment_spend:
         starts = h.segment_start
         previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
-    day = plan_budgets(estimates, policy, rng, disabled_before, previous)
+    period = period_from_log(policy, log, h.as_of, h.segment_labels, estimates.saturation_spend) if policy.budget.has_period else None
+    day = plan_budgets(estimates, policy, rng, disabled_before, previous, period=period)
     d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
     margins = MarginDraws.of(spend, d.value_draws, factor)
@@ -299,6 +314,8 @@ def plan_day(
     typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
     plan = _plan_table(estimates, d, typed, budgets, spend, factor, margins, limiters, problem.currency)
     summary = _summary(estimates, problem, allocation, budgets, previous, margins.total, limiters, policy, time.perf_counter() - started)
+    if day.period is not None:
+        summary["period"] = day.period.summary(summary["total_spend"], summary["expected_margin"])
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.allocate.curves import PIECES, SegmentCurves
 from budgetopt.allocate.targets import Targets
 from budgetopt.config import Policy
 
@@ -37,6 +37,7 @@ class AllocationProblem:
     targets: Targets | None = None  # [targets] rows and a non-margin objective (allocate.targets); None = margin alone
     total_label: str = "[budget] daily_total"  # what sets total_max, in the policy's words
     risk: Any = None  # [budget] risk_aversion's posterior draws (allocate.risk.Risk); None = expected margin alone
+    pieces: int = PIECES  # concave pieces per segment (curves.PIECES; a period's LP takes more, see allocate.period)
 
     @property
     def n_segments(self) -> int:
@@ -62,6 +63,7 @@ class AllocationProblem:
             targets=None if self.targets is None else self.targets.scaled(factor),
             total_label=self.total_label,
             risk=self.risk,
+            pieces=self.pieces,
         )
 
 

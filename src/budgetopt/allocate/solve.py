@@ -103,7 +103,7 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     # so the optimal value is one piecewise-linear function of the total and its dual is its slope
     span = np.maximum(np.where(np.isfinite(problem.upper), problem.upper, problem.total_max), problem.lower)
     span = np.maximum(span, 1e-9)
-    widths, slopes = curves.pieces(span)
+    widths, slopes = curves.pieces(span, problem.pieces)
     k = widths.shape[1]
     cols = n * k
     segment_of_col = np.repeat(np.arange(n), k)
