@@ -63,3 +63,11 @@ def test_an_impossible_target_exits_2_naming_the_limits(tmp_path):
     line = result.stderr.strip()
     assert "[targets] min_roas 30" in line and "max_daily_change" in line and "\n" not in line
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_risk_aversion_reports_the_worst_draws_and_keeps_every_limit():
+    plain, averse = plan(), plan(risk_aversion=1.0, max_daily_change=float("inf"))
+    assert "risk" not in plain.summary  # λ = 0: no draw taken, the summary as it was
+    assert averse.summary["risk"]["risk_aversion"] == 1.0
+    assert averse.summary["risk"]["margin_worst_5pct"] <= averse.summary["margin_p05"]
+    assert averse.summary["total_spend"] <= POLICY["budget"]["daily_total"] + 1e-6

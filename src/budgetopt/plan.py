@@ -31,6 +31,7 @@ from budgetopt.allocate.period import (
     period_from_log,
     plan_period,
 )
+from budgetopt.allocate.risk import tail_mean, with_risk
 from budgetopt.allocate.targets import expected_outcome, policy_targets
 from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.data import LoadedLog, read_log
@@ -52,7 +53,7 @@ PLAN_COLUMNS = [
 #: plan.csv's amounts of money, written to the cent (the other numbers at full precision)
 PLAN_MONEY = ("spend", "segment_spend", "previous_spend", "change", "expected_margin", "margin_p05", "margin_p95")
 #: summary.json's amounts of money, written to the cent (shadow prices are rates: full precision)
-SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after", "total", "spent", "remaining", "spend", "expected_revenue")
+SUMMARY_MONEY = ("total_spend", "expected_margin", "margin_p05", "margin_p95", "before", "after", "total", "spent", "remaining", "spend", "expected_revenue", "margin_worst_5pct")
 DECISION_COLUMNS = [
     "date", "campaign", "segment", "creative", "visits", "conversions", "cvr_mean", "cvr_p05", "cvr_p95",
     "metric_mean", "metric_p05", "metric_p95", "p_best", "expected_loss", "verdict", "reason", "lift_p05", "lift_p95",
@@ -263,7 +264,7 @@ def plan_budgets(
     if d.value_draws is None:  # the conversion-rate metric samples nothing; the plan's margins need draws
         d = replace(d, value_draws=estimates.value_per_euro_draws(rng, DRAWS))
     policy = day_policy(policy, period)
-    problem = build_problem(policy, estimates, d, previous)
+    problem = with_risk(build_problem(policy, estimates, d, previous), policy, estimates, d.share, rng)
     paced = plan_period(problem, period, policy) if period is not None else None
     problem = for_tomorrow(problem, paced) if paced is not None else problem
     allocation = solve(problem, warm=solvers and solvers.mean)
@@ -366,6 +367,7 @@ def _summary(estimates, problem, allocation, budgets, previous, total_draws, lim
         "expected_margin": float(total_draws.mean()),
         "margin_p05": float(np.quantile(total_draws, 0.05)),
         "margin_p95": float(np.quantile(total_draws, 0.95)),
+        **({"risk": {"risk_aversion": policy.budget.risk_aversion, "margin_worst_5pct": tail_mean(total_draws)}} if problem.risk else {}),
         "binding": [
             {"constraint": b.constraint, "shadow_price": b.shadow_price, **({"in_words": b.in_words} if b.in_words else {})}
             for b in binding_constraints(problem, allocation)

@@ -7,11 +7,11 @@ can be named back to the user ("[[bounds]] #1 campaign 'brand' max 1,500 EUR").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from budgetopt.allocate.curves import PIECES, SegmentCurves
+from budgetopt.allocate.risk import Risk
 from budgetopt.allocate.targets import Targets
 from budgetopt.config import Policy
 
@@ -36,7 +36,7 @@ class AllocationProblem:
     notes: tuple[str, ...] = ()  # what the policy's limits could not all be today, and why
     targets: Targets | None = None  # [targets] rows and a non-margin objective (allocate.targets); None = margin alone
     total_label: str = "[budget] daily_total"  # what sets total_max, in the policy's words
-    risk: Any = None  # [budget] risk_aversion's posterior draws (allocate.risk.Risk); None = expected margin alone
+    risk: Risk | None = None  # [budget] risk_aversion's posterior draws (allocate.risk); None = expected margin alone
     pieces: int = PIECES  # concave pieces per segment (curves.PIECES; a period's LP takes more, see allocate.period)
 
     @property
@@ -62,7 +62,7 @@ class AllocationProblem:
             notes=self.notes,
             targets=None if self.targets is None else self.targets.scaled(factor),
             total_label=self.total_label,
-            risk=self.risk,
+            risk=self.risk,  # draws of value per euro: no currency in them
             pieces=self.pieces,
         )
 

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from budgetopt.allocate.problem import AllocationProblem
+from budgetopt.allocate.risk import risk_rows
 from budgetopt.allocate.targets import bought_slopes, objective_slopes, target_rows
 from budgetopt.errors import InputError, SolverError
 
@@ -112,21 +113,20 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     total_row = sparse.csr_matrix(np.ones((1, cols)))
     bound_rows = sparse.csr_matrix(problem.bound_coef[:, segment_of_col]) if len(problem.bound_min) else sparse.csr_matrix((0, cols))
     gain, extra_rows, extra_lower = slopes, sparse.csr_matrix((0, cols)), np.zeros(0)
+    bought = bought_slopes(widths, span, curves.saturation_spend) if problem.targets is not None or problem.risk is not None else None
     if problem.targets is not None:  # [targets] rows and the objective (allocate.targets)
-        bought = bought_slopes(widths, span, curves.saturation_spend)
         gain = objective_slopes(problem.targets, slopes, bought, curves.value_per_euro)
         coef, extra_lower = target_rows(problem.targets, bought)
         extra_rows = sparse.csr_matrix(coef)
-    matrix = sparse.vstack([seg_rows, total_row, bound_rows, extra_rows]).tocsc()
-    return LinearProgram(
-        cost=-gain.ravel(),
-        col_lower=np.zeros(cols),
-        col_upper=widths.ravel(),
-        matrix=matrix,
-        row_lower=np.r_[problem.lower, problem.total_min, problem.bound_min, extra_lower],
-        row_upper=np.r_[problem.upper, problem.total_max, problem.bound_max, np.full(len(extra_lower), np.inf)],
-        pieces_per_segment=k,
-    )
+    matrix = sparse.vstack([seg_rows, total_row, bound_rows, extra_rows])
+    row_lower = np.r_[problem.lower, problem.total_min, problem.bound_min, extra_lower]
+    row_upper = np.r_[problem.upper, problem.total_max, problem.bound_max, np.full(len(extra_lower), np.inf)]
+    cost, col_lower, col_upper = -gain.ravel(), np.zeros(cols), widths.ravel()
+    if problem.risk is not None:  # [budget] risk_aversion: η, u and one row per draw (allocate.risk)
+        cost, col_lower, col_upper, block, risk_lower = risk_rows(problem.risk, gain, bought, widths)
+        matrix = sparse.vstack([sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], len(cost) - cols))]), block])
+        row_lower, row_upper = np.r_[row_lower, risk_lower], np.r_[row_upper, np.full(len(risk_lower), np.inf)]
+    return LinearProgram(cost, col_lower, col_upper, matrix.tocsc(), row_lower, row_upper, pieces_per_segment=k)
 
 
 def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
@@ -135,7 +135,7 @@ def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
     model.num_col_ = len(lp.cost)
     model.num_row_ = len(lp.row_lower)
     model.col_cost_ = lp.cost if objective else np.zeros_like(lp.cost)
-    model.col_lower_ = lp.col_lower
+    model.col_lower_ = np.where(np.isinf(lp.col_lower), -_INF, lp.col_lower)
     model.col_upper_ = np.where(np.isinf(lp.col_upper), _INF, lp.col_upper)
     model.row_lower_ = np.where(np.isinf(lp.row_lower), -_INF, lp.row_lower)
     model.row_upper_ = np.where(np.isinf(lp.row_upper), _INF, lp.row_upper)
