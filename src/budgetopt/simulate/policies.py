@@ -60,6 +60,7 @@ from budgetopt.model import segment_sums
 from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
+from budgetopt.simulate.pacing import log_period
 from budgetopt.simulate.world import DayTruth, segment_maxima
 
 #: `proportional`: a day this many days older counts half
@@ -159,14 +160,13 @@ class BudgetoptPolicy(SimulationPolicy):
         self.solvers = Solvers()
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
-        """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate
-        code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
-        written and HiGHS re-solving warm from yesterday's basis."""
+        """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate code (`fit_history`,
+        `plan_budgets`, pacing a period as plan does), the history read from the log's arrays, HiGHS re-solving warm."""
         a = self.account
         cells, history = self.history(log, a.policy.estimate.half_life_days)
-        estimates = fit_history(history, a.policy)
-        previous = history.segment_sum(history.previous_spend)
-        day = plan_budgets(estimates, a.policy, self.rng, self.disabled[cells], previous, self.solvers)
+        estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
+        period = log_period(a.paced_policy, self.briefing.start_date, log, cells, estimates)  # None without a period
+        day = plan_budgets(estimates, a.paced_policy or a.policy, self.rng, self.disabled[cells], previous, self.solvers, period)
         spend = np.zeros(a.n_cells)
         spend[cells] = day.spend
         self.disabled[cells[day.decisions.verdict == DISABLE]] = True

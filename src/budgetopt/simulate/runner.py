@@ -24,6 +24,7 @@ import numpy as np
 
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
+from budgetopt.simulate.pacing import flat_policy
 from budgetopt.simulate.policies import (
     POLICIES,
     Briefing,
@@ -81,7 +82,8 @@ class SimulationResult:
 
 def account_of(scenario: Scenario) -> Account:
     w = scenario.world
-    return Account(np.array(w.campaign), np.array(w.segment), np.array(w.creative), w.segment_index, w.n_segments, scenario.policy)
+    paced = scenario.policy if scenario.policy.budget.has_period else None
+    return Account(np.array(w.campaign), np.array(w.segment), np.array(w.creative), w.segment_index, w.n_segments, flat_policy(scenario.policy), paced)
 
 
 def _stream(replication: np.random.SeedSequence, *key: int) -> np.random.Generator:
@@ -103,7 +105,7 @@ def warm_up(scenario: Scenario, account: Account, replication: np.random.SeedSeq
     world = scenario.world
     log = SimulatedLog.empty(scenario.total_days, world.n_cells)
     cumulative = np.zeros(world.n_cells)
-    daily_total = scenario.policy.budget.daily_total
+    daily_total = account.policy.budget.daily_total
     for day in range(scenario.warmup_days):
         truth = world.day_truth(day, cumulative, scenario.policy.budget.margin_rate)
         count = account.segment_sum(truth.live.astype(float))
