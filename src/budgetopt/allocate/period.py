@@ -43,6 +43,7 @@ class Period:
     spent: float  # currency, logged from start to the day before as_of
     overdelivery: float = 1.0
     multipliers: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(7))  # (7,) Monday first
+    spent_by_day: tuple[tuple[str, float], ...] = ()  # (yyyy-mm-dd, spend) of the period's logged days, for the report
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -152,6 +153,7 @@ class PeriodPlan:
         return {
             "total": p.total, "start": f"{p.start:%Y-%m-%d}", "end": f"{p.end:%Y-%m-%d}", "spent": p.spent, "remaining": p.remaining,
             "days_left": p.days_left, "pace": p.pace, "overdelivery": p.overdelivery,
+            "spent_by_day": [{"date": d, "spend": float(v)} for d, v in p.spent_by_day],
             "weekday_effects": dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), map(float, p.multipliers))),
             "planned_by_day": [
                 {"date": f"{d:%Y-%m-%d}", "spend": float(s), "expected_margin": float(g)} for d, s, g in zip(p.dates, spend, margin)
@@ -188,5 +190,7 @@ def period_from_log(policy: Policy, log: pd.DataFrame, as_of: pd.Timestamp, segm
     """The policy's period on `as_of`: the log's spend in it so far, and weekday effects fitted on the log's days before `as_of`."""
     b = policy.budget
     dates = log["date"]
-    spent = float(log["spend"][(dates >= pd.Timestamp(b.period_start)) & (dates < as_of)].sum())
-    return period_of(policy, as_of, spent, weekday_effects_from_log(log, as_of, segment_labels, saturation_spend))
+    in_period = log[(dates >= pd.Timestamp(b.period_start)) & (dates < as_of)]
+    by_day = in_period.groupby("date")["spend"].sum()
+    period = period_of(policy, as_of, float(in_period["spend"].sum()), weekday_effects_from_log(log, as_of, segment_labels, saturation_spend))
+    return dataclasses.replace(period, spent_by_day=tuple((f"{d:%Y-%m-%d}", float(v)) for d, v in by_day.items()))
