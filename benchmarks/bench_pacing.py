@@ -1,10 +1,13 @@
-"""Period pacing against a flat daily budget (issue 16's "done when"), on scenarios/monthly.toml.
+"""Issue 16's "done when", on scenarios/monthly.toml (a 30-day period of 150,000, conversion rates ±30 % by weekday).
 
-The same engine (`budgetopt`) runs twice on the same worlds (the same seeds, so replications are paired):
-paced, with the scenario's period budget (what remains over the days left, weekday effects fitted from the
-log), and flat, with daily_total = period_total ÷ days and no period. Prints the period's true expected
-margin, its realised margin, the period's spend against its budget, and the paired difference.
-    python benchmarks/bench_pacing.py [--reps 20] [--workers 1]
+--variant pacing: the same engine (`budgetopt`) paced, with the scenario's period budget (what remains over the
+  days left, weekday effects fitted from the log), and flat, with daily_total = period_total ÷ days and no
+  period, on the same worlds (same seeds: replications are paired). Prints each one's period margin (true
+  expected and realised), its spend against the budget, and the paired difference.
+--variant roas: paced with [targets] min_roas (--roas, default 2.8): the realised period ROAS against the target
+  in each replication, and the days whose realised ROAS fell below it.
+--variant risk: paced with [budget] risk_aversion 0 and 1: the mean period margin and its worst replications.
+    python benchmarks/bench_pacing.py [--variant pacing] [--reps 20]
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from budgetopt.scale.executors import open_executor
+from budgetopt.config import policy_from_dict
 from budgetopt.simulate.pacing import flat_policy
 from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
@@ -24,44 +27,68 @@ from budgetopt.simulate.scenario import load_scenario
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "monthly.toml"
 
 
-def period_numbers(result, margin_rate: float) -> dict[str, np.ndarray]:
-    run = result.runs["budgetopt"]
-    spend = run.spend.sum(axis=(1, 2))  # (reps,)
+def with_budget(scenario, targets=None, **budget):
+    raw = scenario.policy.model_dump(exclude_none=True)
+    raw["budget"].update(budget)
+    if targets:
+        raw["targets"] = targets
+    return dataclasses.replace(scenario, policy=policy_from_dict(raw))
+
+
+def run(name, scenario, reps):
+    started = time.perf_counter()
+    result = simulate(scenario, reps=reps, policies=("budgetopt",))
+    print(f"{name}: {time.perf_counter() - started:.0f} s for {reps} replications", flush=True)
+    r, rate = result.runs["budgetopt"], scenario.policy.budget.margin_rate
     return {
-        "expected_margin": run.expected_margin.sum(axis=(1, 2)),
-        "realised_margin": (run.revenue * margin_rate - run.spend).sum(axis=(1, 2)),
-        "spend": spend,
+        "expected_margin": r.expected_margin.sum(axis=(1, 2)), "realised_margin": (r.revenue * rate - r.spend).sum(axis=(1, 2)),
+        "spend": r.spend.sum(axis=(1, 2)), "revenue": r.revenue.sum(axis=(1, 2)),
+        "daily_roas": r.revenue.sum(2) / np.maximum(r.spend.sum(2), 1e-9),  # (reps, days)
     }
+
+
+def describe(name, n, budget):
+    dev = n["spend"] / budget - 1
+    print(
+        f"{name:>8}: period margin (true expected) {n['expected_margin'].mean():,.0f} ± {n['expected_margin'].std(ddof=1):,.0f} (sd); "
+        f"realised {n['realised_margin'].mean():,.0f}; spend {n['spend'].mean():,.0f} of {budget:,.0f} "
+        f"({100 * dev.mean():+.2f} %, worst {100 * np.abs(dev).max():.2f} %)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=("pacing", "roas", "risk"), default="pacing")
     parser.add_argument("--reps", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--roas", type=float, default=2.8)
     args = parser.parse_args()
     paced = load_scenario(SCENARIO)
-    flat = dataclasses.replace(paced, policy=flat_policy(paced.policy))
     budget = paced.policy.budget.period_total
-    numbers = {}
-    for name, scenario in (("paced", paced), ("flat", flat)):
-        started = time.perf_counter()
-        with open_executor(args.workers, None) as executor:
-            result = simulate(scenario, reps=args.reps, policies=("budgetopt",), executor=executor if args.workers > 1 else None)
-        numbers[name] = period_numbers(result, scenario.policy.budget.margin_rate)
-        print(f"{name}: {time.perf_counter() - started:.0f} s for {args.reps} replications")
-    for name, n in numbers.items():
+    if args.variant == "pacing":
+        a, b = run("paced", paced, args.reps), run("flat", dataclasses.replace(paced, policy=flat_policy(paced.policy)), args.reps)
+        describe("paced", a, budget), describe("flat", b, budget)
+        gain = a["expected_margin"] - b["expected_margin"]
         print(
-            f"{name:>6}: period margin (true expected) {n['expected_margin'].mean():,.0f} ± {n['expected_margin'].std(ddof=1):,.0f}; "
-            f"realised {n['realised_margin'].mean():,.0f}; spend {n['spend'].mean():,.0f} of {budget:,.0f} "
-            f"({100 * (n['spend'] / budget - 1).mean():+.2f} %, worst {100 * np.abs(n['spend'] / budget - 1).max():.2f} %)"
+            f"pacing earns {gain.mean():,.0f} more period margin (true expected) than a flat daily budget "
+            f"(± {gain.std(ddof=1) / np.sqrt(len(gain)):,.0f} standard error, {100 * (gain / b['expected_margin']).mean():+.2f} %; "
+            f"more in {int((gain > 0).sum())} of {len(gain)} replications); realised: {(a['realised_margin'] - b['realised_margin']).mean():+,.0f}"
         )
-    gain = numbers["paced"]["expected_margin"] - numbers["flat"]["expected_margin"]
-    se = gain.std(ddof=1) / np.sqrt(len(gain))
-    share = gain / numbers["flat"]["expected_margin"]
-    print(
-        f"pacing earns {gain.mean():,.0f} more period margin than a flat daily budget (± {se:,.0f} standard error, "
-        f"{100 * share.mean():+.2f} %; more in {int((gain > 0).sum())} of {len(gain)} replications)"
-    )
+    elif args.variant == "roas":
+        free, target = run("no target", paced, args.reps), run(f"min_roas {args.roas:g}", with_budget(paced, {"min_roas": args.roas}), args.reps)
+        for name, n in (("no target", free), ("target", target)):
+            describe(name, n, budget)
+            roas = n["revenue"] / n["spend"]
+            print(
+                f"{name:>8}: realised period ROAS {roas.mean():.3f} (min {roas.min():.3f}); meets {args.roas:g} in "
+                f"{int((roas >= args.roas).sum())} of {len(roas)} replications; days below it {100 * (n['daily_roas'] < args.roas).mean():.1f} %"
+            )
+    else:
+        calm, averse = run("λ = 0", paced, args.reps), run("λ = 1", with_budget(paced, risk_aversion=1.0), args.reps)
+        k = max(1, int(round(0.05 * args.reps)))
+        for name, n in (("λ = 0", calm), ("λ = 1", averse)):
+            describe(name, n, budget)
+            worst = np.sort(n["realised_margin"])[:k]
+            print(f"{name:>8}: realised period margin {n['realised_margin'].mean():,.0f}; worst {k} replication(s) {worst.mean():,.0f}")
 
 
 if __name__ == "__main__":

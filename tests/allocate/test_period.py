@@ -94,3 +94,20 @@ def test_the_summary_tells_the_period():
 def test_a_plan_date_outside_the_period_is_named():
     with pytest.raises(Exception, match=r"\[budget\] period 2026-10-01 to 2026-10-31 does not include the plan date"):
         demo_plan(period_total=1e5, period_start="2026-10-01", period_end="2026-10-31")
+
+
+def test_the_plan_does_not_count_on_jumps_the_change_limit_forbids():
+    problem = make_problem([3.0, 2.0], [400.0, 900.0], total=np.inf, upper=[500.0, 500.0], lower=[300.0, 300.0])  # yesterday ~385 each
+    cycle = np.r_[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 2.0]  # Sunday (day 7) pays four times a weekday: the plan would pile up there
+    policy = policy_from_dict({"budget": {**OPEN.budget.model_dump(mode="json", exclude_none=True), "max_daily_change": 0.3}})
+    plan = plan_period(problem, period(7 * 800.0, 7, cycle), policy)
+    assert np.all(plan.spend[1:] <= plan.spend[:-1] * 1.3 + FEASIBILITY)  # each segment grows at most 30 % a day
+
+
+def test_an_exhausted_period_plans_nothing_rather_than_failing():
+    spent = float(LOG.loc[LOG["date"] >= "2026-11-01", "spend"].sum())
+    raw = {**POLICY, "budget": {"period_total": spent - 100.0, "period_start": "2026-11-01", "period_end": "2026-11-30"},
+           "segments": {"min_spend": 0.0}, "bounds": []}
+    result = plan_day(LOG, policy_from_dict(raw), rng=np.random.default_rng(7))
+    assert result.summary["period"]["remaining"] == 0.0
+    assert result.summary["total_spend"] == pytest.approx(0.0, abs=1e-6)

@@ -40,7 +40,7 @@ def test_a_slack_target_changes_nothing(problem):
     base = solve(problem)
     achieved = outcome(with_targets(problem, []), base.spend)
     # a ROAS far below what the plan achieves, a CPA far above, a tenth of its conversions: none binds
-    slack = [("min_conversions", max(achieved["expected_conversions"] * 0.1, 1e-3))]
+    slack = [("min_conversions", achieved["expected_conversions"] * 0.1)] if achieved["expected_conversions"] > 0 else []
     if achieved["expected_roas"] is not None:
         slack += [("min_roas", achieved["expected_roas"] * 0.5), ("max_cpa", achieved["expected_cpa"] * 2.0)]
     targeted = solve(with_targets(problem, slack if base.spend.sum() > 1e-3 else []))
@@ -121,3 +121,18 @@ def test_an_impossible_target_names_the_limits_it_conflicts_with(rows, lower, na
     assert isinstance(error, InfeasiblePolicyError)
     for name in named:
         assert name in str(error)
+
+
+@pytest.mark.parametrize("objective, words", [("revenue", "EUR more revenue"), ("conversions", "more conversions"), ("min_spend", None)])
+def test_limits_are_priced_in_the_objectives_unit(objective, words):
+    problem = make_problem([5.0, 2.2], [300.0, 2000.0], total=800.0, upper=[300.0, 2000.0])
+    need = outcome(with_targets(problem, []), solve(problem).spend)["expected_conversions"] * 0.9
+    rows = [("min_conversions", need)] if objective == "min_spend" else []
+    targeted = with_targets(problem, rows, objective)
+    allocation = solve(targeted)
+    sentences = [b.in_words for b in binding_constraints(targeted, allocation)]
+    if words:
+        assert any(s.startswith("one more EUR on [budget] daily_total") and s.endswith(words) for s in sentences), sentences
+    else:  # the least spend for a volume: the volume is what costs, and a higher cap on the best segment saves spend
+        assert sentences[0].startswith("lowering [targets] min_conversions") and sentences[0].endswith("EUR of spend")
+        assert sentences[1].startswith("one more EUR on segment c/s0: [segments] max_spend would save"), sentences

@@ -14,7 +14,7 @@ from budgetopt.allocate.solve import (
     is_infeasible,
     run_highs,
 )
-from budgetopt.allocate.targets import gain_in_words, loosening_gain
+from budgetopt.allocate.targets import gain_in_words, limit_in_words, loosening_gain
 from budgetopt.errors import InfeasiblePolicyError
 from budgetopt.model import saturation_factor
 
@@ -52,6 +52,9 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
         side = "max" if activity[b] >= problem.bound_max[b] - AT_TOTAL else "min"
         limit = problem.bound_max[b] if side == "max" else problem.bound_min[b]
         found.append(Binding(f"{problem.bound_labels[b]} {side} {money(limit, cur)}", float(allocation.bound_dual[b])))
+    if problem.targets is not None:  # another objective: its unit in the sentence, not margin's
+        objective = problem.targets.objective
+        found = [Binding(b.constraint, b.shadow_price, limit_in_words(b.constraint, b.shadow_price, objective, cur)) for b in found]
     return sorted(found + target_bindings(problem, allocation), key=lambda item: -abs(item.shadow_price))
 
 

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from budgetopt.allocate.curves import SegmentCurves
 from budgetopt.allocate.explain import diagnose
-from budgetopt.allocate.problem import AllocationProblem
+from budgetopt.allocate.problem import AllocationProblem, change_limit
 from budgetopt.allocate.solve import Allocation, solve
 from budgetopt.config import Policy
 from budgetopt.errors import InputError, SolverError
@@ -84,10 +85,11 @@ def period_of(policy: Policy, as_of: pd.Timestamp, spent: float, multipliers: np
 
 
 def day_policy(policy: Policy, period: Period | None) -> Policy:
-    """The policy as one day's plan takes it: with a period and no daily_total, the cap on a day is what the plan may still spend."""
-    if period is None or policy.budget.daily_total is not None:
+    """The policy as one day's plan takes it: with a period, no day may spend more than the period still allows
+    (daily_total, when given, still caps it), so an exhausted period gives a plan of 0, not a conflict."""
+    if period is None:
         return policy
-    cap = max(period.plannable, 1e-9)
+    cap = max(min(period.plannable, policy.budget.daily_total or np.inf), 1e-9)
     budget = policy.budget.model_copy(update={"daily_total": cap, "min_total": min(policy.budget.min_total, cap)})
     return policy.model_copy(update={"budget": budget})
 
@@ -102,8 +104,9 @@ def period_problem(day: AllocationProblem, period: Period, policy: Policy) -> Al
     later_lower, later_upper = np.where(live, s.min_spend, 0.0), np.where(live, s.max_spend, 0.0)
     labels = [f"{d:%Y-%m-%d}" for d in dates]
     b = policy.budget
-    per_day = np.kron(np.eye(days), np.ones((1, n)))  # (days, days × n) each day's total
-    bounds = np.kron(np.eye(days), day.bound_coef) if len(day.bound_min) else np.zeros((0, days * n))
+    per_day = sparse.kron(sparse.identity(days), np.ones((1, n)))  # (days, days × n) each day's total
+    bounds = sparse.kron(sparse.identity(days), sparse.csr_matrix(day.bound_coef)) if len(day.bound_min) else sparse.csr_matrix((0, days * n))
+    growth, growth_labels = _growth_rows(live, days, n, change_limit(policy), labels)
     daily_cap = b.daily_total if b.daily_total is not None else np.inf
     targets = None
     if day.targets is not None:
@@ -120,15 +123,31 @@ def period_problem(day: AllocationProblem, period: Period, policy: Policy) -> Al
         upper_label=day.upper_label + tuple(f"[segments] max_spend on {d}" for d in labels[1:] for _ in range(n)),
         total_max=period.plannable,
         total_min=0.0,
-        bound_coef=np.vstack([bounds, per_day]),
-        bound_min=np.r_[np.tile(day.bound_min, days), np.full(days, b.min_total)],
-        bound_max=np.r_[np.tile(day.bound_max, days), np.full(days, daily_cap)],
-        bound_labels=tuple(f"{label} on {d}" for d in labels for label in day.bound_labels) + tuple(f"[budget] daily_total on {d}" for d in labels),
+        bound_coef=sparse.vstack([bounds, per_day, growth]).tocsr(),
+        bound_min=np.r_[np.tile(day.bound_min, days), np.full(days, b.min_total), np.full(growth.shape[0], -np.inf)],
+        bound_max=np.r_[np.tile(day.bound_max, days), np.full(days, daily_cap), np.zeros(growth.shape[0])],
+        bound_labels=tuple(f"{label} on {d}" for d in labels for label in day.bound_labels) + tuple(f"[budget] daily_total (at most what the period still allows) on {d}" for d in labels)
+        + growth_labels,
         currency=day.currency,
         targets=targets,
         total_label=f"[budget] period_total's remainder{' ÷ overdelivery' if period.overdelivery != 1 else ''}",
         pieces=PERIOD_PIECES,
     )
+
+
+def _growth_rows(live: np.ndarray, days: int, n: int, change: float | None, labels: list[str]) -> tuple[sparse.csr_matrix, tuple[str, ...]]:
+    """max_daily_change's caps between the days left, T(d+1, s) − (1 + change) T(d, s) ≤ 0 for each live segment, so
+    the plan does not count on a jump the next mornings could not make (their floors are left out: a day may always
+    spend less than planned, and the next morning re-plans)."""
+    if change is None or days < 2:
+        return sparse.csr_matrix((0, days * n)), ()
+    d, s = np.meshgrid(np.arange(days - 1), np.flatnonzero(live), indexing="ij")
+    d, s = d.ravel(), s.ravel()
+    rows = np.arange(len(d))
+    matrix = sparse.csr_matrix(
+        (np.r_[np.ones(len(d)), np.full(len(d), -(1 + change))], (np.r_[rows, rows], np.r_[(d + 1) * n + s, d * n + s])), shape=(len(d), days * n)
+    )
+    return matrix, tuple(f"max_daily_change +{change:.0%} from {labels[i]} to {labels[i + 1]}" for i in d)
 
 
 @dataclass(frozen=True)
@@ -170,12 +189,7 @@ def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> Perio
     if allocation.status != "optimal":
         raise SolverError(f"the solver {allocation.status} before proving the period's plan optimal; rerun, or simplify the policy")
     shape = (period.days_left, day.n_segments)
-    spend = allocation.spend.reshape(shape).copy()
-    # days after tomorrow with the same weekday effect are the same problem: any optimum averaged over them is one too
-    effect = period.multipliers[period.dates.day_of_week.to_numpy()][1:]
-    for value in np.unique(effect):
-        alike = 1 + np.flatnonzero(effect == value)
-        spend[alike] = spend[alike].mean(0)
+    spend = allocation.spend.reshape(shape)
     margin = problem.curves.margin(spend.ravel()).reshape(shape)
     return PeriodPlan(period, problem, allocation, spend, margin)
 

@@ -155,3 +155,16 @@ def expected_outcome(targets: Targets, value_per_euro: np.ndarray, saturation_sp
         "objective": targets.objective, "expected_revenue": revenue, "expected_conversions": conversions,
         "expected_roas": revenue / spend if spend > 0 else None, "expected_cpa": spend / conversions if conversions > 0 else None,
     }
+
+
+def limit_in_words(constraint: str, price: float, objective: str, currency: str) -> str | None:
+    """A limit's shadow price in the objective's own unit when it is not margin ('one more EUR on … would buy 0.05
+    more conversions'); None for margin (explain.describe_binding's sentence)."""
+    if objective == "margin":
+        return None
+    more, less = {
+        "revenue": (f"earn {abs(price):,.2f} {currency} more revenue", f"cost {abs(price):,.2f} {currency} of revenue"),
+        "conversions": (f"buy {abs(price):,.4f} more conversions", f"cost {abs(price):,.4f} conversions"),
+        "min_spend": (f"save {abs(price):,.2f} {currency} of spend", f"cost {abs(price):,.2f} {currency} more spend"),  # objective: −spend
+    }[objective]
+    return f"one more {currency} on {constraint} would {more if price >= 0 else less}"
