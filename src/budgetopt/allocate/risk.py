@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+
+from budgetopt.config import Policy
+from budgetopt.estimate import Estimates
+
+if TYPE_CHECKING:
+    from budgetopt.allocate.problem import AllocationProblem
 
 #: posterior draws in the LP: each is one row over every piece, so 200 keeps a 250-segment account's LP
 #: near 1.7 M nonzeros; the tail (α N = 10 draws) is still an average, not one draw
@@ -34,7 +41,7 @@ class Risk:
     tail: float = TAIL
 
 
-def with_risk(problem, policy, estimates, share: np.ndarray, rng: np.random.Generator):
+def with_risk(problem: AllocationProblem, policy: Policy, estimates: Estimates, share: np.ndarray, rng: np.random.Generator) -> AllocationProblem:
     """`problem` with the policy's risk_aversion and RISK_DRAWS posterior draws (unchanged when λ = 0, no draw taken).
 
     share: (cells,) each creative's share of its segment (the decisions')."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from budgetopt.config import TargetsSection
 from budgetopt.model import saturation_factor
 
 OBJECTIVES = ("margin", "revenue", "conversions", "min_spend")
@@ -124,7 +125,7 @@ def gain_in_words(row: TargetRow, gain: float, objective: str, currency: str) ->
     return f"{move} would {words}"
 
 
-def policy_targets(targets_section, campaign_of_segment: np.ndarray, revenue_per_euro: np.ndarray, conversions_per_euro: np.ndarray,
+def policy_targets(targets_section: TargetsSection, campaign_of_segment: np.ndarray, revenue_per_euro: np.ndarray, conversions_per_euro: np.ndarray,
                    objective: str, margin_rate: float, currency: str) -> Targets | None:
     """The policy's [targets] and objective for these segments (None when there is neither: the LP is as before).
 
