@@ -31,6 +31,10 @@ TOMORROW_LABEL = "tomorrow's part of [budget] period_total"
 #: pieces per segment and day: the LP splits a day's money between days only to within a piece's width (days
 #: alike tie on a piece's slope), so finer than one day's LP (curves.PIECES = 32): tomorrow's total within ~1 %
 PERIOD_PIECES = 96
+#: ... as long as the LP keeps to about this many columns (days × segments × pieces); a large account's period
+#: LP takes fewer pieces (at least MIN_PERIOD_PIECES): 250 segments × 30 days at 96 pieces did not solve in 60 s
+PERIOD_COLUMNS = 60_000
+MIN_PERIOD_PIECES = 12
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def period_problem(day: AllocationProblem, period: Period, policy: Policy) -> Al
         currency=day.currency,
         targets=targets,
         total_label=f"[budget] period_total's remainder{' ÷ overdelivery' if period.overdelivery != 1 else ''}",
-        pieces=PERIOD_PIECES,
+        pieces=int(np.clip(PERIOD_COLUMNS // (days * n), MIN_PERIOD_PIECES, PERIOD_PIECES)),
     )
 
 
