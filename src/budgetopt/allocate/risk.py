@@ -72,3 +72,4 @@ def tail_mean(total_draws: np.ndarray, tail: float = TAIL) -> float:
     """Mean of the worst `tail` share of a plan's margin draws (draws,), currency: what the risk term raises."""
     worst = np.sort(total_draws)[: max(1, int(np.ceil(tail * len(total_draws))))]
     return float(worst.mean())
+
