@@ -35,3 +35,13 @@ def test_budgetopt_paces_the_period_and_the_baselines_spend_it_evenly():
     day = short.warmup_days + np.arange(14)
     good, bad = CYCLE[day % 7] > 1.15, CYCLE[day % 7] < 0.85
     assert paced[good].mean() > paced[bad].mean()  # more money on the days a euro buys more
+
+
+def test_metrics_tell_the_period_spend_against_its_budget():
+    from budgetopt.simulate.metrics import policy_metrics
+
+    result = simulate(dataclasses.replace(MONTHLY, days=7), reps=1, policies=("even",))
+    table = policy_metrics(result).set_index("policy")
+    # 7 days of the 30-day period at 5,000 a day: the even policy spends its prorated budget exactly
+    assert table.loc["even", "period_spend_vs_budget"] == pytest.approx(0.0, abs=1e-9)
+    assert "days_below_min_roas" not in table.columns  # the scenario sets no ROAS target

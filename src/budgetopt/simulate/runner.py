@@ -78,6 +78,8 @@ class SimulationResult:
     launch_day: np.ndarray  # (cells,)
     runs: dict[str, Trajectory]  # policy → (reps, days, cells)
     plan_seconds: dict[str, float]  # policy → seconds spent in its plan() over all replications
+    period: tuple[object, object, float] | None = None  # the policy's (period_start, period_end, period_total), if any
+    min_roas: float | None = None  # the policy's [targets] min_roas, if any
 
 
 def account_of(scenario: Scenario) -> Account:
@@ -242,4 +244,6 @@ def assemble(
         launch_day=world.timeline.launch_day,
         runs={name: Trajectory.stack([o[0][name] for o in outcomes]) for name in policies},
         plan_seconds={name: float(sum(o[1][name] for o in outcomes)) for name in policies},
+        period=(b.period_start, b.period_end, b.period_total) if (b := scenario.policy.budget).has_period else None,
+        min_roas=scenario.policy.targets.min_roas,
     )
