@@ -67,8 +67,26 @@ def test_infinite_half_life_is_accepted(tmp_path):
     assert math.isinf(policy.estimate.half_life_days)
 
 
+def test_a_period_replaces_the_daily_total(tmp_path):
+    policy = load_policy(write(tmp_path, "[budget]\nperiod_total = 90000\nperiod_start = 2026-12-01\nperiod_end = \"2026-12-31\"\n"))
+    assert policy.budget.daily_total is None and policy.budget.has_period
+    assert (policy.budget.period_end - policy.budget.period_start).days == 30
+
+
 ERRORS = [
-    ("missing daily_total", '[budget]\ncurrency = "EUR"\n', r"\[budget\] daily_total: required key is missing"),
+    ("missing daily_total", '[budget]\ncurrency = "EUR"\n', r"\[budget\] daily_total: required key is missing$"),
+    ("period_start alone", "[budget]\nperiod_start = 2026-12-01\n", r"daily_total: required key is missing; \[budget\]: a period needs period_total"),
+    ("half a period", "[budget]\nperiod_total = 90000\nperiod_start = 2026-12-01\n", r"\[budget\]: a period needs period_total, period_start and period_end together"),
+    ("period backwards", "[budget]\nperiod_total = 9e4\nperiod_start = 2026-12-31\nperiod_end = 2026-12-01\n", r"\[budget\]: period_end \(2026-12-01\) is before period_start"),
+    ("not a date", "[budget]\nperiod_total = 9e4\nperiod_start = \"soon\"\nperiod_end = 2026-12-31\n", r"\[budget\] period_start: .*got 'soon'"),
+    ("unknown objective", MINIMAL + 'objective = "profit"\n', r"\[budget\] objective: .*got 'profit'"),
+    ("overdelivery below 1", MINIMAL + "overdelivery = 0.5\n", r"\[budget\] overdelivery: .*greater than or equal to 1"),
+    ("negative risk aversion", MINIMAL + "risk_aversion = -1\n", r"\[budget\] risk_aversion: .*greater than or equal to 0"),
+    ("boolean target", MINIMAL + "[targets]\nmin_roas = true\n", r"\[targets\] min_roas: expected a number, got a boolean \(true\)$"),
+    ("zero cpa", MINIMAL + "[targets]\nmax_cpa = 0\n", r"\[targets\] max_cpa: .*greater than 0"),
+    ("misspelt target", MINIMAL + "[targets]\nmin_rosa = 3\n", r"\[targets\] min_rosa: unknown key \(did you mean 'min_roas'\?\)"),
+    ("campaign target without roas", MINIMAL + '[[targets.campaigns]]\ncampaign = "brand"\n', r"\[\[targets\.campaigns\]\] #1 min_roas: required key is missing"),
+    ("campaign target typo", MINIMAL + '[[targets.campaigns]]\ncampaign = "b"\nmin_roa = 2\n', r"\[\[targets\.campaigns\]\] #1 min_roa: unknown key \(did you mean 'min_roas'\?\)"),
     ("misspelt key", "[budget]\ndaily_totl = 5000\n", r"\[budget\] daily_totl: unknown key \(did you mean 'daily_total'\?\)"),
     ("unknown section", MINIMAL + "[segmnts]\nmin_spend = 1\n", r"\[segmnts\]: unknown key \(did you mean 'segments'\?\)"),
     ("negative daily_total", "[budget]\ndaily_total = -5\n", r"\[budget\] daily_total: .*greater than 0, got -5"),

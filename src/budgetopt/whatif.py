@@ -155,7 +155,7 @@ def _notes(result: PlanResult, policy: Policy, split: Split) -> list[str]:
     total = float(split.spend.sum())
     notes = []
     if total > problem.total_max + slack:
-        notes.append(f"breaks [budget] daily_total {money(problem.total_max, cur)}: the proposal spends {money(total, cur)}")
+        notes.append(f"breaks {problem.total_label} {money(problem.total_max, cur)}: the proposal spends {money(total, cur)}")
     if total < problem.total_min - slack:
         notes.append(f"breaks [budget] min_total {money(problem.total_min, cur)}: the proposal spends {money(total, cur)}")
     budgets = h.segment_sum(split.spend)

@@ -14,7 +14,9 @@ from budgetopt.allocate.solve import (
     is_infeasible,
     run_highs,
 )
+from budgetopt.allocate.targets import gain_in_words, limit_in_words, loosening_gain
 from budgetopt.errors import InfeasiblePolicyError
+from budgetopt.model import saturation_factor
 
 #: a shadow price smaller than this (currency per currency) is reported as not binding
 PRICE_TOLERANCE = 1e-7
@@ -38,7 +40,7 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
     total = spend.sum()
     if abs(allocation.total_dual) > PRICE_TOLERANCE:
         if total >= problem.total_max - AT_TOTAL and allocation.total_dual > 0:
-            found.append(Binding(f"[budget] daily_total {money(problem.total_max, cur)}", allocation.total_dual))
+            found.append(Binding(f"{problem.total_label} {money(problem.total_max, cur)}", allocation.total_dual))
         elif total <= problem.total_min + AT_TOTAL:
             found.append(Binding(f"[budget] min_total {money(problem.total_min, cur)}", allocation.total_dual))
     for s in np.flatnonzero(np.abs(allocation.segment_dual) > PRICE_TOLERANCE):
@@ -50,11 +52,31 @@ def binding_constraints(problem: AllocationProblem, allocation: Allocation) -> l
         side = "max" if activity[b] >= problem.bound_max[b] - AT_TOTAL else "min"
         limit = problem.bound_max[b] if side == "max" else problem.bound_min[b]
         found.append(Binding(f"{problem.bound_labels[b]} {side} {money(limit, cur)}", float(allocation.bound_dual[b])))
-    return sorted(found, key=lambda item: -abs(item.shadow_price))
+    if problem.targets is not None:  # another objective: its unit in the sentence, not margin's
+        objective = problem.targets.objective
+        found = [Binding(b.constraint, b.shadow_price, limit_in_words(b.constraint, b.shadow_price, objective, cur)) for b in found]
+    return sorted(found + target_bindings(problem, allocation), key=lambda item: -abs(item.shadow_price))
+
+
+def target_bindings(problem: AllocationProblem, allocation: Allocation) -> list[Binding]:
+    """The [targets] at their limit, each with what loosening it by one unit would add to the objective, in words."""
+    targets = problem.targets
+    if targets is None or not len(allocation.target_dual):
+        return []
+    bought = allocation.spend * saturation_factor(allocation.spend, problem.curves.saturation_spend)
+    found = []
+    for row, dual in zip(targets.rows, allocation.target_dual):
+        if abs(dual) <= PRICE_TOLERANCE:
+            continue
+        gain = loosening_gain(row, float(dual), float(allocation.spend[row.segments].sum()), float((targets.conversions_per_euro * bought)[row.segments].sum()))
+        found.append(Binding(row.label, gain, gain_in_words(row, gain, targets.objective, problem.currency)))
+    return found
 
 
 def describe_binding(item: Binding, currency: str) -> str:
-    """'one more EUR on [budget] daily_total … would earn 0.84 EUR' in words."""
+    """'one more EUR on [budget] daily_total … would earn 0.84 EUR' in words (a target's own sentence, see allocate.targets)."""
+    if item.in_words:
+        return item.in_words
     verb = "earn" if item.shadow_price >= 0 else "cost"
     return f"one more {currency} on {item.constraint} would {verb} {abs(item.shadow_price):,.2f} {currency}"
 
@@ -62,7 +84,7 @@ def describe_binding(item: Binding, currency: str) -> str:
 def binding_in_words(binding: list[dict], currency: str) -> list[str]:
     """The summary's binding constraints worth saying ({constraint, shadow_price} dicts), in words, largest first."""
     return [
-        describe_binding(Binding(item["constraint"], item["shadow_price"]), currency)
+        describe_binding(Binding(item["constraint"], item["shadow_price"], item.get("in_words")), currency)
         for item in binding
         if abs(item["shadow_price"]) >= MIN_SHADOW_PRICE
     ]
@@ -95,7 +117,7 @@ def diagnose(problem: AllocationProblem) -> InfeasiblePolicyError:
     n = problem.n_segments
     cur = problem.currency
     # (row, side, label, amount): every limit the policy sets
-    limits: list[tuple[int, str, str]] = [(n, "upper", f"[budget] daily_total {money(problem.total_max, cur)}")]
+    limits: list[tuple[int, str, str]] = [(n, "upper", f"{problem.total_label} {money(problem.total_max, cur)}")]
     if problem.total_min > 0:
         limits.append((n, "lower", f"[budget] min_total {money(problem.total_min, cur)}"))
     for b, label in enumerate(problem.bound_labels):
@@ -108,6 +130,8 @@ def diagnose(problem: AllocationProblem) -> InfeasiblePolicyError:
             limits.append((s, "lower", f"segment {problem.segment_labels[s]}: {problem.lower_label[s]} (floor {money(problem.lower[s], cur)})"))
         if np.isfinite(problem.upper[s]):
             limits.append((s, "upper", f"segment {problem.segment_labels[s]}: {problem.upper_label[s]} (cap {money(problem.upper[s], cur)})"))
+    first_target = n + 1 + len(problem.bound_min)
+    limits += [(first_target + t, "lower", row.label) for t, row in enumerate(problem.targets.rows if problem.targets is not None else ())]
     row_lower, row_upper = lp.row_lower.copy(), lp.row_upper.copy()
 
     def infeasible_without(dropped: set[int]) -> bool:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from budgetopt.allocate.curves import SegmentCurves
+from budgetopt.allocate.curves import PIECES, SegmentCurves
 from budgetopt.allocate.guardrails import Guard, guarded_limits, no_guard
+from budgetopt.allocate.risk import Risk
+from budgetopt.allocate.targets import Targets
 from budgetopt.config import Policy
 
 
@@ -33,6 +35,10 @@ class AllocationProblem:
     bound_labels: tuple[str, ...]
     currency: str = "EUR"
     notes: tuple[str, ...] = ()  # what the policy's limits could not all be today, and why
+    targets: Targets | None = None  # [targets] rows and a non-margin objective (allocate.targets); None = margin alone
+    total_label: str = "[budget] daily_total"  # what sets total_max, in the policy's words
+    risk: Risk | None = None  # [budget] risk_aversion's posterior draws (allocate.risk); None = expected margin alone
+    pieces: int = PIECES  # concave pieces per segment (curves.PIECES; a period's LP takes more, see allocate.period)
 
     @property
     def n_segments(self) -> int:
@@ -55,6 +61,10 @@ class AllocationProblem:
             bound_labels=self.bound_labels,
             currency=self.currency,
             notes=self.notes,
+            targets=None if self.targets is None else self.targets.scaled(factor),
+            total_label=self.total_label,
+            risk=self.risk,  # draws of value per euro: no currency in them
+            pieces=self.pieces,
         )
 
 
@@ -159,6 +169,7 @@ def policy_problem(
     *,
     unbought: np.ndarray | None = None,
     guard: Guard | None = None,
+    targets: Targets | None = None,
 ) -> AllocationProblem:
     """The allocation problem a budget policy sets for these segment curves: every limit of
     [budget], [segments] and [[bounds]], labelled in the policy's words.
@@ -196,4 +207,5 @@ def policy_problem(
         bound_labels=tuple(bound_labels),
         currency=b.currency,
         notes=(note,) if note else (),
+        targets=targets,
     )

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import highspy
@@ -20,6 +20,8 @@ import numpy as np
 from scipy import sparse
 
 from budgetopt.allocate.problem import AllocationProblem
+from budgetopt.allocate.risk import risk_rows
+from budgetopt.allocate.targets import bought_slopes, objective_slopes, target_rows
 from budgetopt.errors import InputError, SolverError
 
 #: HiGHS's feasibility tolerances, absolute, in currency (its default, 1e-7, let an answer move by
@@ -61,6 +63,7 @@ class Binding:
 
     constraint: str
     shadow_price: float
+    in_words: str | None = None  # the sentence, where "one more unit" is not how the limit moves (a target)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Allocation:
     bound_dual: np.ndarray  # (bounds,)
     seconds: float
     solver: str = "HiGHS"
+    target_dual: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (target rows,) objective per unit of each row's lower limit
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     # so the optimal value is one piecewise-linear function of the total and its dual is its slope
     span = np.maximum(np.where(np.isfinite(problem.upper), problem.upper, problem.total_max), problem.lower)
     span = np.maximum(span, 1e-9)
-    widths, slopes = curves.pieces(span)
+    widths, slopes = curves.pieces(span, problem.pieces)
     k = widths.shape[1]
     cols = n * k
     segment_of_col = np.repeat(np.arange(n), k)
@@ -108,16 +112,21 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     seg_rows = sparse.csr_matrix((np.ones(cols), (segment_of_col, np.arange(cols))), shape=(n, cols))
     total_row = sparse.csr_matrix(np.ones((1, cols)))
     bound_rows = sparse.csr_matrix(problem.bound_coef[:, segment_of_col]) if len(problem.bound_min) else sparse.csr_matrix((0, cols))
-    matrix = sparse.vstack([seg_rows, total_row, bound_rows]).tocsc()
-    return LinearProgram(
-        cost=-slopes.ravel(),
-        col_lower=np.zeros(cols),
-        col_upper=widths.ravel(),
-        matrix=matrix,
-        row_lower=np.r_[problem.lower, problem.total_min, problem.bound_min],
-        row_upper=np.r_[problem.upper, problem.total_max, problem.bound_max],
-        pieces_per_segment=k,
-    )
+    gain, extra_rows, extra_lower = slopes, sparse.csr_matrix((0, cols)), np.zeros(0)
+    bought = bought_slopes(widths, span, curves.saturation_spend) if problem.targets is not None or problem.risk is not None else None
+    if problem.targets is not None:  # [targets] rows and the objective (allocate.targets)
+        gain = objective_slopes(problem.targets, slopes, bought, curves.value_per_euro)
+        coef, extra_lower = target_rows(problem.targets, bought)
+        extra_rows = sparse.csr_matrix(coef)
+    matrix = sparse.vstack([seg_rows, total_row, bound_rows, extra_rows])
+    row_lower = np.r_[problem.lower, problem.total_min, problem.bound_min, extra_lower]
+    row_upper = np.r_[problem.upper, problem.total_max, problem.bound_max, np.full(len(extra_lower), np.inf)]
+    cost, col_lower, col_upper = -gain.ravel(), np.zeros(cols), widths.ravel()
+    if problem.risk is not None:  # [budget] risk_aversion: η, u and one row per draw (allocate.risk)
+        cost, col_lower, col_upper, block, risk_lower = risk_rows(problem.risk, gain, bought, widths)
+        matrix = sparse.vstack([sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], len(cost) - cols))]), block])
+        row_lower, row_upper = np.r_[row_lower, risk_lower], np.r_[row_upper, np.full(len(risk_lower), np.inf)]
+    return LinearProgram(cost, col_lower, col_upper, matrix.tocsc(), row_lower, row_upper, pieces_per_segment=k)
 
 
 def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
@@ -126,7 +135,7 @@ def _highs_model(lp: LinearProgram, objective: bool = True) -> highspy.HighsLp:
     model.num_col_ = len(lp.cost)
     model.num_row_ = len(lp.row_lower)
     model.col_cost_ = lp.cost if objective else np.zeros_like(lp.cost)
-    model.col_lower_ = lp.col_lower
+    model.col_lower_ = np.where(np.isinf(lp.col_lower), -_INF, lp.col_lower)
     model.col_upper_ = np.where(np.isinf(lp.col_upper), _INF, lp.col_upper)
     model.row_lower_ = np.where(np.isinf(lp.row_lower), -_INF, lp.row_lower)
     model.row_upper_ = np.where(np.isinf(lp.row_upper), _INF, lp.row_upper)
@@ -225,7 +234,9 @@ def model_bytes(problem: AllocationProblem, suffix: str) -> bytes:
     model.col_names_ = [f"{segments[s]}_piece{j}" for s in range(problem.n_segments) for j in range(k)]
     model.row_names_ = [f"segment_{name}" for name in segments] + ["total"] + [
         f"bound{b + 1}_{_lp_name(label)}" for b, label in enumerate(problem.bound_labels)
-    ]
+    ] + [f"target{t + 1}_{_lp_name(row.label)}" for t, row in enumerate(problem.targets.rows if problem.targets is not None else ())]
+    model.col_names_ += [f"extra{j}" for j in range(model.num_col_ - len(model.col_names_))]
+    model.row_names_ += [f"extra_row{j}" for j in range(model.num_row_ - len(model.row_names_))]
     highs.passModel(model)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"model{suffix.lower()}"
@@ -261,7 +272,7 @@ def solve(
             return Allocation(f"stopped: {reason}", np.full(n, np.nan), np.nan, np.full(n, np.nan), np.nan, np.full(b, np.nan), seconds)
         raise SolverError(f"HiGHS could not solve the allocation ({reason}); rerun with a simpler policy or report this as a bug")
     solution = highs.getSolution()
-    x = np.asarray(solution.col_value)
+    x = np.asarray(solution.col_value)[: n * lp.pieces_per_segment]
     spend = np.maximum(x.reshape(n, lp.pieces_per_segment).sum(1), 0.0)
     # we minimise −margin: a row dual y means one more unit of the row's limit changes −margin by y
     shadow = -np.asarray(solution.row_dual)
@@ -271,7 +282,8 @@ def solve(
         objective=-float(highs.getInfo().objective_function_value),
         segment_dual=shadow[:n],
         total_dual=float(shadow[n]),
-        bound_dual=shadow[n + 1 :],
+        bound_dual=shadow[n + 1 : n + 1 + b],
         seconds=seconds,
         solver=SOLVER_NAME,
+        target_dual=shadow[n + 1 + b : n + 1 + b + len(problem.targets.rows) if problem.targets is not None else n + 1 + b],
     )

@@ -26,6 +26,8 @@ from budgetopt.report.html import (
     figure_png,
     write_report,
 )
+from budgetopt.report.pacing import pacing_sections
+from budgetopt.report.risk import risk_sections
 from budgetopt.report.scales import rate_text
 
 #: segments drawn as a figure of their creatives; the rest (smallest budgets, or fewest visits) get
@@ -256,8 +258,8 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
         for r in segments.itertuples(index=False)
     }
     creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), _drawn_note(len(order), "largest budgets")))
-    return [glance, *_spend_sections(segments, cur), _limits_section(summary, cur), margin, creatives_intro,
-            *_segment_sections(decisions, policy, order, intro, plan)]
+    return [glance, *pacing_sections(summary), *_spend_sections(segments, cur), _limits_section(summary, cur), margin,
+            *risk_sections(result, policy), creatives_intro, *_segment_sections(decisions, policy, order, intro, plan)]
 
 
 def _drawn_note(n_segments: int, criterion: str) -> str:

@@ -36,7 +36,8 @@ class Account:
     creative: np.ndarray  # (cells,) str
     segment_index: np.ndarray  # (cells,) int
     n_segments: int
-    policy: Policy
+    policy: Policy  # the baselines' (a period spent evenly: simulate.pacing.flat_policy)
+    paced_policy: Policy | None = None  # the scenario's own, with its period, for the `budgetopt` policy to pace
 
     @property
     def n_cells(self) -> int:

@@ -122,7 +122,23 @@ def policy_metrics(result: SimulationResult) -> pd.DataFrame:
             "winners_killed": winners_killed(run, result.first_day).mean(),
             "days_to_follow": days_to_follow(run, result.first_day, result.launch_day, result.segment_index),
         })
-    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    return _period_metrics(result, pd.DataFrame(rows, columns=METRIC_COLUMNS))
+
+
+def _period_metrics(result: SimulationResult, table: pd.DataFrame) -> pd.DataFrame:
+    """metrics.csv's extra columns when the scenario's policy has a period (`period_spend_vs_budget`: spend over
+    the run's days in the period ÷ their share of period_total − 1, mean over replications) or a min_roas
+    (`days_below_min_roas`: share of days whose realised revenue ÷ spend fell below it)."""
+    dates = pd.Timestamp(result.start_date) + pd.to_timedelta(np.arange(result.first_day, result.first_day + result.days), unit="D")
+    if result.period is not None:
+        start, end, total = pd.Timestamp(result.period[0]), pd.Timestamp(result.period[1]), result.period[2]
+        inside = (dates >= start) & (dates <= end)
+        budget = total * inside.sum() / ((end - start).days + 1)
+        table["period_spend_vs_budget"] = [(result.runs[n].spend[:, inside].sum(axis=(1, 2)) / budget - 1).mean() for n in result.policies]
+    if result.min_roas is not None:
+        roas = {n: result.runs[n].revenue.sum(-1) / np.maximum(result.runs[n].spend.sum(-1), 1e-9) for n in result.policies}
+        table["days_below_min_roas"] = [(roas[n] < result.min_roas).mean() for n in result.policies]
+    return table
 
 
 def _dates(result: SimulationResult) -> tuple[np.ndarray, list[str]]:

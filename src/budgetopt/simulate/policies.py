@@ -60,6 +60,7 @@ from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
 from budgetopt.simulate.matching import conversion_draws, matching_shares
+from budgetopt.simulate.pacing import log_period
 from budgetopt.simulate.world import DayTruth
 
 #: `proportional`: a day this many days older counts half
@@ -165,9 +166,8 @@ class BudgetoptPolicy(SimulationPolicy):
         self.solvers = Solvers()
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
-        """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate
-        code (`fit_history`, `plan_budgets`), with the history read from the log's arrays, no tables
-        written and HiGHS re-solving warm from yesterday's basis."""
+        """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate code (`fit_history`,
+        `plan_budgets`, pacing a period as plan does), the history read from the log's arrays, HiGHS re-solving warm."""
         a = self.account
         settings = a.policy.estimate
         cells, history = self.history(log, settings.fixed_half_life, settings.wear_out)
@@ -177,9 +177,11 @@ class BudgetoptPolicy(SimulationPolicy):
         if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
             cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back)
             self.disabled[cells[back]] = False
-        estimates = fit_history(history, a.policy)
-        previous = history.segment_sum(history.previous_spend)
-        day = plan_budgets(estimates, a.policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back))
+        estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
+        period = log_period(a.paced_policy, self.briefing.start_date, log, cells, estimates)  # None without a period
+        day = plan_budgets(
+            estimates, a.paced_policy or a.policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back), period=period
+        )
         spend = np.zeros(a.n_cells)
         spend[cells] = day.spend
         self.disabled[cells[day.decisions.verdict == DISABLE]] = True

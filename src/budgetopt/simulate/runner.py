@@ -24,6 +24,7 @@ import numpy as np
 
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import SimulatedLog
+from budgetopt.simulate.pacing import flat_policy
 from budgetopt.simulate.policies import (
     POLICIES,
     Briefing,
@@ -77,11 +78,14 @@ class SimulationResult:
     launch_day: np.ndarray  # (cells,)
     runs: dict[str, Trajectory]  # policy → (reps, days, cells)
     plan_seconds: dict[str, float]  # policy → seconds spent in its plan() over all replications
+    period: tuple[object, object, float] | None = None  # the policy's (period_start, period_end, period_total), if any
+    min_roas: float | None = None  # the policy's [targets] min_roas, if any
 
 
 def account_of(scenario: Scenario) -> Account:
     w = scenario.world
-    return Account(np.array(w.campaign), np.array(w.segment), np.array(w.creative), w.segment_index, w.n_segments, scenario.policy)
+    paced = scenario.policy if scenario.policy.budget.has_period else None
+    return Account(np.array(w.campaign), np.array(w.segment), np.array(w.creative), w.segment_index, w.n_segments, flat_policy(scenario.policy), paced)
 
 
 def _stream(replication: np.random.SeedSequence, *key: int) -> np.random.Generator:
@@ -103,7 +107,7 @@ def warm_up(scenario: Scenario, account: Account, replication: np.random.SeedSeq
     world = scenario.world
     log = SimulatedLog.empty(scenario.total_days, world.n_cells)
     cumulative = np.zeros(world.n_cells)
-    daily_total = scenario.policy.budget.daily_total
+    daily_total = account.policy.budget.daily_total
     for day in range(scenario.warmup_days):
         truth = world.day_truth(day, cumulative, scenario.policy.budget.margin_rate)
         count = account.segment_sum(truth.live.astype(float))
@@ -240,4 +244,6 @@ def assemble(
         launch_day=world.timeline.launch_day,
         runs={name: Trajectory.stack([o[0][name] for o in outcomes]) for name in policies},
         plan_seconds={name: float(sum(o[1][name] for o in outcomes)) for name in policies},
+        period=(b.period_start, b.period_end, b.period_total) if (b := scenario.policy.budget).has_period else None,
+        min_roas=scenario.policy.targets.min_roas,
     )
