@@ -31,7 +31,7 @@ def with_targets(problem, rows, objective="margin"):
 
 
 def outcome(problem, spend):
-    return expected_outcome(problem.targets, problem.curves.value_per_euro, problem.curves.saturation_spend, spend)
+    return expected_outcome(problem.targets, problem.curves.saturation_spend, spend)
 
 
 @settings(max_examples=40, deadline=None)

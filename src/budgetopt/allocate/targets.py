@@ -146,11 +146,12 @@ def policy_targets(targets_section: TargetsSection, campaign_of_segment: np.ndar
     return Targets(np.asarray(revenue_per_euro, float), np.asarray(conversions_per_euro, float), tuple(rows), objective, margin_rate)
 
 
-def expected_outcome(targets: Targets, value_per_euro: np.ndarray, saturation_spend: np.ndarray, budgets: np.ndarray) -> dict[str, float]:
-    """The plan's expected revenue, conversions, ROAS and CPA at segment budgets (segments,), as the targets see them."""
+def expected_outcome(targets: Targets, saturation_spend: np.ndarray, budgets: np.ndarray) -> dict[str, float]:
+    """The plan's expected revenue, conversions, ROAS and CPA at segment budgets (segments,), as the targets see
+    them (on the posterior means: the allocation's optimism bonus is not revenue)."""
     bought = budgets * saturation_factor(budgets, saturation_spend)
     spend = float(budgets.sum())
-    revenue = float((value_per_euro / targets.margin_rate * bought).sum())
+    revenue = float((targets.revenue_per_euro * bought).sum())
     conversions = float((targets.conversions_per_euro * bought).sum())
     return {
         "objective": targets.objective, "expected_revenue": revenue, "expected_conversions": conversions,

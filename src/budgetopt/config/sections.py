@@ -100,6 +100,10 @@ class SegmentsSection(StrictModel):
     exploration: float = Field(
         0.05, ge=0, le=1, description="Share of the budget kept for uncertain segments (0 = pure exploitation)."
     )
+    probe: float = Field(
+        0.5, ge=0, le=1,
+        description="A segment whose value per euro is still uncertain (about 10 conversions or fewer) and not a loss with 90 % confidence keeps at least this share of an even split of the total (0 = no probe).",
+    )
     optimism: float = Field(
         0.5, ge=0, le=3,
         description="The allocation values each creative at its posterior mean × exp(optimism × the posterior standard deviation of its log value per euro): thin evidence keeps its budget until it shows a loss (0 = the mean).",

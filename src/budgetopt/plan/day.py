@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from budgetopt.allocate import (
     Allocation,
@@ -64,6 +65,10 @@ def fit_history(history: History, policy: Policy) -> Estimates:
     return fit(history.with_saturation(saturation), policy.estimate, saturation, policy.budget.margin_rate)
 
 
+#: a segment keeps a probe budget while its value per euro's posterior cv is at least this (about 10 conversions)…
+PROBE_CV = 0.3
+#: … unless it loses money with at least this probability
+PROBE_LOSS = 0.9
 #: the most posterior coefficients of variation the optimism bonus counts (a creative with no conversion has a huge one)
 MAX_CV = 2.0
 
@@ -81,9 +86,11 @@ def optimistic_value(estimates: Estimates, optimism: float) -> np.ndarray:
 
 
 def build_problem(
-    policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray, guard: Guard | None = None
+    policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray, guard: Guard | None = None,
+    probe: float | None = None,
 ) -> AllocationProblem:
-    """The allocation problem for these estimates, shares and yesterday's budgets."""
+    """The allocation problem for these estimates, shares and yesterday's budgets (probe: the [segments] probe
+    floors' size, default the policy's; 0 = none)."""
     h = estimates.history
     value = h.segment_sum(decisions.share * optimistic_value(estimates, policy.segments.optimism))
     live = h.segment_sum(decisions.share) > 0
@@ -93,8 +100,38 @@ def build_problem(
     curves = SegmentCurves(value, estimates.saturation_spend)
     conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean())
     b = policy.budget
-    targets = policy_targets(policy.targets, h.campaign[h.segment_start], value / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
-    return policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
+    honest = h.segment_sum(decisions.share * estimates.value_per_euro_mean())  # targets are kept on the posterior's means
+    targets = policy_targets(policy.targets, h.campaign[h.segment_start], honest / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
+    problem = policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
+    return with_probes(problem, policy.segments.probe if probe is None else probe, honest, h.segment_sum(decisions.share * estimates.value_per_euro_cv()), live)
+
+
+def with_probes(problem: AllocationProblem, probe: float, value: np.ndarray, cv: np.ndarray, live: np.ndarray) -> AllocationProblem:
+    """The problem with a floor for every live segment whose value per euro is still uncertain (posterior cv at
+    least PROBE_CV) and not a loss with confidence (P(value per unsaturated euro < 1) below PROBE_LOSS, on a
+    log-normal with that mean and cv): `probe` × an even split of the total, within the segment's cap. A segment
+    is cut because its evidence says it loses money, not because conversions have not arrived yet; the floors
+    give way together if they would not fit in the total."""
+    if probe <= 0 or not np.isfinite(problem.total_max) or problem.targets is not None:
+        return problem  # a target decides what a segment may spend: no probe overrides it
+    sigma = np.sqrt(np.log1p(cv**2))
+    with np.errstate(divide="ignore"):
+        p_loss = ndtr((0.0 - (np.log(value) - sigma**2 / 2)) / np.maximum(sigma, 1e-12))
+    in_a_row = np.asarray(abs(problem.bound_coef).sum(0)).ravel() > 0 if problem.bound_coef.shape[0] else np.zeros(len(live), bool)
+    thin = live & (cv >= PROBE_CV) & (p_loss < PROBE_LOSS) & ~in_a_row  # a segment a [[bounds]] row holds is the user's to size
+    if not thin.any():
+        return problem
+    floor = np.where(thin, np.minimum(probe * problem.total_max / max(int(live.sum()), 1), problem.upper), 0.0)
+    raise_by = np.maximum(floor - problem.lower, 0.0)
+    room = max(problem.total_max - problem.lower.sum(), 0.0)
+    if raise_by.sum() > room:
+        raise_by *= room / raise_by.sum()
+    lower = problem.lower + raise_by
+    label = tuple(
+        f"[segments] probe: thin evidence (value per euro ±{100 * c:.0f} %)" if r > 0 else old
+        for r, c, old in zip(raise_by, cv, problem.lower_label)
+    )
+    return replace(problem, lower=lower, lower_label=label)
 
 
 def _explore(
@@ -161,10 +198,13 @@ def plan_budgets(
     d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency, off=off)
     d = guard_creatives(d, h, policy.guardrails, policy.decide, disabled_before, guard.frozen_cell, guard.kept)
     policy = day_policy(policy, period)
-    problem = with_risk(build_problem(policy, estimates, d, previous, guard), policy, estimates, d.share, rng)
-    paced = plan_period(problem, period, policy) if period is not None else None
-    problem = for_tomorrow(problem, paced) if paced is not None else problem
-    allocation = solve(problem, warm=solvers and solvers.mean)
+    for probe in dict.fromkeys((policy.segments.probe, 0.0)):  # the probes give way before the policy's own limits do
+        problem = with_risk(build_problem(policy, estimates, d, previous, guard, probe), policy, estimates, d.share, rng)
+        paced = plan_period(problem, period, policy) if period is not None else None
+        problem = for_tomorrow(problem, paced) if paced is not None else problem
+        allocation = solve(problem, warm=solvers and solvers.mean)
+        if allocation.status != "infeasible":
+            break
     if allocation.status == "infeasible":
         raise diagnose(problem)
     if allocation.status != "optimal":

@@ -205,7 +205,7 @@ def _summary(estimates, problem, allocation, budgets, previous, margins, limiter
             for j, i in enumerate(starts)
         ],
         "exploration": policy.segments.exploration,
-        **({"targets": expected_outcome(problem.targets, problem.curves.value_per_euro, estimates.saturation_spend, budgets)} if problem.targets else {}),
+        **({"targets": expected_outcome(problem.targets, estimates.saturation_spend, budgets)} if problem.targets else {}),
         "status": allocation.status,
         "solver": allocation.solver,
         "seconds": round(seconds, 3),
