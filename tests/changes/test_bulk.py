@@ -154,3 +154,19 @@ def test_hostile_names_are_neutralised_in_every_file(tmp_path):
         assert not any(v.startswith(FORMULA_STARTS) for v in values), name
         assert "'=HYPERLINK(" in text and "<script>alert(1)</script>" in text  # kept as text, no formula
         assert "\r" not in text
+
+
+def test_the_plan_report_lists_the_changes_with_names_escaped(tmp_path):
+    rows = []
+    for day in pd.date_range("2026-03-01", periods=6):
+        for creative, rate in (("<script>alert(1)</script>", 0.06), ("plain", 0.002)):
+            rows.append({"date": day, "campaign": "c", "segment": "s", "creative": creative, "spend": 100.0, "visits": 500.0,
+                         "conversions": round(500 * rate), "revenue": 60.0 * round(500 * rate), "status": "active"})
+    log = pd.DataFrame(rows)
+    policy = api.as_policy({"budget": {"daily_total": 300.0}})
+    result = api.make_plan(log, policy)
+    changes = api.make_changes(result, policy, log=log)
+    api.write_plan_outputs(result, policy, changes_dir=tmp_path / "changes", changes=changes, report=tmp_path / "report")
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<h2>Changes to apply</h2>" in page and "to apply against the account as it runs today" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -191,9 +191,10 @@ def write_plan_outputs(
             outputs.bytes("--export-lp", export_lp, model_bytes(result.problem, Path(export_lp).suffix))
             written.append(export_lp)
         if changes_dir:
-            written += stage_changes(outputs, changes_dir, changes or make_changes(result, policy))
+            changes = changes or make_changes(result, policy)
+            written += stage_changes(outputs, changes_dir, changes)
         if report:
-            write_plan_report(result, policy, report, outputs=outputs)
+            write_plan_report(result, policy, report, outputs=outputs, changes=changes if changes_dir else None)
             written.append(Path(report) / "index.html")
     return [Path(path) for path in written]
 

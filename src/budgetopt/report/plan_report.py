@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from budgetopt.allocate.explain import binding_in_words, money
+from budgetopt.changes import Changes
+from budgetopt.changes.diff import CHANGE_COLUMNS
 from budgetopt.config import Policy
 from budgetopt.decide.engine import format_loss
 from budgetopt.decide.verdicts import Verdict
@@ -286,12 +288,37 @@ def decisions_sections(decisions: pd.DataFrame, policy: Policy) -> list[Section]
     return [glance, *_segment_sections(decisions, policy, order, {}, None)]
 
 
-def write_plan_report(result: PlanResult, policy: Policy, directory: str | Path, *, title: str | None = None, **how: Any) -> Path:
+def changes_section(changes: Changes) -> Section:
+    """What `plan --changes` lists, as the report shows it: every change, and those a guardrail stopped."""
+    table = changes.table
+    stopped = int((~table["applies"]).sum()) if len(table) else 0
+    if table.empty:
+        text = "The plan changes nothing in the account as it runs today: no budget moves and no creative is paused or resumed."
+    else:
+        text = (
+            f"{len(table) - stopped} change{'s' if len(table) - stopped != 1 else ''} to apply against the account as it runs today"
+            f"{f', and {stopped} a guardrail stopped (shown with its name)' if stopped else ''}; the bulk files in the changes "
+            "folder carry the ones to apply (meta-bulk.csv for Ads Manager, google-ads-editor.csv for Google Ads Editor)."
+        )
+    moved = (pd.to_numeric(table["after"], errors="coerce") - pd.to_numeric(table["before"], errors="coerce")).abs()
+    shown = excerpt(  # a status change ranks first; budgets by the size of their move
+        table[CHANGE_COLUMNS], moved.fillna(float("inf")).to_numpy(), MAX_TABLE_ROWS, what="changes",
+        where="changes.csv has them all", order="moves",
+    )
+    return Section("Changes to apply", paragraphs=(text,), table=None if table.empty else shown)
+
+
+def write_plan_report(
+    result: PlanResult, policy: Policy, directory: str | Path, *, title: str | None = None, changes: Changes | None = None, **how: Any
+) -> Path:
     """Write the plan report (index.html and its PNG figures) into `directory`; returns index.html's path.
 
-    policy: the policy the plan was made with (for the decision metric's name and the verdict rules).
+    policy: the policy the plan was made with (for the decision metric's name and the verdict rules);
+    changes: what `plan --changes` lists, shown after the glance when given.
     """
     sections = plan_sections(result, policy)
+    if changes is not None:
+        sections.insert(1, changes_section(changes))
     return write_report(directory, title or f"Budget plan for {result.summary['date']}", sections, **how)
 
 
