@@ -42,13 +42,17 @@ def fit_wear_out(cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conver
     """Fit every creative's wear-out slope from its rows (rows,): cell index, day number (0 = oldest),
     exposure (visits or impressions) and conversions."""
     order = np.lexsort((day, cell))
-    shown = exposure[order]
     so_far = np.bincount(cell, weights=exposure, minlength=n_cells)
-    before = np.cumsum(shown) - shown
+    sorted_cell = cell[order]
+    running = np.cumsum(np.r_[0.0, exposure[order]])  # exposure before each sorted row, over every cell
     first_of_cell = np.r_[0, np.cumsum(np.bincount(cell, minlength=n_cells))[:-1]]
-    before = before - np.cumsum(np.r_[0.0, shown])[first_of_cell][cell[order]]
+    before = running[:-1]
+    before -= running[first_of_cell][sorted_cell]  # … within its own cell
+    before -= so_far[sorted_cell]
+    before /= np.maximum(so_far, 1.0)[sorted_cell]
     x = np.empty(len(cell))
-    x[order] = (before - so_far[cell[order]]) / np.maximum(so_far[cell[order]], 1.0)
+    x[order] = before
+    del order, sorted_cell, running, before
 
     with np.errstate(all="ignore"):
         return _fit(cell, exposure, conversions, x, so_far, n_cells)
@@ -62,8 +66,17 @@ def _fit(cell: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, x: np.
     a = np.log((total + 0.5) / (so_far + 1.0))
     b = np.zeros(n_cells)
     prior = 1.0 / RAW_SLOPE_SD**2
+    def expected(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(rows,) exposure × exp(a + b x), computed in place (the rows may be millions)."""
+        mu = b[cell]
+        mu *= x
+        mu += a[cell]
+        np.exp(mu, out=mu)
+        mu *= exposure
+        return mu
+
     for _ in range(NEWTON_STEPS):
-        mu = exposure * np.exp(a[cell] + b[cell] * x)
+        mu = expected(a, b)
         residual = conversions - mu
         g_a, g_b = add(residual), add(x * residual) - prior * b
         h_aa, h_ab, h_bb = add(mu) + 1e-9, add(x * mu), add(x * x * mu) + prior
@@ -72,7 +85,7 @@ def _fit(cell: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, x: np.
         b = b + (h_aa * g_b - h_ab * g_a) / det
         a = np.clip(a, -30.0, 5.0)
         b = np.clip(b, -10.0, 10.0)
-    mu = exposure * np.exp(a[cell] + b[cell] * x)
+    mu = expected(a, b)
     h_aa, h_ab, h_bb = add(mu) + 1e-9, add(x * mu), add(x * x * mu) + prior
     se = np.sqrt(h_aa / np.maximum(h_aa * h_bb - h_ab**2, 1e-300))
     usable = np.isfinite(b) & np.isfinite(se) & (se > 0)
@@ -84,4 +97,6 @@ def _fit(cell: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, x: np.
     if k and np.sum((b[informative] / se[informative]) ** 2) > chi2.ppf(HETEROGENEITY_LEVEL, k):
         spread2 = max(float(np.mean(b[informative] ** 2 - se[informative] ** 2)), 0.0)
     slope = b * spread2 / (spread2 + se**2) if spread2 > 0 else np.zeros(n_cells)
-    return WearOut(slope, b, se, float(np.sqrt(spread2)), np.exp(slope[cell] * x))
+    factor = slope[cell]
+    factor *= x
+    return WearOut(slope, b, se, float(np.sqrt(spread2)), np.exp(factor, out=factor))
