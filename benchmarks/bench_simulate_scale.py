@@ -82,7 +82,7 @@ STAGES = {
     "estimate (saturation, pooled posteriors)": ("budgetopt.simulate.policies", "fit_history"),
     "posterior draws (sampled segments, margins, exploration)": ("budgetopt.estimate.posterior", "Estimates.value_per_euro_draws"),
     "decide: quadrature (log-normal segments)": ("budgetopt.decide.engine", "lognormal_chance_to_be_best"),
-    "allocate: HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
+    "allocate: greedy or HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
 }
 
 
