@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,9 @@ from scipy import stats
 
 from budgetopt.config import EstimateSection
 from budgetopt.estimate import build_history, fit, fit_saturation
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
 
 
 def synthetic_log(cells: int = 10_000, per_segment: int = 10, days: int = 60, seed: int = 3) -> pd.DataFrame:
@@ -45,6 +50,7 @@ def naive(history, draws: int, rng) -> None:
 
 
 def main() -> None:
+    calibration = Calibration.measure()
     log = synthetic_log()
     settings = EstimateSection()
     started = time.perf_counter()
@@ -67,11 +73,14 @@ def main() -> None:
     started = time.perf_counter()
     naive(history, 1000, np.random.default_rng(1))
     naive_s = time.perf_counter() - started
-    print(f"600,000 rows → 10,000 cells: history {history_s:.3f} s (with the saturation fit and the saturated history: {prep:.3f} s)")
-    print(f"fit (pooled posteriors of conversion rate, visits per euro and basket): {fit_s:.3f} s; "
-          f"1,000 draws of margin per euro per cell: {draw_s:.3f} s")
-    print(f"fit + draws: {fit_s + draw_s:.3f} s (target < 0.5 s); 90 % intervals of every conversion rate, "
-          f"when asked for: {interval_s:.3f} s; naive per-cell loop (unpooled!): {naive_s:.3f} s")
+    cal = calibration.ratio
+    print(f"600,000 rows → 10,000 cells: history {history_s:.3f} s ({cal(history_s)}; with the saturation fit and the "
+          f"saturated history: {prep:.3f} s, {cal(prep)})")
+    print(f"fit (pooled posteriors of conversion rate, visits per euro and basket): {fit_s:.3f} s ({cal(fit_s)}); "
+          f"1,000 draws of margin per euro per cell: {draw_s:.3f} s ({cal(draw_s)})")
+    print(f"fit + draws: {fit_s + draw_s:.3f} s ({cal(fit_s + draw_s)}; target < 0.5 s); 90 % intervals of every conversion "
+          f"rate, when asked for: {interval_s:.3f} s ({cal(interval_s)}); naive per-cell loop (unpooled!): {naive_s:.3f} s ({cal(naive_s)})")
+    calibration.report()
 
 
 if __name__ == "__main__":

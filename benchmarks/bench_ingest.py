@@ -21,6 +21,9 @@ import pandas as pd
 from budgetopt import load_log
 from budgetopt.ledger import ingest, open_ledger
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
+
 TARGET_SECONDS = 20.0
 
 
@@ -48,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     rows = parser.parse_args().rows
+    calibration = Calibration.measure()
     with tempfile.TemporaryDirectory() as tmp:
         csv, ledger_path = Path(tmp) / "log.csv", Path(tmp) / "ledger.db"
         synthetic_csv(csv, rows)
@@ -73,9 +77,11 @@ def main() -> None:
         wall = time.perf_counter() - started
         size = ledger_path.stat().st_size / 2**20
 
-    print(f"ingest {rows:,} rows: load + validate {load:.2f} s, ingest into a new ledger {fresh:.2f} s "
-          f"(total {load + fresh:.2f} s, target < {TARGET_SECONDS:g} s); again (all unchanged) {repeat:.2f} s; "
-          f"CLI wall time {wall:.2f} s; ledger {size:,.0f} MiB")
+    cal = calibration.ratio
+    print(f"ingest {rows:,} rows: load + validate {load:.2f} s ({cal(load)}), ingest into a new ledger {fresh:.2f} s ({cal(fresh)}) "
+          f"(total {load + fresh:.2f} s, {cal(load + fresh)}, target < {TARGET_SECONDS:g} s); again (all unchanged) {repeat:.2f} s "
+          f"({cal(repeat)}); CLI wall time {wall:.2f} s ({cal(wall)}); ledger {size:,.0f} MiB")
+    calibration.report()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
+
 
 def write_log(path: Path, cells: int, days: int, seed: int = 3) -> None:
     """A plausible account: 4 creatives per segment, 50 segments per campaign, budgets wandering by day."""
@@ -42,7 +45,7 @@ def write_log(path: Path, cells: int, days: int, seed: int = 3) -> None:
             frame.to_csv(handle, header=False, index=False, lineterminator="\n")
 
 
-def stages(log_path: Path, policy_path: Path) -> None:
+def stages(log_path: Path, policy_path: Path, calibration: Calibration) -> None:
     from budgetopt.api import read_performance_log
     from budgetopt.config import load_policy
     from budgetopt.plan import plan_day
@@ -54,7 +57,8 @@ def stages(log_path: Path, policy_path: Path) -> None:
     clock = time.perf_counter()
     result = plan_day(log, policy, rng=np.random.default_rng(7))
     planned = time.perf_counter() - clock
-    print(f"in-process: read and validate {read:.1f} s, plan (estimate, decide, allocate, warnings) {planned:.1f} s; "
+    print(f"in-process: read and validate {read:.1f} s ({calibration.ratio(read)}), plan (estimate, decide, allocate, warnings) "
+          f"{planned:.1f} s ({calibration.ratio(planned)}); "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB; {len(result.plan):,} cells planned")
 
 
@@ -63,6 +67,7 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=42_000)
     parser.add_argument("--days", type=int, default=100)
     args = parser.parse_args()
+    calibration = Calibration.measure()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         log_path, policy_path = folder / "log.csv", folder / "policy.toml"
@@ -75,8 +80,9 @@ def main() -> None:
         wall = time.perf_counter() - clock
         peak = next((line.split(":")[1].strip() for line in done.stderr.splitlines() if "Maximum resident" in line), "?")
         print(f"{args.cells:,} cells × {args.days} days = {args.cells * args.days:,} rows, {size:,.0f} MB of CSV")
-        print(f"budgetopt plan: exit {done.returncode}, {wall:.1f} s wall, peak RSS {int(peak) / 1024:,.0f} MB" if peak != "?" else done.stderr[-2000:])
-        stages(log_path, policy_path)
+        print(f"budgetopt plan: exit {done.returncode}, {wall:.1f} s wall ({calibration.ratio(wall)}), peak RSS {int(peak) / 1024:,.0f} MB" if peak != "?" else done.stderr[-2000:])
+        stages(log_path, policy_path, calibration)
+    calibration.report()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from budgetopt.config import policy_from_dict
 from budgetopt.simulate.pacing import flat_policy
 from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "monthly.toml"
 
@@ -35,10 +39,11 @@ def with_budget(scenario, targets=None, **budget):
     return dataclasses.replace(scenario, policy=policy_from_dict(raw))
 
 
-def run(name, scenario, reps):
+def run(name, scenario, reps, calibration):
     started = time.perf_counter()
     result = simulate(scenario, reps=reps, policies=("budgetopt",))
-    print(f"{name}: {time.perf_counter() - started:.0f} s for {reps} replications", flush=True)
+    seconds = time.perf_counter() - started
+    print(f"{name}: {seconds:.0f} s for {reps} replications ({calibration.ratio(seconds)})", flush=True)
     r, rate = result.runs["budgetopt"], scenario.policy.budget.margin_rate
     return {
         "expected_margin": r.expected_margin.sum(axis=(1, 2)), "realised_margin": (r.revenue * rate - r.spend).sum(axis=(1, 2)),
@@ -62,10 +67,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--roas", type=float, default=2.8)
     args = parser.parse_args()
+    calibration = Calibration.measure()
     paced = load_scenario(SCENARIO)
     budget = paced.policy.budget.period_total
     if args.variant == "pacing":
-        a, b = run("paced", paced, args.reps), run("flat", dataclasses.replace(paced, policy=flat_policy(paced.policy)), args.reps)
+        a = run("paced", paced, args.reps, calibration)
+        b = run("flat", dataclasses.replace(paced, policy=flat_policy(paced.policy)), args.reps, calibration)
         describe("paced", a, budget), describe("flat", b, budget)
         gain = a["expected_margin"] - b["expected_margin"]
         print(
@@ -76,8 +83,8 @@ def main() -> None:
     elif args.variant == "roas":
         # the change limit's floors on the first day (yesterday: an even split) would keep money in segments below the
         # target, which is an infeasible policy (exit 2, as `budgetopt plan` says): both runs here go without the limit
-        free = run("no target", with_budget(paced, max_daily_change=float("inf")), args.reps)
-        target = run(f"min_roas {args.roas:g}", with_budget(paced, {"min_roas": args.roas}, max_daily_change=float("inf")), args.reps)
+        free = run("no target", with_budget(paced, max_daily_change=float("inf")), args.reps, calibration)
+        target = run(f"min_roas {args.roas:g}", with_budget(paced, {"min_roas": args.roas}, max_daily_change=float("inf")), args.reps, calibration)
         for name, n in (("no target", free), ("target", target)):
             describe(name, n, budget)
             roas = n["revenue"] / n["spend"]
@@ -86,12 +93,13 @@ def main() -> None:
                 f"{int((roas >= args.roas).sum())} of {len(roas)} replications; days below it {100 * (n['daily_roas'] < args.roas).mean():.1f} %"
             )
     else:
-        calm, averse = run("λ = 0", paced, args.reps), run("λ = 1", with_budget(paced, risk_aversion=1.0), args.reps)
+        calm, averse = run("λ = 0", paced, args.reps, calibration), run("λ = 1", with_budget(paced, risk_aversion=1.0), args.reps, calibration)
         k = max(1, int(round(0.05 * args.reps)))
         for name, n in (("λ = 0", calm), ("λ = 1", averse)):
             describe(name, n, budget)
             worst = np.sort(n["realised_margin"])[:k]
             print(f"{name:>8}: realised period margin {n['realised_margin'].mean():,.0f}; worst {k} replication(s) {worst.mean():,.0f}")
+    calibration.report()
 
 
 if __name__ == "__main__":

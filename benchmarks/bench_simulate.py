@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from budgetopt.scale.executors import open_executor
 from budgetopt.simulate.policies import POLICIES
 from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "demo.toml"
 
@@ -27,6 +31,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    calibration = Calibration.measure()
     scenario = load_scenario(SCENARIO).with_overrides(days=args.days)
     policies = tuple(POLICIES)
 
@@ -43,9 +48,10 @@ def main() -> None:
           f"{args.reps} replications, {len(policies)} policies ({os.cpu_count()} cores)")
     for name in policies:
         per_day = serial.plan_seconds[name] / days
-        print(f"  {name:<15} {1000 * per_day:8.2f} ms per simulated day (deciding only)")
-    print(f"  serial wall time {serial_wall:.2f} s; {args.workers} workers {parallel_wall:.2f} s "
-          f"(speed-up {serial_wall / parallel_wall:.2f}×, process start-up included)")
+        print(f"  {name:<15} {1000 * per_day:8.2f} ms per simulated day ({calibration.ratio(per_day)}; deciding only)")
+    print(f"  serial wall time {serial_wall:.2f} s ({calibration.ratio(serial_wall)}); {args.workers} workers {parallel_wall:.2f} s "
+          f"({calibration.ratio(parallel_wall)}; speed-up {serial_wall / parallel_wall:.2f}×, process start-up included)")
+    calibration.report()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Issue 6's scale targets: 90 days × 1,000 cells × 100 replications, `thompson` in < 10 s, `budgetopt` in < 60 s.
+"""Issue 6 and 18's scale targets: 90 days × 1,000 cells × 100 replications, `thompson` in < 10 s, `budgetopt` in < 90 s on 2 workers.
 
 The account: 1,000 creatives in 250 segments (4 each) over 4 campaigns, values per unsaturated euro
 from 0.6 to 10, a daily total of 100,000 under ±30 % a day; 7 warm-up days, then 90 policy days.
@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -37,8 +39,11 @@ from budgetopt.simulate.runner import (
 )
 from budgetopt.simulate.scenario import Scenario, scenario_from_dict
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
+
 DAYS, CELLS, REPS = 90, 1_000, 100
-TARGETS = {"thompson": 10.0, "budgetopt": 60.0}
+TARGETS = {"thompson": 10.0, "budgetopt": 90.0}  # issue 6 asked 60 s for budgetopt; issue 18 settled on 90 s on 2 workers
 
 
 def account(segments: int = CELLS // 4, creatives: int = 4, seed: int = 0) -> Scenario:
@@ -63,11 +68,12 @@ def account(segments: int = CELLS // 4, creatives: int = 4, seed: int = 0) -> Sc
     }, name="scale")
 
 
-def line(label: str, seconds: float, reps: int, target: float) -> None:
+def line(label: str, seconds: float, reps: int, target: float, calibration: Calibration) -> None:
     total = seconds * REPS / reps
     how = "measured" if reps == REPS else f"extrapolated from {reps}"
     verdict = "meets" if total < target else "misses"
-    print(f"  {label:<58} {seconds:7.1f} s for {reps:>3} reps → {total:8.1f} s for {REPS} ({how}); {verdict} < {target:.0f} s")
+    print(f"  {label:<58} {seconds:7.1f} s for {reps:>3} reps → {total:8.1f} s for {REPS} ({calibration.ratio(total)}; {how}); "
+          f"{verdict} < {target:.0f} s")
 
 
 #: the stages of a budgetopt day, timed by wrapping these functions where the policy calls them
@@ -76,7 +82,7 @@ STAGES = {
     "estimate (saturation, pooled posteriors)": ("budgetopt.simulate.policies", "fit_history"),
     "posterior draws (sampled segments, margins, exploration)": ("budgetopt.estimate.posterior", "Estimates.value_per_euro_draws"),
     "decide: quadrature (log-normal segments)": ("budgetopt.decide.engine", "lognormal_chance_to_be_best"),
-    "allocate: HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
+    "allocate: greedy or HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
 }
 
 
@@ -122,6 +128,7 @@ def main() -> None:
     parser.add_argument("--thompson-reps", type=int, default=REPS, help="replications of thompson through simulate")
     parser.add_argument("--budgetopt-days", type=int, default=DAYS, help="policy days of the budgetopt replication timed")
     args = parser.parse_args()
+    calibration = Calibration.measure()
     scenario = account()
     print(f"{scenario.world.n_cells} cells in {scenario.world.n_segments} segments, {scenario.warmup_days} warm-up + {DAYS} days; "
           f"{os.cpu_count()} cores")
@@ -131,13 +138,14 @@ def main() -> None:
         started = time.perf_counter()
         with open_executor(workers, None) as executor:
             simulate(scenario, reps=args.thompson_reps, policies=("thompson",), executor=executor)
-        line(f"budgetopt simulate --policies thompson --workers {workers}", time.perf_counter() - started, args.thompson_reps, TARGETS["thompson"])
+        line(f"budgetopt simulate --policies thompson --workers {workers}", time.perf_counter() - started, args.thompson_reps, TARGETS["thompson"],
+             calibration)
     started = time.perf_counter()
     _, stages = simulate_thompson(scenario, REPS)
-    line("batch.py (replications side by side)", time.perf_counter() - started, REPS, TARGETS["thompson"])
+    line("batch.py (replications side by side)", time.perf_counter() - started, REPS, TARGETS["thompson"], calibration)
     print("    " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(stages.items(), key=lambda item: -item[1])))
 
-    print("budgetopt (target < 60 s):")
+    print(f"budgetopt (target < {TARGETS['budgetopt']:.0f} s on 2 workers):")
     days = min(args.budgetopt_days, DAYS)
     short = scenario.with_overrides(days=days)
     seconds: dict[str, float] = defaultdict(float)
@@ -147,18 +155,21 @@ def main() -> None:
     total = wall * DAYS / days * REPS
     how = "measured" if days == DAYS else f"extrapolated from {days} days"
     print(f"  one replication, one process: {wall:.1f} s for {days} days ({1000 * per_day:.0f} ms a day in the policy, "
+          f"{calibration.ratio(per_day)}, "
           f"{100 * deciding / wall:.0f} % of the run) → {total:,.0f} s for {REPS} reps serially, {total / 2:,.0f} s on 2 workers "
-          f"({how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
+          f"({calibration.ratio(total / 2)}; {how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
     print("    a day's plan, by stage:")
     for label, spent in sorted(seconds.items(), key=lambda item: -item[1]):
-        print(f"      {1000 * spent / days:6.1f} ms  {label}")
-    print(f"      {1000 * (deciding - sum(seconds.values())) / days:6.1f} ms  the rest (verdicts, shares, LP building, bookkeeping)")
+        print(f"      {1000 * spent / days:6.1f} ms  ({calibration.ratio(spent / days)})  {label}")
+    rest = (deciding - sum(seconds.values())) / days
+    print(f"      {1000 * rest:6.1f} ms  ({calibration.ratio(rest)})  the rest (verdicts, shares, LP building, bookkeeping)")
     started = time.perf_counter()
     with open_executor(2, None) as executor:
         simulate(short, reps=2, policies=("budgetopt",), executor=executor)
     two = time.perf_counter() - started
     print(f"  simulate, 2 replications on 2 workers: {two:.1f} s ({2 * wall / two:.2f}× one process) → "
-          f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days")
+          f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days ({calibration.ratio(two * REPS / 2 * DAYS / days)})")
+    calibration.report()
 
 
 if __name__ == "__main__":

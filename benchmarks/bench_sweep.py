@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +23,9 @@ import pandas as pd
 from budgetopt.scale.executors import SerialExecutor, local_cluster
 from budgetopt.scale.grid import load_grid
 from budgetopt.scale.sweep import run_sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import Calibration  # noqa: E402
 
 GRID = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "demo.toml"
 
@@ -34,6 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
         parser.error(f"--keep {args.keep} is not empty: the serial run must simulate every point")
+    calibration = Calibration.measure()
     grid = load_grid(args.grid)
     replications = len(grid.points) * grid.reps
     print(f"{args.grid.name}: {len(grid.points)} grid points × {grid.reps} replications = {replications} replications "
@@ -45,7 +50,7 @@ def main() -> None:
         serial_dir = args.keep or Path(folder) / "serial"
         serial = run_sweep(grid, serial_dir, SerialExecutor())
         serial_wall, serial_cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(f"  serial: {serial_wall:.1f} s wall, {serial_cpu:.1f} s CPU ({1000 * serial_wall / replications:.0f} ms per replication)")
+        print(f"  serial: {serial_wall:.1f} s wall ({calibration.ratio(serial_wall)}), {serial_cpu:.1f} s CPU ({1000 * serial_wall / replications:.0f} ms per replication)")
 
         print(f"  load average before the Dask run: {os.getloadavg()[0]:.2f}")
         started = time.perf_counter()
@@ -56,7 +61,7 @@ def main() -> None:
             after, client_cpu = executor.client.run(time.process_time), time.process_time() - cpu
         parallel_wall = time.perf_counter() - started
         worker_cpu = [after[w] - before[w] for w in sorted(before) if w in after]
-        print(f"  {args.workers} Dask workers: {parallel_wall:.1f} s wall, of which {start_up:.1f} s starting the LocalCluster; "
+        print(f"  {args.workers} Dask workers: {parallel_wall:.1f} s wall ({calibration.ratio(parallel_wall)}), of which {start_up:.1f} s starting the LocalCluster; "
               f"CPU per worker {', '.join(f'{c:.1f}' for c in worker_cpu)} s ({sum(worker_cpu):.1f} s in all), "
               f"this process (scheduler and client) {client_cpu:.1f} s")
         print(f"  load average after: {os.getloadavg()[0]:.2f} (a load above {args.workers} while we run means the cores were shared)")
@@ -71,6 +76,7 @@ def main() -> None:
     settings = ", ".join(f"{name} = {best[name]:g}" for name in grid.setting_names)
     print(f"  best point: #{best['point']} ({settings}), margin {best['margin_mean']:,.0f} {best['currency']}, "
           f"{100 * best['share_of_oracle']:.1f} % of the oracle")
+    calibration.report()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from budgetopt.allocate import (
     segment_limits,
     solve,
 )
+from budgetopt.allocate.solve import solve_highs
 from budgetopt.errors import InfeasiblePolicyError
 
 #: the LP's margin may fall short of the true concave optimum by at most this share (issue 4)
@@ -205,7 +206,7 @@ def test_a_warm_re_solve_gives_the_cold_solves_answer_day_after_day():
             problem = make_problem(value, saturation, total=9000.0, lower=lower, upper=upper, bounds=[(mask, 0.0, 1500.0)])
         else:
             problem = make_problem(value, saturation, total=9000.0, lower=lower, upper=upper)
-        hot, cold = solve(problem, warm=warm), solve(problem)
+        hot, cold = solve_highs(problem, warm=warm), solve_highs(problem)  # warm starts are HiGHS's (no bound: solve's greedy)
         held.append(warm.highs)
         assert hot.status == cold.status
         if cold.status == "optimal":
@@ -220,10 +221,10 @@ def test_a_warm_run_that_proves_nothing_is_rerun_from_scratch():
     rng = np.random.default_rng(12)
     value, saturation = rng.uniform(0.5, 6.0, 30), rng.uniform(100, 900, 30)
     warm = WarmStart()
-    solve(make_problem(value, saturation, total=5000.0), warm=warm)
+    solve_highs(make_problem(value, saturation, total=5000.0), warm=warm)
     stuck = warm.highs
     stuck.setOptionValue("simplex_iteration_limit", 0)  # the next warm run stops before proving anything
     tomorrow = make_problem(value * rng.lognormal(0.0, 0.3, 30), saturation, total=4000.0)
-    answer = solve(tomorrow, warm=warm)
+    answer = solve_highs(tomorrow, warm=warm)
     assert answer.status == "optimal" and warm.highs is not stuck
-    assert answer.spend == pytest.approx(solve(tomorrow).spend, abs=1e-6)
+    assert answer.spend == pytest.approx(solve_highs(tomorrow).spend, abs=1e-6)

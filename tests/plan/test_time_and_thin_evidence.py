@@ -7,15 +7,7 @@ import pandas as pd
 
 from budgetopt.config import policy_from_dict
 from budgetopt.plan import plan_day
-
-
-def log_of(rows: list[tuple], start: str = "2026-03-01") -> pd.DataFrame:
-    """rows: (day, segment, creative, spend, visits, conversions, revenue)."""
-    frame = pd.DataFrame(rows, columns=["day", "segment", "creative", "spend", "visits", "conversions", "revenue"])
-    frame["date"] = pd.Timestamp(start) + pd.to_timedelta(frame.pop("day"), unit="D")
-    frame["campaign"] = "c"
-    frame["status"] = "active"
-    return frame.astype({c: float for c in ("spend", "visits", "conversions", "revenue")})
+from tests.estimate.test_posterior import log_of
 
 
 def _switched_off_log() -> pd.DataFrame:

@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from budgetopt.allocate.greedy import Knapsack, fill
 from budgetopt.allocate.problem import AllocationProblem
 from budgetopt.allocate.risk import risk_rows
 from budgetopt.allocate.targets import bought_slopes, objective_slopes, target_rows
@@ -94,6 +95,12 @@ class LinearProgram:
     pieces_per_segment: int
 
 
+def piece_span(problem: AllocationProblem) -> np.ndarray:
+    """(segments,) the budgets the concave pieces cover: [0, cap], or [0, daily_total] without a cap (then a tail piece)."""
+    span = np.maximum(np.where(np.isfinite(problem.upper), problem.upper, problem.total_max), problem.lower)
+    return np.maximum(span, 1e-9)
+
+
 def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) -> LinearProgram:
     """The LP of `problem` (optionally with other values per euro, e.g. a posterior draw)."""
     curves = problem.curves
@@ -102,8 +109,7 @@ def build(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) 
     n = problem.n_segments
     # pieces cover [0, cap] (or [0, daily_total] without a cap): breakpoints do not move with the total,
     # so the optimal value is one piecewise-linear function of the total and its dual is its slope
-    span = np.maximum(np.where(np.isfinite(problem.upper), problem.upper, problem.total_max), problem.lower)
-    span = np.maximum(span, 1e-9)
+    span = piece_span(problem)
     widths, slopes = curves.pieces(span, problem.pieces)
     k = widths.shape[1]
     cols = n * k
@@ -249,11 +255,47 @@ def is_infeasible(highs: highspy.Highs) -> bool:
     return status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
 
+#: summary.json's "solver" when the greedy answered (allocate.greedy)
+GREEDY_NAME = "exact greedy (only the total couples the segments)"
+
+
+def total_only(problem: AllocationProblem) -> bool:
+    """Whether the total is the only limit across segments: no [[bounds]] or exploration row, no [targets], no risk."""
+    return problem.bound_coef.shape[0] == 0 and problem.targets is None and problem.risk is None
+
+
+def solve_greedy(problem: AllocationProblem, value_per_euro: np.ndarray | None = None) -> Allocation | None:
+    """The LP's optimum by allocate.greedy, for a `total_only` problem; None where the greedy leaves it to HiGHS."""
+    started = time.perf_counter()
+    curves = problem.curves if value_per_euro is None else type(problem.curves)(value_per_euro, problem.curves.saturation_spend)
+    widths, slopes = curves.pieces(piece_span(problem), problem.pieces)
+    answer = fill(widths, slopes, problem.lower, problem.upper, problem.total_min, problem.total_max)
+    if not isinstance(answer, Knapsack):
+        if answer is None:
+            return None
+        empty = np.full(problem.n_segments, np.nan)
+        return Allocation("infeasible", empty, np.nan, empty, np.nan, np.zeros(0), time.perf_counter() - started, GREEDY_NAME)
+    return Allocation("optimal", answer.spend, answer.objective, answer.segment_dual, answer.total_dual, np.zeros(0),
+                      time.perf_counter() - started, GREEDY_NAME)
+
+
 def solve(
     problem: AllocationProblem, value_per_euro: np.ndarray | None = None, *, time_limit: float = 60.0, warm: WarmStart | None = None
 ) -> Allocation:
     """Solve the allocation; an infeasible policy returns status 'infeasible' (see explain.diagnose).
-    `warm`: re-solve on that HiGHS instance from its last basis (see WarmStart)."""
+    Where only the total couples the segments (`total_only`) the greedy of allocate.greedy answers, exactly;
+    HiGHS everywhere else. `warm`: re-solve on that HiGHS instance from its last basis (see WarmStart)."""
+    if total_only(problem):
+        allocation = solve_greedy(problem, value_per_euro)
+        if allocation is not None:
+            return allocation
+    return solve_highs(problem, value_per_euro, time_limit=time_limit, warm=warm)
+
+
+def solve_highs(
+    problem: AllocationProblem, value_per_euro: np.ndarray | None = None, *, time_limit: float = 60.0, warm: WarmStart | None = None
+) -> Allocation:
+    """`solve` by HiGHS whatever the problem (the greedy's tests compare the two)."""
     lp = build(problem, value_per_euro)
     highs, seconds = run_highs(lp, time_limit=time_limit, warm=warm)
     status = highs.getModelStatus()
