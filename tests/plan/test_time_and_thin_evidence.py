@@ -61,3 +61,14 @@ def test_a_segment_with_thin_evidence_keeps_a_probe_budget():
     assert thin(probed) >= 0.5 * 100.0 / 2 - 0.01  # half an even split of the total
     limited = [s for s in probed.summary["segments"] if s["segment"] == "thin"][0]["limited_by"]
     assert "probe: thin evidence" in limited
+
+
+def test_an_account_without_a_conversion_yet_is_held_not_cut_and_says_why():
+    """A week of spend and no conversion anywhere: no evidence of loss, only of conversions not arrived yet."""
+    rows = [(day, segment, creative, 7.5, 15, 0, 0.0) for day in range(7) for segment in ("brand", "generic", "social") for creative in ("a", "b")]
+    result = plan_day(log_of(rows), policy_from_dict({"budget": {"daily_total": 45.0}}))
+    assert result.summary["total_spend"] == 45.0
+    assert all("no conversion in the log yet" in s["limited_by"] for s in result.summary["segments"])
+    assert any(w.startswith("no conversion in the log yet") for w in result.summary["warnings"])
+    opted_out = plan_day(log_of(rows), policy_from_dict({"budget": {"daily_total": 45.0}, "segments": {"probe": 0.0}}))
+    assert opted_out.summary["total_spend"] < 45.0  # [segments] probe = 0: cut as the means say

@@ -46,6 +46,12 @@ def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | 
             f"{missing} of the {len(recent)} creatives that spent in the last week have no row on the last date {last:%Y-%m-%d}: "
             "each segment's yesterday is its own last day with spend; export one row per creative and day to plan from yesterday"
         )
+    if seen["conversions"].sum() <= 0:
+        warnings.append(
+            "no conversion in the log yet: nothing says what a conversion is worth or how often one comes, so the plan "
+            "keeps each segment at least at yesterday's budget instead of cutting (its expected margin is the prior's guess); "
+            "plan on value once conversions arrive, or set [estimate] value_per_conversion"
+        )
     free = (seen["spend"] <= 0) & (seen["conversions"] > 0)
     if free.any():
         warnings.append(

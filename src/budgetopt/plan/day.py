@@ -103,7 +103,30 @@ def build_problem(
     honest = h.segment_sum(decisions.share * estimates.value_per_euro_mean())  # targets are kept on the posterior's means
     targets = policy_targets(policy.targets, h.campaign[h.segment_start], honest / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
     problem = policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
+    if h.raw.conversions.sum() <= 0 and probe != 0:  # nothing has converted yet: no evidence of value either way
+        return holding(problem, previous_segment_spend, live)
     return with_probes(problem, policy.segments.probe if probe is None else probe, honest, h.segment_sum(decisions.share * estimates.value_per_euro_cv()), live)
+
+
+#: what a segment's floor says when the account has not converted yet
+NO_CONVERSION_YET = "[segments] probe: no conversion in the log yet, so nothing says it loses money"
+
+
+def holding(problem: AllocationProblem, previous: np.ndarray, live: np.ndarray) -> AllocationProblem:
+    """The problem with every live segment held at least at yesterday's budget (an even split of the total for
+    an account with no spend yet), within its caps and the total: before the first conversion there is no
+    evidence that money is lost, only that conversions have not arrived, and cutting would stop the evidence."""
+    if not np.isfinite(problem.total_max):
+        return problem
+    floor = np.where(live, previous, 0.0)
+    if floor.sum() <= 0:
+        floor = np.where(live, problem.total_max / max(int(live.sum()), 1), 0.0)
+    floor = np.minimum(floor, problem.upper)
+    if floor.sum() > problem.total_max:
+        floor *= problem.total_max / floor.sum()
+    raise_by = np.maximum(floor - problem.lower, 0.0)
+    label = tuple(NO_CONVERSION_YET if r > 0 else old for r, old in zip(raise_by, problem.lower_label))
+    return replace(problem, lower=problem.lower + raise_by, lower_label=label)
 
 
 def with_probes(problem: AllocationProblem, probe: float, value: np.ndarray, cv: np.ndarray, live: np.ndarray) -> AllocationProblem:
