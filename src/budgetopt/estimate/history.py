@@ -214,14 +214,13 @@ def build_history(
 
 
 def _time_model(
-    rows: LogRows, completeness: np.ndarray, segment_index: np.ndarray, segment_start: np.ndarray,
+    rows: LogRows, day_number: np.ndarray, completeness: np.ndarray, segment_index: np.ndarray, segment_start: np.ndarray,
     half_life_days: float | None, wear_out: bool,
 ) -> tuple[Forgetting, np.ndarray, np.ndarray | float]:
     """(forgetting, each row's day weight, each row's exposure in tomorrow's units): the fixed or learned
     half-life, and the wear-out forecast (1.0 without it), both fitted on exposure discounted for
     conversions not yet reported."""
     age, cell = rows.age, rows.cell
-    day_number = age.max() - age
     exposure = rows.exposure * completeness * rows.evidence
     conversions = rows.conversions * rows.evidence
     if half_life_days is None:  # learned from the log, per segment
@@ -282,7 +281,7 @@ def history_from_rows(
 
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
-    forgetting, weight, forecast = _time_model(rows, completeness, segment_index, segment_start, half_life_days, wear_out)
+    forgetting, weight, forecast = _time_model(rows, day_number, completeness, segment_index, segment_start, half_life_days, wear_out)
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 

@@ -73,16 +73,13 @@ PROBE_LOSS = 0.9
 MAX_CV = 2.0
 
 
-def optimistic_value(estimates: Estimates, optimism: float) -> np.ndarray:
-    """(cells,) revenue-margin per unsaturated euro the allocation maximises: the posterior mean plus
-    `optimism` posterior standard deviations (an upper-confidence bonus, the sd capped at MAX_CV means): a
-    creative measured on a few conversions is valued near the top of what they allow, so its segment is
-    not cut for lack of evidence, only once the evidence says it loses money; with plenty of evidence the
-    bonus vanishes."""
-    mean = estimates.value_per_euro_mean()
-    if optimism <= 0:
-        return mean
-    return mean * (1.0 + optimism * np.minimum(estimates.value_per_euro_cv(), MAX_CV))
+def optimistic_value(mean: np.ndarray, cv: np.ndarray, optimism: float) -> np.ndarray:
+    """(cells,) revenue-margin per unsaturated euro the allocation maximises, from its posterior mean and
+    coefficient of variation (cells,): the mean plus `optimism` posterior standard deviations (an
+    upper-confidence bonus, the sd capped at MAX_CV means): a creative measured on a few conversions is
+    valued near the top of what they allow, so its segment is not cut for lack of evidence, only once the
+    evidence says it loses money; with plenty of evidence the bonus vanishes."""
+    return mean if optimism <= 0 else mean * (1.0 + optimism * np.minimum(cv, MAX_CV))
 
 
 def build_problem(
@@ -90,9 +87,10 @@ def build_problem(
     probe: float | None = None,
 ) -> AllocationProblem:
     """The allocation problem for these estimates, shares and yesterday's budgets (probe: the [segments] probe
-    floors' size, default the policy's; 0 = none)."""
+    floors' size, default the policy's; 0 = none, and no holding before the first conversion either)."""
     h = estimates.history
-    value = h.segment_sum(decisions.share * optimistic_value(estimates, policy.segments.optimism))
+    mean, cv = estimates.value_per_euro_mean(), estimates.value_per_euro_cv()
+    value = h.segment_sum(decisions.share * optimistic_value(mean, cv, policy.segments.optimism))
     live = h.segment_sum(decisions.share) > 0
     coef = bound_coefficients(policy, h.campaign, h.segment, h.creative, h.segment_index, h.n_segments, decisions.share)
     # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
@@ -100,12 +98,15 @@ def build_problem(
     curves = SegmentCurves(value, estimates.saturation_spend)
     conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean())
     b = policy.budget
-    honest = h.segment_sum(decisions.share * estimates.value_per_euro_mean())  # targets are kept on the posterior's means
+    honest = h.segment_sum(decisions.share * mean)  # targets are kept on the posterior's means
     targets = policy_targets(policy.targets, h.campaign[h.segment_start], honest / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
     problem = policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
-    if h.raw.conversions.sum() <= 0 and probe != 0:  # nothing has converted yet: no evidence of value either way
+    size = policy.segments.probe if probe is None else probe
+    if size <= 0:
+        return problem
+    if h.raw.conversions.sum() <= 0:  # nothing has converted yet: no evidence of value either way
         return holding(problem, previous_segment_spend, live)
-    return with_probes(problem, policy.segments.probe if probe is None else probe, honest, h.segment_sum(decisions.share * estimates.value_per_euro_cv()), live)
+    return with_probes(problem, size, honest, h.segment_sum(decisions.share * cv), live)
 
 
 #: what a segment's floor says when the account has not converted yet
@@ -135,7 +136,7 @@ def with_probes(problem: AllocationProblem, probe: float, value: np.ndarray, cv:
     log-normal with that mean and cv): `probe` × an even split of the total, within the segment's cap. A segment
     is cut because its evidence says it loses money, not because conversions have not arrived yet; the floors
     give way together if they would not fit in the total."""
-    if probe <= 0 or not np.isfinite(problem.total_max) or problem.targets is not None:
+    if not np.isfinite(problem.total_max) or problem.targets is not None:
         return problem  # a target decides what a segment may spend: no probe overrides it
     sigma = np.sqrt(np.log1p(cv**2))
     with np.errstate(divide="ignore"):
