@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -137,10 +137,12 @@ class EstimateSection(StrictModel):
         description="Value of one conversion, currency, for logs without a revenue column (lead generation): revenue = conversions × this.",
     )
 
-    @field_validator("half_life_days")
+    @field_validator("half_life_days", mode="before")
     @classmethod
-    def _positive_half_life(cls, value: float | str) -> float | str:
-        if value != "auto" and not value > 0:
+    def _positive_half_life(cls, value: Any) -> Any:
+        """One message for both forms (a number of days or "auto"), not one per member of the union."""
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value != "auto" and not (number and value > 0):
             raise ValueError("must be a positive number of days, inf, or \"auto\"")
         return value
 
