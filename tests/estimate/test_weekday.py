@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.estimate.weekday import weekday_effects, weekday_of
+from budgetopt.estimate.weekday import both_weekday_effects, weekday_effects, weekday_of
 
 #: a ±30 % weekly cycle, Monday first (geometric mean 1, as weekday_effects returns them)
 TRUE = np.exp(np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)) - np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)).mean())
@@ -54,3 +54,53 @@ def test_a_noisy_log_is_shrunk_towards_no_effect():
     noisy = weekday_effects(day, segment, spend * 0.02, revenue * 0.02 * rng.lognormal(0, 1.0, len(day)))  # mostly noise
     raw_spread = np.log(TRUE).std()
     assert np.log(noisy).std() < raw_spread
+
+
+def segment_log(rng, weeks, effects, scale=1.0):
+    """Segment-days whose revenue per euro follows each segment's own weekday `effects` (segments, 7)."""
+    segments = len(effects)
+    day = np.repeat(np.arange(20_000, 20_000 + 7 * weeks), segments)
+    segment = np.tile(np.arange(segments), 7 * weeks)
+    spend = rng.uniform(300, 900, len(day)) * scale
+    conversions = rng.poisson(spend * 0.07 * effects[segment, weekday_of(day)])
+    revenue = rng.gamma(np.maximum(conversions, 1e-9) / 0.25, 50.0 * 0.25) * (conversions > 0)
+    return day, segment, spend, revenue
+
+
+#: how far (in log) a segment's recovered multiplier may be from the truth: ≈ 3.5 sd of the largest of 42 errors
+SEGMENT_RECOVERY = 0.1
+#: segments 0–2 follow the ±30 % cycle, segments 3–5 its opposite (Saturday their best day)
+OPPOSITE = np.r_[np.tile(TRUE, (3, 1)), np.tile(1 / TRUE, (3, 1))]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_each_segments_own_week_is_recovered(seed):
+    day, segment, spend, revenue = segment_log(np.random.default_rng(seed), weeks=12, effects=OPPOSITE, scale=3.0)
+    pooled, by_segment = both_weekday_effects(day, segment, spend, revenue, 6)
+    assert np.abs(np.log(pooled)).max() < FLAT_NOISE  # the two halves cancel out in the account's week
+    # ~120 conversions a segment-day, 12 of each weekday: a segment-weekday's log ratio has sd ≈ 0.03 (basket cv 0.5)
+    assert np.abs(np.log(by_segment / OPPOSITE)).max() < SEGMENT_RECOVERY
+    assert np.exp(np.log(by_segment).mean(1)) == pytest.approx(np.ones(6))
+
+
+def test_segments_that_share_the_accounts_week_get_the_pooled_one():
+    day, segment, spend, revenue = segment_log(np.random.default_rng(3), weeks=8, effects=np.tile(TRUE, (6, 1)))
+    pooled, by_segment = both_weekday_effects(day, segment, spend, revenue, 6)
+    assert np.abs(np.log(by_segment / pooled)).max() < FLAT_NOISE
+
+
+def test_a_thin_segment_is_shrunk_to_the_pooled_week():
+    """Five segments with ~40 conversions a day follow the cycle; a sixth with ~0.2 a day looks random and gets the pooled week."""
+    rng = np.random.default_rng(4)
+    day, segment, spend, revenue = segment_log(rng, weeks=8, effects=np.tile(TRUE, (6, 1)))
+    thin = segment == 5
+    spend[thin] *= 0.005
+    conversions = rng.poisson(spend[thin] * 0.07)
+    revenue[thin] = rng.gamma(np.maximum(conversions, 1e-9) / 0.25, 50.0 * 0.25) * (conversions > 0)
+    pooled, by_segment = both_weekday_effects(day, segment, spend, revenue, 6)
+    assert np.abs(np.log(by_segment[5] / pooled)).max() < 0.1
+
+
+def test_no_segment_effect_from_a_short_log():
+    pooled, by_segment = both_weekday_effects(*segment_log(np.random.default_rng(5), weeks=1, effects=OPPOSITE), 6)
+    assert by_segment.tolist() == [[1.0] * 7] * 6

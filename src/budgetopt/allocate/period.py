@@ -24,7 +24,6 @@ from budgetopt.allocate.problem import AllocationProblem, change_limit
 from budgetopt.allocate.solve import Allocation, solve
 from budgetopt.config import Policy
 from budgetopt.errors import InputError, SolverError
-from budgetopt.estimate.weekday import weekday_effects_from_log
 
 #: what the total of tomorrow's plan is called when it comes from the period
 TOMORROW_LABEL = "tomorrow's part of [budget] period_total"
@@ -47,7 +46,8 @@ class Period:
     as_of: pd.Timestamp
     spent: float  # currency, logged from start to the day before as_of
     overdelivery: float = 1.0
-    multipliers: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(7))  # (7,) Monday first
+    multipliers: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(7))  # (7,) Monday first, pooled over segments
+    by_segment: np.ndarray | None = None  # (segments, 7) each segment's own, when fitted (None: the pooled ones)
     spent_by_day: tuple[tuple[str, float], ...] = ()  # (yyyy-mm-dd, spend) of the period's logged days, for the report
 
     @property
@@ -57,6 +57,13 @@ class Period:
     @property
     def days_left(self) -> int:
         return len(self.dates)
+
+    def day_multipliers(self, n_segments: int) -> np.ndarray:
+        """(days left, segments) what a euro earns on each day left relative to an average day, by segment."""
+        weekday = self.dates.day_of_week.to_numpy()
+        if self.by_segment is None:
+            return np.repeat(self.multipliers[weekday][:, None], n_segments, axis=1)
+        return self.by_segment[:, weekday].T
 
     @property
     def remaining(self) -> float:
@@ -76,8 +83,11 @@ class Period:
         return self.spent / even if elapsed > 0 else None
 
 
-def period_of(policy: Policy, as_of: pd.Timestamp, spent: float, multipliers: np.ndarray | None = None) -> Period:
-    """The policy's period on `as_of`; a plan date outside it is an InputError."""
+def period_of(
+    policy: Policy, as_of: pd.Timestamp, spent: float, multipliers: np.ndarray | None = None, by_segment: np.ndarray | None = None
+) -> Period:
+    """The policy's period on `as_of`, with the weekday effects pooled (7,) and by segment (segments, 7) when
+    fitted; a plan date outside it is an InputError."""
     b = policy.budget
     start, end = pd.Timestamp(b.period_start), pd.Timestamp(b.period_end)
     if not (start <= as_of <= end):
@@ -85,7 +95,8 @@ def period_of(policy: Policy, as_of: pd.Timestamp, spent: float, multipliers: np
             f"[budget] period {start:%Y-%m-%d} to {end:%Y-%m-%d} does not include the plan date {as_of:%Y-%m-%d}; "
             "give the current period (or plan a day inside it with --date)"
         )
-    return Period(b.period_total, start, end, as_of, float(spent), b.overdelivery, np.ones(7) if multipliers is None else multipliers)
+    pooled = np.ones(7) if multipliers is None else multipliers
+    return Period(b.period_total, start, end, as_of, float(spent), b.overdelivery, pooled, by_segment)
 
 
 def day_policy(policy: Policy, period: Period | None) -> Policy:
@@ -102,7 +113,7 @@ def period_problem(day: AllocationProblem, period: Period, policy: Policy) -> Al
     """One LP over the days left × segments (blocks of segments, tomorrow first) for `day`, tomorrow's problem."""
     n, dates = day.n_segments, period.dates
     days = len(dates)
-    m = period.multipliers[dates.day_of_week.to_numpy()]  # (days,)
+    m = period.day_multipliers(n).ravel()  # (days × segments,)
     live = ~((day.upper == 0) & (day.lower == 0))
     s = policy.segments
     later_lower, later_upper = np.where(live, s.min_spend, 0.0), np.where(live, s.max_spend, 0.0)
@@ -116,10 +127,10 @@ def period_problem(day: AllocationProblem, period: Period, policy: Policy) -> Al
     if day.targets is not None:
         t = day.targets.tiled(days, labels)
         targets = dataclasses.replace(
-            t, revenue_per_euro=t.revenue_per_euro * np.repeat(m, n), conversions_per_euro=t.conversions_per_euro * np.repeat(m, n)
+            t, revenue_per_euro=t.revenue_per_euro * m, conversions_per_euro=t.conversions_per_euro * m
         )
     return AllocationProblem(
-        curves=SegmentCurves(np.outer(m, day.curves.value_per_euro).ravel(), np.tile(day.curves.saturation_spend, days)),
+        curves=SegmentCurves(m * np.tile(day.curves.value_per_euro, days), np.tile(day.curves.saturation_spend, days)),
         segment_labels=tuple(f"{label} on {date}" for date in labels for label in day.segment_labels),
         lower=np.r_[day.lower, np.tile(later_lower, days - 1)],
         upper=np.r_[day.upper, np.tile(later_upper, days - 1)],
@@ -163,10 +174,16 @@ class PeriodPlan:
     allocation: Allocation
     spend: np.ndarray  # (days, segments)
     margin: np.ndarray  # (days, segments)
+    segment_labels: tuple[str, ...] = ()  # 'campaign/segment', as tomorrow's problem names them
 
     @property
     def tomorrow_total(self) -> float:
         return float(self.spend[0].sum())
+
+    @property
+    def tomorrow_multipliers(self) -> np.ndarray:
+        """(segments,) tomorrow's weekday effect on what a euro earns in each segment."""
+        return self.period.day_multipliers(self.spend.shape[1])[0]
 
     def summary(self, tomorrow_spend: float, tomorrow_margin: float) -> dict[str, Any]:
         """summary.json's `period`, with tomorrow's row as the final plan has it (after exploration)."""
@@ -177,11 +194,18 @@ class PeriodPlan:
             "total": p.total, "start": f"{p.start:%Y-%m-%d}", "end": f"{p.end:%Y-%m-%d}", "spent": p.spent, "remaining": p.remaining,
             "days_left": p.days_left, "pace": p.pace, "overdelivery": p.overdelivery,
             "spent_by_day": [{"date": d, "spend": float(v)} for d, v in p.spent_by_day],
-            "weekday_effects": dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), map(float, p.multipliers))),
+            "weekday_effects": _by_weekday(p.multipliers),
+            "weekday_effects_by_segment": {} if p.by_segment is None else {
+                label: _by_weekday(row) for label, row in zip(self.segment_labels, p.by_segment) if np.abs(np.log(row / p.multipliers)).max() > 0.005
+            },
             "planned_by_day": [
                 {"date": f"{d:%Y-%m-%d}", "spend": float(s), "expected_margin": float(g)} for d, s, g in zip(p.dates, spend, margin)
             ],
         }
+
+
+def _by_weekday(multipliers: np.ndarray) -> dict[str, float]:
+    return dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), map(float, multipliers)))
 
 
 def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> PeriodPlan:
@@ -195,20 +219,34 @@ def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> Perio
     shape = (period.days_left, day.n_segments)
     spend = allocation.spend.reshape(shape)
     margin = problem.curves.margin(spend.ravel()).reshape(shape)
-    return PeriodPlan(period, problem, allocation, spend, margin)
+    return PeriodPlan(period, problem, allocation, spend, margin, day.segment_labels)
 
 
 def for_tomorrow(day: AllocationProblem, plan: PeriodPlan) -> AllocationProblem:
-    """Tomorrow's problem with its total capped at tomorrow's row of the period plan (so it re-finds that row)."""
+    """Tomorrow's problem with its total capped at tomorrow's row of the period plan and what a euro earns scaled by
+    tomorrow's weekday effect in each segment (so it re-finds that row, split as the period's LP splits it)."""
     total = plan.tomorrow_total * (1 + 1e-9) + 1e-7  # the solver's own tolerance: tomorrow's floors still fit
+    day = on_weekday(day, plan.tomorrow_multipliers)
     return dataclasses.replace(day, total_max=total, total_min=min(day.total_min, total), total_label=TOMORROW_LABEL)
 
 
-def period_from_log(policy: Policy, log: pd.DataFrame, as_of: pd.Timestamp, segment_labels: list[str], saturation_spend: np.ndarray) -> Period:
-    """The policy's period on `as_of`: the log's spend in it so far, and weekday effects fitted on the log's days before `as_of`."""
+def on_weekday(day: AllocationProblem, multipliers: np.ndarray) -> AllocationProblem:
+    """The day's problem with what a euro earns (margin, revenue and conversions per unsaturated euro) in each
+    segment scaled by its weekday effect `multipliers` (segments,)."""
+    targets = day.targets
+    if targets is not None:
+        targets = dataclasses.replace(
+            targets, revenue_per_euro=targets.revenue_per_euro * multipliers, conversions_per_euro=targets.conversions_per_euro * multipliers
+        )
+    return dataclasses.replace(day, curves=SegmentCurves(day.curves.value_per_euro * multipliers, day.curves.saturation_spend), targets=targets)
+
+
+def period_from_log(policy: Policy, log: pd.DataFrame, as_of: pd.Timestamp, week: tuple[np.ndarray, np.ndarray]) -> Period:
+    """The policy's period on `as_of`: the log's spend in it so far, and the weekday effects `week` (pooled (7,), by
+    segment (segments, 7): estimate.weekday.weekday_effects_from_log on the log's days before `as_of`)."""
     b = policy.budget
     dates = log["date"]
     in_period = log[(dates >= pd.Timestamp(b.period_start)) & (dates < as_of)]
     by_day = in_period.groupby("date")["spend"].sum()
-    period = period_of(policy, as_of, float(in_period["spend"].sum()), weekday_effects_from_log(log, as_of, segment_labels, saturation_spend))
+    period = period_of(policy, as_of, float(in_period["spend"].sum()), *week)
     return dataclasses.replace(period, spent_by_day=tuple((f"{d:%Y-%m-%d}", float(v)) for d, v in by_day.items()))

@@ -121,6 +121,9 @@ class EstimateSection(StrictModel):
         "auto", description="Older days weigh less: a day this old counts half; inf = no decay; \"auto\" = learned per segment from the log."
     )
     wear_out: bool = Field(True, description="Forecast each creative's rate from how much it has been shown (ads tire as their audience sees them again).")
+    weekday: bool = Field(
+        True, description="Scale tomorrow's value per euro by its weekday's effect in each segment, fitted from the log and shrunk towards none (needs 14 days)."
+    )
     pooling: Literal["none", "segment", "campaign"] = Field(
         "segment", description="What a cell borrows strength from: none, its segment's creatives, or its campaign's cells."
     )

@@ -1,5 +1,6 @@
 """Weekday effects on what a euro earns: one multiplier per day of the week, pooled across segments and
-shrunk towards no effect when the log is too short or too noisy to tell.
+shrunk towards no effect when the log is too short or too noisy to tell; then each segment's own
+departure from the pooled effect, shrunk towards it (segment_weekday_effects).
 
 Each segment s has its own return per unsaturated euro ρ_s; a day d of weekday j multiplies it by m_j:
 
@@ -63,9 +64,47 @@ def weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, re
     return np.exp(shrunk - shrunk.mean())
 
 
-def weekday_effects_from_log(log: pd.DataFrame, as_of: pd.Timestamp, segment_labels: list[str], saturation_spend: np.ndarray) -> np.ndarray:
-    """weekday_effects of a log's days before `as_of`, its segments ('campaign/segment' labels, as a History
-    names them) saturating at `saturation_spend` (segments,), currency per day."""
+def segment_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, revenue: np.ndarray, pooled: np.ndarray, n_segments: int) -> np.ndarray:
+    """(segments, 7) multipliers of what a euro earns in each segment, Monday first: the pooled effect (7,) times
+    the segment's own departure from it, shrunk towards none (each segment's geometric mean over weekdays 1).
+
+    Segment s on weekday j earned R_sj = Σ revenue ÷ Σ ρ_s m_j bought over its days of that weekday (ρ_s its
+    return per unsaturated euro, m the pooled effect). Revenue is compound Poisson, its variance φ × its mean
+    (φ, in currency, fitted on the whole log: quasi-Poisson), so log R_sj's noise is about φ ÷ Σ expected
+    revenue; departures are shrunk by τ² / (τ² + noise), τ² their spread beyond noise (method of moments): a
+    segment whose week looks like the account's, or that is too thin to tell, gets the pooled effect.
+    Arguments as weekday_effects'."""
+    day, segment = np.asarray(day, dtype=np.int64), np.asarray(segment, dtype=np.int64)
+    bought, revenue = np.asarray(bought, dtype=float), np.asarray(revenue, dtype=float)
+    out = np.tile(np.asarray(pooled, dtype=float), (n_segments, 1))
+    if len(np.unique(day)) < MIN_DAYS:
+        return out  # too short a log to tell a weekday from another
+    weekday = weekday_of(day)
+    scaled = bought * pooled[weekday]
+    rho = np.bincount(segment, weights=revenue, minlength=n_segments) / np.maximum(np.bincount(segment, weights=scaled, minlength=n_segments), 1e-12)
+    expected = scaled * rho[segment]
+    cell = segment * 7 + weekday
+    observed_sj = np.bincount(cell, weights=revenue, minlength=7 * n_segments)
+    expected_sj = np.bincount(cell, weights=expected, minlength=7 * n_segments)
+    days_sj = np.bincount(cell, minlength=7 * n_segments)
+    seen = (observed_sj > 0) & (expected_sj > 0) & (days_sj >= 2)
+    ratio = np.where(seen, observed_sj / np.where(seen, expected_sj, 1.0), 1.0)
+    fitted = expected * ratio[cell]
+    dof = len(day) - int(seen.sum())
+    if dof < MIN_DAYS or not seen.any():
+        return out
+    dispersion = float(((revenue - fitted) ** 2 / np.maximum(fitted, 1e-12))[fitted > 0].sum() / dof)  # φ, currency
+    departure = np.where(seen, np.log(ratio), 0.0).reshape(n_segments, 7)
+    noise = np.where(seen, dispersion / np.where(seen, expected_sj, 1.0), np.inf).reshape(n_segments, 7)
+    spread = max(0.0, float((departure[np.isfinite(noise)] ** 2 - noise[np.isfinite(noise)]).mean()))
+    shrunk = departure * spread / (spread + noise)
+    shrunk -= shrunk.mean(1, keepdims=True)
+    return out * np.exp(shrunk)
+
+
+def weekday_effects_from_log(log: pd.DataFrame, as_of: pd.Timestamp, segment_labels: list[str], saturation_spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled (7,), by segment (segments, 7)) weekday effects of a log's days before `as_of`, its segments
+    ('campaign/segment' labels, as a History names them) saturating at `saturation_spend` (segments,), currency per day."""
     seen = log[log["date"] < as_of]
     days = seen.groupby(["date", "campaign", "segment"], sort=False, observed=True)[["spend", "revenue"]].sum().reset_index()
     index = {label: i for i, label in enumerate(segment_labels)}
@@ -74,4 +113,10 @@ def weekday_effects_from_log(log: pd.DataFrame, as_of: pd.Timestamp, segment_lab
     spend = days["spend"].to_numpy()[known]
     bought = spend * saturation_factor(spend, saturation_spend[segment[known]])
     day = ((days["date"][known] - pd.Timestamp("1970-01-01")).dt.days).to_numpy()
-    return weekday_effects(day, segment[known], bought, days["revenue"].to_numpy()[known])
+    return both_weekday_effects(day, segment[known], bought, days["revenue"].to_numpy()[known], len(segment_labels))
+
+
+def both_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, revenue: np.ndarray, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled (7,), by segment (segments, 7)) weekday effects of segment-day rows (see weekday_effects)."""
+    pooled = weekday_effects(day, segment, bought, revenue)
+    return pooled, segment_weekday_effects(day, segment, bought, revenue, pooled, n_segments)

@@ -155,7 +155,20 @@ def _execute(ledger: Ledger, sql: str) -> None:
 
 
 def _classify(con: sqlite3.Connection, path: Path) -> tuple[str, int, list[str]]:
-    """("new" | "ledger" | "foreign", schema version, table names) of an open database."""
+    """("new" | "ledger" | "foreign", schema version, table names) of an open database, read in one snapshot:
+    between two separate reads another process may create the ledger, and its tables without the application id
+    read a moment before would look like another application's database."""
+    own = not con.in_transaction
+    if own:
+        con.execute("BEGIN")
+    try:
+        return _classify_snapshot(con, path)
+    finally:
+        if own:
+            con.execute("COMMIT")
+
+
+def _classify_snapshot(con: sqlite3.Connection, path: Path) -> tuple[str, int, list[str]]:
     application_id = con.execute("PRAGMA application_id").fetchone()[0]
     tables = [row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     if application_id == APPLICATION_ID:

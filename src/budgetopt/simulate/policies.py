@@ -60,7 +60,7 @@ from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
 from budgetopt.simulate.matching import conversion_draws, matching_shares
-from budgetopt.simulate.pacing import log_period
+from budgetopt.simulate.pacing import log_period, log_week, tomorrow_weekday
 from budgetopt.simulate.world import DayTruth
 
 #: `proportional`: a day this many days older counts half
@@ -178,9 +178,12 @@ class BudgetoptPolicy(SimulationPolicy):
             cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back)
             self.disabled[cells[back]] = False
         estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
-        period = log_period(a.paced_policy, self.briefing.start_date, log, cells, estimates)  # None without a period
+        policy = a.paced_policy or a.policy
+        week = log_week(self.briefing.start_date, log, cells, estimates) if policy.estimate.weekday or policy.budget.has_period else None
+        period = log_period(a.paced_policy, self.briefing.start_date, log, week)  # None without a period
+        weekday = tomorrow_weekday(self.briefing.start_date, log, week) if policy.estimate.weekday else None
         day = plan_budgets(
-            estimates, a.paced_policy or a.policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back), period=period
+            estimates, policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back), period=period, weekday=weekday
         )
         spend = np.zeros(a.n_cells)
         spend[cells] = day.spend
