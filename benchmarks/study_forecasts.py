@@ -36,17 +36,19 @@ from budgetopt.simulate.runner import account_of, build_policy, run_policy, warm
 from budgetopt.simulate.scenario import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-#: the candidates: (half_life_days: None = "auto", learned per segment; wear_out)
+#: the candidates: (half_life_days: None = "auto", learned per segment; wear_out; weekday)
 CANDIDATES = {
-    "hl 7": (7.0, False),
-    "hl 14": (14.0, False),
-    "hl 28": (28.0, False),
-    "hl inf": (np.inf, False),
-    "auto": (None, False),
-    "auto+wear": (None, True),  # the default since issue 15
+    "hl 7": (7.0, False, False),
+    "hl 14": (14.0, False, False),
+    "hl 28": (28.0, False, False),
+    "hl inf": (np.inf, False, False),
+    "auto": (None, False, False),
+    "auto+wear": (None, True, False),  # the default of issue 15's first release
+    "auto+week": (None, False, True),
+    "a+wear+week": (None, True, True),  # the default: each segment's weekday effects too
 }
 FIXED = ("hl 7", "hl 14", "hl 28", "hl inf")
-BASELINE, DEFAULT = "hl 14", "auto+wear"
+BASELINE, DEFAULT = "hl 14", "a+wear+week"
 #: scenarios whose true conversion rates never change (launch only adds creatives): the rest are non-stationary
 STATIONARY = ("stable", "sparse", "launch")
 #: the issue's coverage target for the 90 % intervals on the non-stationary scenarios
@@ -93,8 +95,8 @@ def score_replication(scenario: Scenario, replication: np.random.SeedSequence, p
     out: dict[str, dict[str, list]] = {key: {name: [] for name in CANDIDATES} for key in ("log_density", "covered", "inclusive")}
     for day in range(max(first, scenario.warmup_days), scenario.total_days, every):
         view = LogView(*(a[:day] for a in (log.spend, log.visits, log.conversions, log.revenue, log.present)))
-        for name, (half_life, wear_out) in CANDIDATES.items():
-            cells, history = reader.history(view, half_life, wear_out)
+        for name, (half_life, wear_out, weekday) in CANDIDATES.items():
+            cells, history = reader.history(view, half_life, wear_out, weekday=weekday)
             scored = np.flatnonzero((log.spend[day, cells] > 0) & (log.visits[day, cells] > 0))
             if not len(scored):
                 continue

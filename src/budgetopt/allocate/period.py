@@ -46,8 +46,8 @@ class Period:
     as_of: pd.Timestamp
     spent: float  # currency, logged from start to the day before as_of
     overdelivery: float = 1.0
-    multipliers: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(7))  # (7,) Monday first, pooled over segments
-    by_segment: np.ndarray | None = None  # (segments, 7) each segment's own, when fitted (None: the pooled ones)
+    multipliers: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(7))  # (7,) Monday first, the account's
+    by_segment: np.ndarray | None = None  # (segments, 7) each segment's own, when fitted (None: the account's for all)
     spent_by_day: tuple[tuple[str, float], ...] = ()  # (yyyy-mm-dd, spend) of the period's logged days, for the report
 
     @property
@@ -59,11 +59,10 @@ class Period:
         return len(self.dates)
 
     def day_multipliers(self, n_segments: int) -> np.ndarray:
-        """(days left, segments) what a euro earns on each day left relative to an average day, by segment."""
+        """(days left, segments) what a euro earns on each day left relative to tomorrow (the estimates' forecast), by segment."""
         weekday = self.dates.day_of_week.to_numpy()
-        if self.by_segment is None:
-            return np.repeat(self.multipliers[weekday][:, None], n_segments, axis=1)
-        return self.by_segment[:, weekday].T
+        week = np.tile(self.multipliers, (n_segments, 1)) if self.by_segment is None else self.by_segment
+        return (week[:, weekday] / week[:, weekday[:1]]).T
 
     @property
     def remaining(self) -> float:
@@ -83,11 +82,9 @@ class Period:
         return self.spent / even if elapsed > 0 else None
 
 
-def period_of(
-    policy: Policy, as_of: pd.Timestamp, spent: float, multipliers: np.ndarray | None = None, by_segment: np.ndarray | None = None
-) -> Period:
-    """The policy's period on `as_of`, with the weekday effects pooled (7,) and by segment (segments, 7) when
-    fitted; a plan date outside it is an InputError."""
+def period_of(policy: Policy, as_of: pd.Timestamp, spent: float, by_segment: np.ndarray | None = None) -> Period:
+    """The policy's period on `as_of`, with each segment's weekday effects (segments, 7) when fitted (History.weekday);
+    a plan date outside it is an InputError."""
     b = policy.budget
     start, end = pd.Timestamp(b.period_start), pd.Timestamp(b.period_end)
     if not (start <= as_of <= end):
@@ -95,7 +92,7 @@ def period_of(
             f"[budget] period {start:%Y-%m-%d} to {end:%Y-%m-%d} does not include the plan date {as_of:%Y-%m-%d}; "
             "give the current period (or plan a day inside it with --date)"
         )
-    pooled = np.ones(7) if multipliers is None else multipliers
+    pooled = np.ones(7) if by_segment is None else np.exp(np.log(by_segment).mean(0))  # the account's week, for the summary
     return Period(b.period_total, start, end, as_of, float(spent), b.overdelivery, pooled, by_segment)
 
 
@@ -180,10 +177,6 @@ class PeriodPlan:
     def tomorrow_total(self) -> float:
         return float(self.spend[0].sum())
 
-    @property
-    def tomorrow_multipliers(self) -> np.ndarray:
-        """(segments,) tomorrow's weekday effect on what a euro earns in each segment."""
-        return self.period.day_multipliers(self.spend.shape[1])[0]
 
     def summary(self, tomorrow_spend: float, tomorrow_margin: float) -> dict[str, Any]:
         """summary.json's `period`, with tomorrow's row as the final plan has it (after exploration)."""
@@ -223,30 +216,17 @@ def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> Perio
 
 
 def for_tomorrow(day: AllocationProblem, plan: PeriodPlan) -> AllocationProblem:
-    """Tomorrow's problem with its total capped at tomorrow's row of the period plan and what a euro earns scaled by
-    tomorrow's weekday effect in each segment (so it re-finds that row, split as the period's LP splits it)."""
+    """Tomorrow's problem with its total capped at tomorrow's row of the period plan (so it re-finds that row)."""
     total = plan.tomorrow_total * (1 + 1e-9) + 1e-7  # the solver's own tolerance: tomorrow's floors still fit
-    day = on_weekday(day, plan.tomorrow_multipliers)
     return dataclasses.replace(day, total_max=total, total_min=min(day.total_min, total), total_label=TOMORROW_LABEL)
 
 
-def on_weekday(day: AllocationProblem, multipliers: np.ndarray) -> AllocationProblem:
-    """The day's problem with what a euro earns (margin, revenue and conversions per unsaturated euro) in each
-    segment scaled by its weekday effect `multipliers` (segments,)."""
-    targets = day.targets
-    if targets is not None:
-        targets = dataclasses.replace(
-            targets, revenue_per_euro=targets.revenue_per_euro * multipliers, conversions_per_euro=targets.conversions_per_euro * multipliers
-        )
-    return dataclasses.replace(day, curves=SegmentCurves(day.curves.value_per_euro * multipliers, day.curves.saturation_spend), targets=targets)
-
-
-def period_from_log(policy: Policy, log: pd.DataFrame, as_of: pd.Timestamp, week: tuple[np.ndarray, np.ndarray]) -> Period:
-    """The policy's period on `as_of`: the log's spend in it so far, and the weekday effects `week` (pooled (7,), by
-    segment (segments, 7): estimate.weekday.weekday_effects_from_log on the log's days before `as_of`)."""
+def period_from_log(policy: Policy, log: pd.DataFrame, as_of: pd.Timestamp, week: np.ndarray | None) -> Period:
+    """The policy's period on `as_of`: the log's spend in it so far, and each segment's weekday effects `week`
+    (segments, 7) as the History fitted them (None: no weekday effect)."""
     b = policy.budget
     dates = log["date"]
     in_period = log[(dates >= pd.Timestamp(b.period_start)) & (dates < as_of)]
     by_day = in_period.groupby("date")["spend"].sum()
-    period = period_of(policy, as_of, float(in_period["spend"].sum()), *week)
+    period = period_of(policy, as_of, float(in_period["spend"].sum()), week)
     return dataclasses.replace(period, spent_by_day=tuple((f"{d:%Y-%m-%d}", float(v)) for d, v in by_day.items()))

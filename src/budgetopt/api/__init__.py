@@ -63,7 +63,7 @@ from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
 from budgetopt.outputs import check_outputs, claim_report_dir
 from budgetopt.outputs import write_csv as write_table
 from budgetopt.plan import PlanResult
-from budgetopt.whatif import WhatIf
+from budgetopt.whatif import PeriodWhatIf, WhatIf
 
 #: what the simulator and the scaled jobs need is imported on first use: `budgetopt --help` and
 #: `budgetopt plan` do not pay for scipy.optimize, the simulator and the executors
@@ -97,7 +97,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), "SUMMARY_TABLE" if name == "ACCOUNTS_TABLE" else name)
 
 __all__ = [
-    "ACCOUNTS_TABLE", "Changes", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf",
+    "ACCOUNTS_TABLE", "Changes", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf", "PeriodWhatIf",
     "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
     "load_log", "load_policy", "make_changes", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",

@@ -24,8 +24,10 @@ from budgetopt.api.inputs import (
 )
 from budgetopt.changes import Changes
 from budgetopt.config import Policy
+from budgetopt.data.period_split import is_period_split, resolve_period_split
 from budgetopt.data.split import read_split_file, resolve_split
 from budgetopt.decide import Decisions, decide_creatives
+from budgetopt.errors import InputError
 from budgetopt.estimate import Estimates
 from budgetopt.outputs import (
     OutputSet,
@@ -43,7 +45,7 @@ from budgetopt.plan import (
     plan_for_file,
     summary_for_plan_file,
 )
-from budgetopt.whatif import DRAWS, WhatIf, compare
+from budgetopt.whatif import DRAWS, PeriodWhatIf, WhatIf, compare, compare_period
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,11 @@ def compare_split(
     rng: np.random.Generator | int | None = None,
     sum_duplicates: bool = False,
     draws: int = DRAWS,
-) -> WhatIf:
+) -> WhatIf | PeriodWhatIf:
     """Plan tomorrow as `make_plan` does, then compare a proposed split (SPLIT.csv's path, or a DataFrame
-    with its columns) with the plan on the same posterior draws, as `budgetopt whatif`."""
+    with its columns) with the plan on the same posterior draws, as `budgetopt whatif`. A split with a `date`
+    column gives the budgets of a period's days left (the policy must have a period) and is compared with
+    the period's plan (`PeriodWhatIf`)."""
     policy = as_policy(policy)
     log = as_log(log, policy, sum_duplicates=sum_duplicates)
     if isinstance(split, pd.DataFrame):
@@ -117,7 +121,19 @@ def compare_split(
         raw, lines = read_split_file(split)
         source = str(split)
     generator = as_rng(rng)
+    by_day = is_period_split(raw)
+    if by_day and not policy.budget.has_period:
+        raise InputError(
+            "the split has a date column (budgets by day), but the policy has no budget period; give [budget] period_total, "
+            "period_start and period_end, or drop the date column to compare tomorrow's split",
+            source=source,
+        )
     result = plan_day(log, policy, date=as_date(date), rng=generator)
+    if by_day:
+        h = result.estimates.history
+        segments = list(zip(h.campaign[h.segment_start], h.segment[h.segment_start]))
+        split = resolve_period_split(raw, segments, result.period.period.dates, source=source, lines=lines)
+        return compare_period(result, policy, split, generator, draws)
     return compare(result, policy, resolve_split(raw, result.plan, source=source, lines=lines), generator, draws)
 
 
@@ -216,7 +232,7 @@ def write_decisions_outputs(
     return [Path(path) for path in written]
 
 
-def write_what_if(w: WhatIf, path: Path, *, inputs: Paths | None = None) -> Path:
+def write_what_if(w: WhatIf | PeriodWhatIf, path: Path, *, inputs: Paths | None = None) -> Path:
     """whatif's --out JSON, written atomically (never onto an input)."""
     write_json(path, w.as_dict(), option="--out", inputs=inputs)
     return Path(path)

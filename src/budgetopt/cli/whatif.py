@@ -35,7 +35,8 @@ MAX_SEGMENT_ROWS = 40
 @policy_option
 @columns_option
 @click.option("--split", "split_path", type=existing_file, required=True,
-              help="Proposed spend: CSV with campaign, segment, spend (per segment) or campaign, segment, creative, spend (per creative).")
+              help="Proposed spend: CSV with campaign, segment, spend (per segment), campaign, segment, creative, spend (per creative), "
+                   "or campaign, segment, date, spend (a budget period's days left).")
 @date_option
 @seed_option
 @sum_duplicates_option
@@ -60,13 +61,9 @@ def _whole(value: float, sign: str = "") -> str:
     return f"{round(value):{sign},}"
 
 
-def print_what_if(console, w: api.WhatIf) -> None:
-    """The two distributions, their difference and the chance, then the segments and the notes."""
-    cur = w.currency
-    table = Table(
-        title=f"what-if for {w.date}: gross margin in {cur} per day ({w.draws:,} paired posterior draws)",
-        box=box.SIMPLE_HEAD, header_style="bold",
-    )
+def _distributions(console, w: api.WhatIf | api.PeriodWhatIf, title: str) -> None:
+    """The proposal's and the plan's margin, their difference, and the chance the proposal earns more."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold")
     for header in ("", "spend", "expected margin", "90 % interval"):
         table.add_column(header, justify="left" if not header else "right", no_wrap=True)
     rows = ((Text(f"proposal ({Path(w.split.source).name})"), w.proposal, ""), (Text("plan"), w.plan, ""), (Text("proposal − plan"), w.difference, "+"))
@@ -74,12 +71,28 @@ def print_what_if(console, w: api.WhatIf) -> None:
         table.add_row(label, _whole(d.total_spend, sign), _whole(d.expected_margin, sign), f"{_whole(d.margin_p05, sign)} to {_whole(d.margin_p95, sign)}")
     console.print(table)
     console.print(f"chance the proposal earns more than the plan: {100 * w.chance_beats:.1f} % (share of draws; a tie is not a win)")
+
+
+def print_what_if(console, w: api.WhatIf | api.PeriodWhatIf) -> None:
+    """The two distributions, their difference and the chance, then the segments (and days) and the notes."""
+    if isinstance(w, api.PeriodWhatIf):
+        print_period_what_if(console, w)
+        return
+    cur = w.currency
+    _distributions(console, w, f"what-if for {w.date}: gross margin in {cur} per day ({w.draws:,} paired posterior draws)")
     if w.is_the_plan:
         console.print("the proposal is the plan's own split (to within a cent per creative)")
 
-    seg = w.segments.assign(change=lambda f: (f["proposal_spend"] - f["plan_spend"]).abs())
+    _segment_table(console, w.segments, f"by segment ({cur} per day; margins at the posterior mean)")
+    for note in w.notes:
+        console.print(Text(f"note: {note}"))
+
+
+def _segment_table(console, segments, title: str) -> None:
+    """Each segment's spend and margin under both splits (the MAX_SEGMENT_ROWS whose spend changes most)."""
+    seg = segments.assign(change=lambda f: (f["proposal_spend"] - f["plan_spend"]).abs())
     shown = seg if len(seg) <= MAX_SEGMENT_ROWS else seg.nlargest(MAX_SEGMENT_ROWS, "change", keep="first")
-    detail = Table(title=f"by segment ({cur} per day; margins at the posterior mean)", box=box.SIMPLE_HEAD, header_style="bold")
+    detail = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold")
     detail.add_column("campaign / segment", no_wrap=True)
     for header in ("spend", "plan spend", "margin", "plan margin"):
         detail.add_column(header, justify="right", no_wrap=True)
@@ -91,5 +104,18 @@ def print_what_if(console, w: api.WhatIf) -> None:
     console.print(detail)
     if len(shown) < len(seg):
         console.print(f"… and {len(seg) - len(shown)} more segments whose spend changes less (all of them in --out)")
+
+
+def print_period_what_if(console, w: api.PeriodWhatIf) -> None:
+    """The period's days left: both margins and the chance, then day by day, the segments and the notes."""
+    cur = w.currency
+    _distributions(console, w, f"what-if for the period's days left, {w.start} to {w.end}: gross margin in {cur} ({w.draws:,} paired posterior draws)")
+    by_day = Table(title=f"by day ({cur}; margins at the posterior mean)", box=box.SIMPLE_HEAD, header_style="bold")
+    for header in ("date", "spend", "plan spend", "margin", "plan margin"):
+        by_day.add_column(header, justify="left" if header == "date" else "right", no_wrap=True)
+    for row in w.days.itertuples(index=False):
+        by_day.add_row(row.date, _whole(row.proposal_spend), _whole(row.plan_spend), _whole(row.proposal_margin), _whole(row.plan_margin))
+    console.print(by_day)
+    _segment_table(console, w.segments, f"by segment ({cur} over the days left; margins at the posterior mean)")
     for note in w.notes:
         console.print(Text(f"note: {note}"))

@@ -122,7 +122,7 @@ class EstimateSection(StrictModel):
     )
     wear_out: bool = Field(True, description="Forecast each creative's rate from how much it has been shown (ads tire as their audience sees them again).")
     weekday: bool = Field(
-        True, description="Scale tomorrow's value per euro by its weekday's effect in each segment, fitted from the log and shrunk towards none (needs 14 days)."
+        True, description="Forecast tomorrow's rates for its weekday: each segment's weekday effects, fitted from the log and shrunk towards none (14 days at least), also shape a period's days."
     )
     pooling: Literal["none", "segment", "campaign"] = Field(
         "segment", description="What a cell borrows strength from: none, its segment's creatives, or its campaign's cells."

@@ -84,12 +84,12 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     for column in key_columns:
         names[column] = name_column(raw, column, lines, problems).to_numpy()
     spend = number_column(raw, "spend", lines, problems, hint="; spend is currency per day").to_numpy()
-    problems += _spend_problems(spend, lines)
+    problems += spend_problems(spend, lines)
     if problems:
         raise InputError(problems, source=source)
 
     keys = list(zip(*(names[c] for c in key_columns)))
-    problems += _duplicates(keys, per, lines)
+    problems += duplicate_problems(keys, per, lines)
     cells = list(zip(plan["campaign"], plan["segment"], plan["creative"]))
     campaigns = set(plan["campaign"])
     segments = set(zip(plan["campaign"], plan["segment"]))
@@ -137,7 +137,7 @@ def resolve_split(raw: pd.DataFrame, plan: pd.DataFrame, *, source: str = "split
     return Split(out, per, source, unlisted)
 
 
-def _spend_problems(spend: np.ndarray, lines: np.ndarray | None) -> list[str]:
+def spend_problems(spend: np.ndarray, lines: np.ndarray | None) -> list[str]:
     """Spend below 0 or above MAX_AMOUNT (1e12), with its rows."""
     problems = []
     negative = np.flatnonzero(spend < 0)
@@ -151,7 +151,7 @@ def _spend_problems(spend: np.ndarray, lines: np.ndarray | None) -> list[str]:
     return problems
 
 
-def _duplicates(keys: list[tuple[str, ...]], per: str, lines: np.ndarray | None) -> list[str]:
+def duplicate_problems(keys: list[tuple[str, ...]], per: str, lines: np.ndarray | None) -> list[str]:
     frame = pd.DataFrame(keys)
     repeated = np.flatnonzero(frame.duplicated(keep=False).to_numpy())
     if not len(repeated):

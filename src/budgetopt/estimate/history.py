@@ -15,6 +15,7 @@ from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
 from budgetopt.estimate.wearout import fit_wear_out
+from budgetopt.estimate.weekday import rate_weekday_effects, weekday_of
 from budgetopt.model import saturation_factor, segment_sums
 
 
@@ -65,6 +66,7 @@ class History:
     days: "CellDays"  # every logged (cell, day), unweighted: what saturation is fitted on
     forgetting: Forgetting | None = None  # how fast each segment's days lose weight (learned or fixed)
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
+    weekday: np.ndarray | None = None  # (segments, 7) weekday multipliers of each segment's rate, Monday first (None: not fitted)
 
     @property
     def off(self) -> np.ndarray:
@@ -165,6 +167,7 @@ def build_history(
     exposure: str = "visits",
     fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
     wear_out: bool = False,
+    weekday: bool = False,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
@@ -209,7 +212,7 @@ def build_history(
     segment = np.asarray(names[1], dtype=str)[segment_code]
     creative = np.asarray(names[2], dtype=str)[creative_code]
     return history_from_rows(
-        campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out
+        campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out, weekday=weekday
     )
 
 
@@ -263,11 +266,13 @@ def history_from_rows(
     half_life_days: float | None = 14.0,
     conversion_lag: tuple[float, ...] = (),
     wear_out: bool = False,
+    weekday: bool = False,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
     names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1).
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
-    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow."""
+    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
+    weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects."""
     n_cells = len(creative)
     new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
     segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
@@ -281,7 +286,9 @@ def history_from_rows(
 
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
-    forgetting, weight, forecast = _time_model(rows, day_number, completeness, segment_index, segment_start, half_life_days, wear_out)
+    week, seasonal = _weekday(rows, row_segment, completeness, as_of, n_segments) if weekday else (None, 1.0)
+    forgetting, weight, forecast = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out)
+    forecast = forecast * seasonal
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
@@ -323,4 +330,14 @@ def history_from_rows(
         ),
         forgetting=forgetting,
         last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
+        weekday=week,
     )
+
+
+def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """((segments, 7) each segment's weekday effects on its rate, (rows,) each row's exposure in tomorrow's units: its
+    weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported."""
+    day = (as_of - pd.Timestamp("1970-01-01")).days - rows.age
+    week = rate_weekday_effects(row_segment, day, rows.exposure * completeness * rows.evidence, rows.conversions * rows.evidence, n_segments)
+    tomorrow = week[:, as_of.day_of_week]
+    return week, week[row_segment, weekday_of(day)] / tomorrow[row_segment]

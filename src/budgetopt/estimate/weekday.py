@@ -1,10 +1,12 @@
-"""Weekday effects on what a euro earns: one multiplier per day of the week, pooled across segments and
-shrunk towards no effect when the log is too short or too noisy to tell; then each segment's own
-departure from the pooled effect, shrunk towards it (segment_weekday_effects).
+"""Weekday effects: one multiplier per day of the week, pooled across segments and shrunk towards no
+effect when the log is too short or too noisy to tell; then each segment's own departure from the
+pooled effect, shrunk towards it (segment_weekday_effects). The estimator fits them on conversions
+per unit of exposure (rate_weekday_effects, History.weekday); the functions take any count-like
+outcome over what bought it (revenue over unsaturated euros works the same way).
 
-Each segment s has its own return per unsaturated euro ρ_s; a day d of weekday j multiplies it by m_j:
+Each segment s has its own return per unit ρ_s; a day d of weekday j multiplies it by m_j:
 
-    revenue_sd ≈ m_j · ρ_s · bought_sd        (bought: the unsaturated euros the day's spend bought)
+    revenue_sd ≈ m_j · ρ_s · bought_sd        (revenue: conversions; bought: exposure, for the rate)
 
 The day's log-ratio l_d = log(Σ_s revenue_sd / Σ_s ρ_s bought_sd) is averaged per weekday (ρ and m
 refitted in turn), centred, and each weekday's mean is shrunk by τ² / (τ² + se_j²), with τ² the
@@ -16,9 +18,6 @@ weekdays differ no more than noise says "no effect".
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-
-from budgetopt.model import saturation_factor
 
 #: fewer distinct days than this (two of each weekday): no effect is estimated at all
 MIN_DAYS = 14
@@ -102,21 +101,24 @@ def segment_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.nda
     return out * np.exp(shrunk)
 
 
-def weekday_effects_from_log(log: pd.DataFrame, as_of: pd.Timestamp, segment_labels: list[str], saturation_spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled (7,), by segment (segments, 7)) weekday effects of a log's days before `as_of`, its segments
-    ('campaign/segment' labels, as a History names them) saturating at `saturation_spend` (segments,), currency per day."""
-    seen = log[log["date"] < as_of]
-    days = seen.groupby(["date", "campaign", "segment"], sort=False, observed=True)[["spend", "revenue"]].sum().reset_index()
-    index = {label: i for i, label in enumerate(segment_labels)}
-    segment = np.array([index.get(f"{c}/{s}", -1) for c, s in zip(days["campaign"], days["segment"])], dtype=np.int64)
-    known = (segment >= 0) & (days["spend"].to_numpy() > 0)
-    spend = days["spend"].to_numpy()[known]
-    bought = spend * saturation_factor(spend, saturation_spend[segment[known]])
-    day = ((days["date"][known] - pd.Timestamp("1970-01-01")).dt.days).to_numpy()
-    return both_weekday_effects(day, segment[known], bought, days["revenue"].to_numpy()[known], len(segment_labels))
-
-
 def both_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, revenue: np.ndarray, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
     """(pooled (7,), by segment (segments, 7)) weekday effects of segment-day rows (see weekday_effects)."""
     pooled = weekday_effects(day, segment, bought, revenue)
     return pooled, segment_weekday_effects(day, segment, bought, revenue, pooled, n_segments)
+
+
+def rate_weekday_effects(segment: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, n_segments: int) -> np.ndarray:
+    """(segments, 7) weekday multipliers of each segment's conversion rate, Monday first: segment_weekday_effects
+    on the log's rows summed by segment-day (conversions for revenue, exposure for bought: counts are compound
+    Poisson with φ ≈ 1). segment, day: (rows,) ints, day numbers since 1970-01-01; exposure, conversions: (rows,)."""
+    segment, day = np.asarray(segment, dtype=np.int64), np.asarray(day, dtype=np.int64)
+    if len(day) == 0:
+        return np.ones((n_segments, 7))
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    key = segment * span + (day - first)
+    exposure_sd = np.bincount(key, weights=exposure, minlength=n_segments * span)
+    conversions_sd = np.bincount(key, weights=conversions, minlength=n_segments * span)
+    seen = np.flatnonzero(exposure_sd > 0)
+    s, d = np.divmod(seen, span)
+    return both_weekday_effects(d + first, s, exposure_sd[seen], conversions_sd[seen], n_segments)[1]

@@ -28,7 +28,6 @@ from budgetopt.allocate.period import (
     PeriodPlan,
     day_policy,
     for_tomorrow,
-    on_weekday,
     period_from_log,
     plan_period,
 )
@@ -42,7 +41,6 @@ from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.estimate.sanity import log_warnings, plan_warnings
-from budgetopt.estimate.weekday import weekday_effects_from_log
 from budgetopt.model import budgets_to_cents, saturation_factor
 from budgetopt.plan.files import MarginDraws, PlanResult, _plan_table, _summary
 
@@ -56,7 +54,7 @@ def estimates_from_log(
     settings = policy.estimate
     kwargs = dict(
         half_life_days=settings.fixed_half_life, conversion_lag=settings.conversion_lag, exposure=settings.exposure,
-        fresh_since=fresh_since, wear_out=settings.wear_out,
+        fresh_since=fresh_since, wear_out=settings.wear_out, weekday=settings.weekday,
     )
     return fit_history(build_history(log, date, **kwargs), policy)
 
@@ -162,10 +160,9 @@ def with_probes(problem: AllocationProblem, probe: float, value: np.ndarray, cv:
 
 def _explore(
     problem: AllocationProblem, mean: Allocation, decisions: Decisions, estimates: Estimates, exploration: float, rng: np.random.Generator,
-    warm: WarmStart | None = None, weekday: np.ndarray | float = 1.0,
+    warm: WarmStart | None = None,
 ) -> np.ndarray:
-    """Blend the mean-optimal budgets with those optimal under one posterior draw (Thompson-style), tomorrow's
-    weekday effect (segments,) applied to it as to the mean.
+    """Blend the mean-optimal budgets with those optimal under one posterior draw (Thompson-style).
 
     Both are feasible, so their convex combination is too; `exploration` is the draw's weight.
     """
@@ -173,7 +170,7 @@ def _explore(
         return mean.spend
     h = estimates.history
     draw = estimates.value_per_euro_draws(rng, 1)[0]
-    sampled = solve(problem, h.segment_sum(decisions.share * draw) * weekday, warm=warm)
+    sampled = solve(problem, h.segment_sum(decisions.share * draw), warm=warm)
     if sampled.status != "optimal":
         return mean.spend
     return (1 - exploration) * mean.spend + exploration * sampled.spend
@@ -190,7 +187,6 @@ class DayPlan:
     budgets: np.ndarray  # (segments,) currency per day
     spend: np.ndarray  # (cells,) currency per day
     period: PeriodPlan | None = None  # the period's plan, tomorrow first, when the policy has a period
-    weekday: np.ndarray | None = None  # (segments,) tomorrow's weekday effect on what a euro earns; None = none
 
 
 
@@ -214,14 +210,12 @@ def plan_budgets(
     off: Off | None = None,
     pins: Pins | None = None,
     period: Period | None = None,
-    weekday: np.ndarray | None = None,
 ) -> DayPlan:
     """Decide, allocate and explore: tomorrow's budgets from the estimates, the cells disabled on an
     earlier day (cells,) and yesterday's segment budgets (segments,), under the [guardrails] and the
     `pins` a person set. `plan_day` and the simulator's `budgetopt` policy both come through here;
     `solvers` re-solves warm from an earlier day's basis; `period`: what remains of the policy's period,
-    planned over its days left (allocate.period), tomorrow's row kept; `weekday`: tomorrow's weekday effect on
-    what a euro earns in each segment (segments,), None = none (a period applies its own)."""
+    planned over its days left (allocate.period), tomorrow's row kept."""
     h = estimates.history
     guard = guard_for(policy.guardrails, h.campaign, h.segment, h.creative, h.segment_start, pins)
     disabled_before = disabled_before & (guard.kept == "")  # a creative a person keeps on is on
@@ -231,10 +225,7 @@ def plan_budgets(
     for probe in dict.fromkeys((policy.segments.probe, 0.0)):  # the probes give way before the policy's own limits do
         problem = with_risk(build_problem(policy, estimates, d, previous, guard, probe), policy, estimates, d.share, rng)
         paced = plan_period(problem, period, policy) if period is not None else None
-        if paced is not None:
-            problem = for_tomorrow(problem, paced)
-        elif weekday is not None:
-            problem = on_weekday(problem, weekday)
+        problem = for_tomorrow(problem, paced) if paced is not None else problem
         allocation = solve(problem, warm=solvers and solvers.mean)
         if allocation.status != "infeasible":
             break
@@ -242,9 +233,8 @@ def plan_budgets(
         raise diagnose(problem)
     if allocation.status != "optimal":
         raise SolverError(f"the solver {allocation.status} before proving the plan optimal; rerun, or simplify the policy")
-    weekday = paced.tomorrow_multipliers if paced is not None else weekday
-    budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng, solvers and solvers.draw, 1.0 if weekday is None else weekday)
-    return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index], paced, weekday)
+    budgets = _explore(problem, allocation, d, estimates, policy.segments.exploration, rng, solvers and solvers.draw)
+    return DayPlan(d, problem, allocation, budgets, d.share * budgets[h.segment_index], paced)
 
 
 def _kept_off(
@@ -297,17 +287,14 @@ def plan_day(
     if previous_segment_spend:
         starts = h.segment_start
         previous = np.array([previous_segment_spend.get((h.campaign[i], h.segment[i]), previous[j]) for j, i in enumerate(starts)])
-    week = weekday_effects_from_log(log, h.as_of, h.segment_labels, estimates.saturation_spend) if policy.estimate.weekday or policy.budget.has_period else None
-    period = period_from_log(policy, log, h.as_of, week) if policy.budget.has_period else None
-    weekday = week[1][:, h.as_of.day_of_week] if policy.estimate.weekday else None
-    day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off, pins=pins, period=period, weekday=weekday)
+    period = period_from_log(policy, log, h.as_of, h.weekday) if policy.budget.has_period else None
+    day = plan_budgets(estimates, policy, rng, disabled_before, previous, off=off, pins=pins, period=period)
     d, problem, allocation, budgets, spend = day.decisions, day.problem, day.allocation, day.budgets, day.spend
     factor = saturation_factor(budgets, estimates.saturation_spend)[h.segment_index]
-    weekday = np.ones(h.n_cells) if day.weekday is None else day.weekday[h.segment_index]  # (cells,)
-    margins = MarginDraws.of(spend, estimates, d, factor * weekday)
+    margins = MarginDraws.of(spend, estimates, d, factor)
     limiters = [segment_limiter(problem, allocation, s) for s in range(h.n_segments)]
     typed = budgets_to_cents(budgets, problem.lower, problem.upper, problem.total_max)  # as plan.csv gives them
-    plan = _plan_table(estimates, d, typed, budgets, spend, factor, weekday, margins, limiters, problem.currency)
+    plan = _plan_table(estimates, d, typed, budgets, spend, factor, margins, limiters, problem.currency)
     summary = _summary(estimates, problem, allocation, budgets, previous, margins, limiters, policy, time.perf_counter() - started)
     if day.period is not None:
         summary["period"] = day.period.summary(summary["total_spend"], summary["expected_margin"])
@@ -317,4 +304,4 @@ def plan_day(
         *log_warnings(seen, h.as_of), *problem.notes,
         *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
     ]
-    return PlanResult(plan, d, summary, estimates, problem, allocation, typed, day.weekday, day.period)
+    return PlanResult(plan, d, summary, estimates, problem, allocation, typed, day.period)

@@ -52,7 +52,6 @@ class PlanResult:
     problem: AllocationProblem
     allocation: Allocation
     budgets_in_cents: np.ndarray  # (segments,) the budgets as typed into the ad platform (model.budgets_to_cents)
-    weekday: np.ndarray | None = None  # (segments,) tomorrow's weekday effect on what a euro earns (None: none applied)
     period: PeriodPlan | None = None  # the period's plan over its days left, when the policy has a period
 
     @cached_property
@@ -154,15 +153,15 @@ class MarginDraws:
 
 
 def _plan_table(
-    estimates: Estimates, d: Decisions, typed: np.ndarray, budgets: np.ndarray, spend: np.ndarray, factor: np.ndarray, weekday: np.ndarray,
+    estimates: Estimates, d: Decisions, typed: np.ndarray, budgets: np.ndarray, spend: np.ndarray, factor: np.ndarray,
     margins: MarginDraws, limiters: list[str], cur: str,
 ) -> pd.DataFrame:
-    """plan.csv's rows; factor: each cell's saturation factor, weekday: tomorrow's weekday effect on its rate (cells,)."""
+    """plan.csv's rows; factor: each cell's saturation factor (cells,)."""
     h = estimates.history
     seg = h.segment_index
     visits = spend * estimates.visits_per_euro.mean() * factor
     exposure = spend * estimates.exposure_per_euro.mean() * factor
-    conversions = exposure * estimates.conversion_rate.mean() * weekday
+    conversions = exposure * estimates.conversion_rate.mean()
     status = np.where(d.verdict == PAUSED, CellStatus.PAUSED.value, np.where(d.verdict == DISABLE, CellStatus.DISABLED.value, CellStatus.ACTIVE.value))
     reasons = []
     for i in range(h.n_cells):

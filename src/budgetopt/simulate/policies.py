@@ -60,7 +60,7 @@ from budgetopt.plan import Solvers, fit_history, plan_budgets
 from budgetopt.simulate.limits import Account, feasible_budgets
 from budgetopt.simulate.log import LogView
 from budgetopt.simulate.matching import conversion_draws, matching_shares
-from budgetopt.simulate.pacing import log_period, log_week, tomorrow_weekday
+from budgetopt.simulate.pacing import log_period
 from budgetopt.simulate.world import DayTruth
 
 #: `proportional`: a day this many days older counts half
@@ -139,7 +139,7 @@ class SimulationPolicy:
         return Step(shares * budgets[self.account.segment_index], self.disabled.copy())
 
     def history(
-        self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None
+        self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None, weekday: bool = False
     ) -> tuple[np.ndarray, History]:
         """(cells, history): the cells seen so far in the plan's order (by name) and their History as
         `budgetopt plan` builds it from the log, read from the log's arrays. fresh: (cells,) cells judged
@@ -152,7 +152,7 @@ class SimulationPolicy:
             rows = replace(rows, evidence=np.where(fresh[rows.cell], 0.0, 1.0))
         history = history_from_rows(
             a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of,
-            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out,
+            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, weekday=weekday,
         )
         return cells, history
 
@@ -170,20 +170,17 @@ class BudgetoptPolicy(SimulationPolicy):
         `plan_budgets`, pacing a period as plan does), the history read from the log's arrays, HiGHS re-solving warm."""
         a = self.account
         settings = a.policy.estimate
-        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out)
+        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, weekday=settings.weekday)
         disabled = self.disabled[cells]
         off = history.off | disabled
         back = retested(off, history.last_paid_day, a.policy.decide.retest_after_days)
         if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
-            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back)
+            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, weekday=settings.weekday)
             self.disabled[cells[back]] = False
         estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
-        policy = a.paced_policy or a.policy
-        week = log_week(self.briefing.start_date, log, cells, estimates) if policy.estimate.weekday or policy.budget.has_period else None
-        period = log_period(a.paced_policy, self.briefing.start_date, log, week)  # None without a period
-        weekday = tomorrow_weekday(self.briefing.start_date, log, week) if policy.estimate.weekday else None
+        period = log_period(a.paced_policy, self.briefing.start_date, log, history.weekday)  # None without a period
         day = plan_budgets(
-            estimates, policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back), period=period, weekday=weekday
+            estimates, a.paced_policy or a.policy, self.rng, disabled & ~back, previous, self.solvers, off=Off(off & ~back, back), period=period
         )
         spend = np.zeros(a.n_cells)
         spend[cells] = day.spend

@@ -5,7 +5,7 @@ The numbers: `plan_day` on the log gives the plan and the posteriors behind it (
 then DRAWS joint posterior draws v (draws, cells) of revenue-margin per unsaturated euro. For a
 spend vector x (cells,) whose segments total T, each draw's gross margin is
 
-    Σ_c x_c · (v_c · m_s(c) · f_s(c)(T_s) − 1),   f = saturation_factor at the segment's total, m = tomorrow's weekday effect,
+    Σ_c x_c · (v_c · f_s(c)(T_s) − 1),   f = saturation_factor at the segment's total,
 
 the formula of the plan's own expected margin. The proposal and the plan are evaluated on the same
 draws (paired), so the chance that the proposal beats the plan is the share of draws in which it
@@ -99,20 +99,15 @@ def margin_draws(result: PlanResult, value_draws: np.ndarray, spend: np.ndarray)
     """(draws,) gross margin of `spend` (cells,) under each posterior draw of value per euro (draws, cells),
     each segment saturating at its own total."""
     h = result.estimates.history
-    factor = saturation_factor(h.segment_sum(spend), result.estimates.saturation_spend) * _weekday(result)
-    return value_draws @ (spend * factor[h.segment_index]) - spend.sum()
-
-
-def _weekday(result: PlanResult) -> np.ndarray | float:
-    """(segments,) tomorrow's weekday effect on what a euro earns, as the plan applied it (1 = none)."""
-    return 1.0 if result.weekday is None else result.weekday
+    factor = saturation_factor(h.segment_sum(spend), result.estimates.saturation_spend)[h.segment_index]
+    return value_draws @ (spend * factor) - spend.sum()
 
 
 def segment_margins(result: PlanResult, value_mean: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """(segments,) expected gross margin of `spend` (cells,) per segment, at the posterior mean value per euro."""
     h = result.estimates.history
-    factor = saturation_factor(h.segment_sum(spend), result.estimates.saturation_spend) * _weekday(result)
-    return h.segment_sum(spend * (value_mean * factor[h.segment_index] - 1.0))
+    factor = saturation_factor(h.segment_sum(spend), result.estimates.saturation_spend)[h.segment_index]
+    return h.segment_sum(spend * (value_mean * factor - 1.0))
 
 
 def compare(result: PlanResult, policy: Policy, split: Split, rng: np.random.Generator, draws: int = DRAWS) -> WhatIf:
