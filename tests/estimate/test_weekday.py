@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.estimate.weekday import both_weekday_effects, weekday_effects, weekday_of
+from budgetopt.estimate.weekday import both_weekday_effects, rate_weekday_effects, weekday_effects, weekday_of
 
 #: a ±30 % weekly cycle, Monday first (geometric mean 1, as weekday_effects returns them)
 TRUE = np.exp(np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)) - np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)).mean())
@@ -104,3 +104,31 @@ def test_a_thin_segment_is_shrunk_to_the_pooled_week():
 def test_no_segment_effect_from_a_short_log():
     pooled, by_segment = both_weekday_effects(*segment_log(np.random.default_rng(5), weeks=1, effects=OPPOSITE), 6)
     assert by_segment.tolist() == [[1.0] * 7] * 6
+
+
+def rate_log(rng, weeks, effects, shock_day=None, shock=1.0):
+    """Rows (segment, day, exposure, conversions) of segments whose rate follows `effects` (segments, 7), every
+    rate × `shock` from log day `shock_day` on."""
+    segments = len(effects)
+    day = np.repeat(np.arange(20_000, 20_000 + 7 * weeks), segments)
+    segment = np.tile(np.arange(segments), 7 * weeks)
+    exposure = rng.uniform(3_000, 9_000, len(day))
+    level = np.where(shock_day is not None and (day - 20_000) >= (shock_day or 0), shock, 1.0)
+    conversions = rng.poisson(exposure * 0.01 * level * effects[segment, weekday_of(day)])
+    return segment, day, exposure, conversions.astype(float)
+
+
+#: a shock on log day 19 (from 2024-10-04, a Friday: a Tuesday): after it, three weekdays have one more day than the rest
+SHOCK_DAY = 19
+
+
+def test_rate_effects_are_recovered_by_segment():
+    found = rate_weekday_effects(*rate_log(np.random.default_rng(7), weeks=12, effects=OPPOSITE), 6)
+    assert np.abs(np.log(found / OPPOSITE)).max() < SEGMENT_RECOVERY
+
+
+def test_a_shock_is_a_level_not_a_weekday():
+    """Every rate falls to 40 % mid-log, without a weekly cycle: no weekday effect appears (the weekdays with one
+    more day after the shock are not read as worse)."""
+    segment, day, exposure, conversions = rate_log(np.random.default_rng(8), weeks=6, effects=np.ones((6, 7)), shock_day=SHOCK_DAY, shock=0.4)
+    assert np.abs(np.log(rate_weekday_effects(segment, day, exposure, conversions, 6))).max() < FLAT_NOISE

@@ -107,18 +107,37 @@ def both_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarra
     return pooled, segment_weekday_effects(day, segment, bought, revenue, pooled, n_segments)
 
 
+#: days of the centred window whose rate is each day's local level: one of each weekday, so the level is weekday-neutral
+WINDOW = 7
+
+
 def rate_weekday_effects(segment: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, n_segments: int) -> np.ndarray:
-    """(segments, 7) weekday multipliers of each segment's conversion rate, Monday first: segment_weekday_effects
-    on the log's rows summed by segment-day (conversions for revenue, exposure for bought: counts are compound
-    Poisson with φ ≈ 1). segment, day: (rows,) ints, day numbers since 1970-01-01; exposure, conversions: (rows,)."""
+    """(segments, 7) weekday multipliers of each segment's conversion rate, Monday first.
+
+    Ratio to a moving average: each segment-day's conversions are compared with its exposure × the segment's
+    rate over the centred 7-day window around it (a week holds each weekday once), so a shock, a launch or
+    fatigue moves the level, not the weekdays; then segment_weekday_effects on those segment-days (counts are
+    compound Poisson with φ ≈ 1). Days without a whole window (the log's first and last 3) are left out.
+    segment, day: (rows,) ints, day numbers since 1970-01-01; exposure, conversions: (rows,)."""
     segment, day = np.asarray(segment, dtype=np.int64), np.asarray(day, dtype=np.int64)
     if len(day) == 0:
         return np.ones((n_segments, 7))
     first = int(day.min())
     span = int(day.max()) - first + 1
     key = segment * span + (day - first)
-    exposure_sd = np.bincount(key, weights=exposure, minlength=n_segments * span)
-    conversions_sd = np.bincount(key, weights=conversions, minlength=n_segments * span)
-    seen = np.flatnonzero(exposure_sd > 0)
-    s, d = np.divmod(seen, span)
-    return both_weekday_effects(d + first, s, exposure_sd[seen], conversions_sd[seen], n_segments)[1]
+    exposure_sd = np.bincount(key, weights=exposure, minlength=n_segments * span).reshape(n_segments, span)
+    conversions_sd = np.bincount(key, weights=conversions, minlength=n_segments * span).reshape(n_segments, span)
+    if span < WINDOW:
+        return np.ones((n_segments, 7))
+    local_exposure, local_conversions = _window_sums(exposure_sd), _window_sums(conversions_sd)  # (segments, span − 6), centred on day 3 on
+    centre = slice(WINDOW // 2, span - WINDOW // 2)
+    level = np.where(local_exposure > 0, local_conversions / np.where(local_exposure > 0, local_exposure, 1.0), 0.0)
+    expected = exposure_sd[:, centre] * level
+    s, d = np.nonzero((exposure_sd[:, centre] > 0) & (local_conversions > 0))
+    return both_weekday_effects(d + WINDOW // 2 + first, s, expected[s, d], conversions_sd[:, centre][s, d], n_segments)[1]
+
+
+def _window_sums(x: np.ndarray) -> np.ndarray:
+    """(rows, days − WINDOW + 1) sums of each run of WINDOW consecutive days of `x` (rows, days)."""
+    total = np.cumsum(np.c_[np.zeros(len(x)), x], axis=1)
+    return total[:, WINDOW:] - total[:, :-WINDOW]
