@@ -117,7 +117,7 @@ def rate_weekday_effects(segment: np.ndarray, day: np.ndarray, exposure: np.ndar
     Ratio to a moving average: each segment-day's conversions are compared with its exposure × the segment's
     rate over the centred 7-day window around it (a week holds each weekday once), so a shock, a launch or
     fatigue moves the level, not the weekdays; then segment_weekday_effects on those segment-days (counts are
-    compound Poisson with φ ≈ 1). Days without a whole window (the log's first and last 3) are left out.
+    compound Poisson with φ ≈ 1). The log's first and last 3 days take the window of its first or last 7.
     segment, day: (rows,) ints, day numbers since 1970-01-01; exposure, conversions: (rows,)."""
     segment, day = np.asarray(segment, dtype=np.int64), np.asarray(day, dtype=np.int64)
     if len(day) == 0:
@@ -129,12 +129,11 @@ def rate_weekday_effects(segment: np.ndarray, day: np.ndarray, exposure: np.ndar
     conversions_sd = np.bincount(key, weights=conversions, minlength=n_segments * span).reshape(n_segments, span)
     if span < WINDOW:
         return np.ones((n_segments, 7))
-    local_exposure, local_conversions = _window_sums(exposure_sd), _window_sums(conversions_sd)  # (segments, span − 6), centred on day 3 on
-    centre = slice(WINDOW // 2, span - WINDOW // 2)
+    nearest = np.clip(np.arange(span) - WINDOW // 2, 0, span - WINDOW)  # each day's whole window nearest to being centred on it
+    local_exposure, local_conversions = _window_sums(exposure_sd)[:, nearest], _window_sums(conversions_sd)[:, nearest]  # (segments, span)
     level = np.where(local_exposure > 0, local_conversions / np.where(local_exposure > 0, local_exposure, 1.0), 0.0)
-    expected = exposure_sd[:, centre] * level
-    s, d = np.nonzero((exposure_sd[:, centre] > 0) & (local_conversions > 0))
-    return both_weekday_effects(d + WINDOW // 2 + first, s, expected[s, d], conversions_sd[:, centre][s, d], n_segments)[1]
+    s, d = np.nonzero((exposure_sd > 0) & (local_conversions > 0))
+    return both_weekday_effects(d + first, s, (exposure_sd * level)[s, d], conversions_sd[s, d], n_segments)[1]
 
 
 def _window_sums(x: np.ndarray) -> np.ndarray:
