@@ -14,7 +14,7 @@ import pandas as pd
 from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
-from budgetopt.estimate.wearout import fit_wear_out
+from budgetopt.estimate.wearout import WearOut, fit_wear_out
 from budgetopt.model import saturation_factor, segment_sums
 
 
@@ -65,6 +65,7 @@ class History:
     days: "CellDays"  # every logged (cell, day), unweighted: what saturation is fitted on
     forgetting: Forgetting | None = None  # how fast each segment's days lose weight (learned or fixed)
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
+    wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast (None: wear_out off)
 
     @property
     def off(self) -> np.ndarray:
@@ -215,11 +216,11 @@ def build_history(
 
 def _time_model(
     rows: LogRows, day_number: np.ndarray, completeness: np.ndarray, segment_index: np.ndarray, segment_start: np.ndarray,
-    half_life_days: float | None, wear_out: bool,
-) -> tuple[Forgetting, np.ndarray, np.ndarray | float]:
-    """(forgetting, each row's day weight, each row's exposure in tomorrow's units): the fixed or learned
-    half-life, and the wear-out forecast (1.0 without it), both fitted on exposure discounted for
-    conversions not yet reported."""
+    half_life_days: float | None, wear_out: bool, start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[Forgetting, np.ndarray, WearOut | None]:
+    """(forgetting, each row's day weight, the wear-out fit whose factor is each row's exposure in tomorrow's
+    units; None without it): the fixed or learned half-life, and the wear-out forecast, both fitted on exposure
+    discounted for conversions not yet reported; `start`: where the wear-out's Newton starts (see carried_wear)."""
     age, cell = rows.age, rows.cell
     exposure = rows.exposure * completeness * rows.evidence
     conversions = rows.conversions * rows.evidence
@@ -229,8 +230,28 @@ def _time_model(
     else:
         forgetting = fixed(half_life_days, len(segment_start))
         weight = day_weights(age, half_life_days)
-    forecast = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index)).factor if wear_out else 1.0
-    return forgetting, weight, forecast
+    wear = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index), start) if wear_out else None
+    return forgetting, weight, wear
+
+
+def carried_wear(previous: History | None, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """(intercept, slope, exposure so far) (cells,) of `previous`'s wear-out fit for the cells named (nan for a
+    cell it lacks): an earlier day's fit, where today's Newton starts. None without one."""
+    if previous is None or previous.wear is None or previous.wear.intercept is None:
+        return None
+    w = previous.wear
+    fits = (w.intercept, w.raw_slope, w.so_far)
+    same = len(previous.creative) == len(creative) and all(
+        np.array_equal(p, c) for p, c in ((previous.campaign, campaign), (previous.segment, segment), (previous.creative, creative))
+    )
+    if same:
+        return fits
+    key = lambda h: np.char.add(np.char.add(np.char.add(h[0].astype(str), "\x1f"), np.char.add(h[1].astype(str), "\x1f")), h[2].astype(str))  # noqa: E731
+    old, new = key((previous.campaign, previous.segment, previous.creative)), key((campaign, segment, creative))
+    order = np.argsort(old)
+    at = np.minimum(np.searchsorted(old[order], new), len(old) - 1)
+    found = old[order][at] == new
+    return tuple(np.where(found, f[order][at], np.nan) for f in fits)
 
 
 def _latest(rows: LogRows, day_number: np.ndarray, row_segment: np.ndarray, n_segments: int, n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -263,11 +284,14 @@ def history_from_rows(
     half_life_days: float | None = 14.0,
     conversion_lag: tuple[float, ...] = (),
     wear_out: bool = False,
+    previous: History | None = None,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
     names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1).
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
-    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow."""
+    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
+    previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
+    today's iterations start; the History is the one built without it, to the fits' tolerance."""
     n_cells = len(creative)
     new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
     segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
@@ -281,7 +305,9 @@ def history_from_rows(
 
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
-    forgetting, weight, forecast = _time_model(rows, day_number, completeness, segment_index, segment_start, half_life_days, wear_out)
+    start = carried_wear(previous, campaign, segment, creative) if wear_out else None
+    forgetting, weight, wear = _time_model(rows, day_number, completeness, segment_index, segment_start, half_life_days, wear_out, start)
+    forecast = 1.0 if wear is None else wear.factor
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
@@ -323,4 +349,5 @@ def history_from_rows(
         ),
         forgetting=forgetting,
         last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
+        wear=wear,
     )
