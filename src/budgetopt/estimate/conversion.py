@@ -189,10 +189,14 @@ def trigamma(x: np.ndarray) -> np.ndarray:
     asymptotic series (relative error < 1e-9; scipy's polygamma(1, ·) is 15× slower here)."""
     y = np.array(x, dtype=float)
     out = np.zeros_like(y)
-    for _ in range(6):
-        small = y < 6.0
-        out += np.where(small, 1.0 / (y * y), 0.0)
-        y = np.where(small, y + 1.0, y)
+    low = y < 6.0  # the recurrence runs on these alone (most shapes are larger)
+    if low.any():
+        y_low, out_low = y[low], out[low]
+        for _ in range(6):
+            small = y_low < 6.0
+            out_low += np.where(small, 1.0 / (y_low * y_low), 0.0)
+            y_low = np.where(small, y_low + 1.0, y_low)
+        y[low], out[low] = y_low, out_low
     inv = 1.0 / y
     inv2 = inv * inv
     return out + inv + inv2 / 2 + inv * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))

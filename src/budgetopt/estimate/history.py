@@ -311,11 +311,13 @@ def history_from_rows(
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
-    def totals(w: np.ndarray, lag: np.ndarray, display: bool) -> Totals:
-        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
+    def totals(w: np.ndarray | None, lag: np.ndarray | float, display: bool) -> Totals:
+        """w: each row's weight (None: 1, unweighted); lag: its completeness."""
+        add = lambda values: np.bincount(cell_codes, weights=values if w is None else values * w, minlength=n_cells)  # noqa: E731
+        total_spend = add(spend)
         return Totals(
-            spend=add(spend),
-            effective_spend=add(spend),  # unsaturated until with_saturation
+            spend=total_spend,
+            effective_spend=total_spend.copy(),  # unsaturated until with_saturation
             visits=add(visits * evidence) if display else add(visits),
             exposure=add(expo * lag * evidence * (1.0 if display else forecast)),
             raw_exposure=add(expo),
@@ -329,7 +331,8 @@ def history_from_rows(
 
     previous_spend, cell_last, paused = _latest(rows, day_number, row_segment, n_segments, n_cells)
     paid = spend > 0
-    ones = np.ones_like(weight)
+    segday_seen = np.bincount(segday, minlength=n_segments * n_days) > 0
+    segday_rank = np.cumsum(segday_seen) - 1  # each (segment, day) with a row, numbered in order
     return History(
         as_of=as_of,
         campaign=campaign,
@@ -340,11 +343,11 @@ def history_from_rows(
         segment_start=segment_start,
         paused=paused,
         totals=totals(weight, completeness, display=False),
-        raw=totals(ones, ones, display=True),
+        raw=totals(None, 1.0, display=True),
         previous_spend=previous_spend,
         last_date=as_of - pd.Timedelta(days=int(age.min())),
         days=CellDays(
-            cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
+            cell=cell_codes, segment=row_segment, segment_day=segday_rank[segday],
             segment_spend=segday_spend[segday], spend=spend, visits=np.where(paid, visits, 0.0), weight=weight,
         ),
         forgetting=forgetting,
