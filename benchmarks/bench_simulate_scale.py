@@ -84,13 +84,20 @@ STAGES = {
     "decide: quadrature (log-normal segments)": ("budgetopt.decide.engine", "lognormal_chance_to_be_best"),
     "allocate: greedy or HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
 }
+#: parts of the stages above, timed the same way (shown indented, not counted twice in the rest)
+SUBSTAGES = {
+    "history: learned half-lives (forgetting)": ("budgetopt.estimate.history", "learn_forgetting"),
+    "history: wear-out (Newton per creative)": ("budgetopt.estimate.history", "fit_wear_out"),
+    "estimate: saturation": ("budgetopt.plan.day", "fit_saturation"),
+    "estimate: pooled conversion rates": ("budgetopt.estimate.conversion", "pooled"),
+}
 
 
 @contextmanager
 def stage_timers(seconds: dict[str, float]):
     """Wrap each STAGES function (module attribute, or Class.method) to add its wall time to `seconds`."""
     undo = []
-    for label, (module_name, attribute) in STAGES.items():
+    for label, (module_name, attribute) in {**STAGES, **SUBSTAGES}.items():
         owner = importlib.import_module(module_name)
         *path, name = attribute.split(".")
         for part in path:
@@ -160,8 +167,9 @@ def main() -> None:
           f"({calibration.ratio(total / 2)}; {how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
     print("    a day's plan, by stage:")
     for label, spent in sorted(seconds.items(), key=lambda item: -item[1]):
-        print(f"      {1000 * spent / days:6.1f} ms  ({calibration.ratio(spent / days)})  {label}")
-    rest = (deciding - sum(seconds.values())) / days
+        indent = "  " if label in SUBSTAGES else ""
+        print(f"      {indent}{1000 * spent / days:6.1f} ms  ({calibration.ratio(spent / days)}, {100 * spent / deciding:.0f} %)  {label}")
+    rest = (deciding - sum(spent for label, spent in seconds.items() if label in STAGES)) / days
     print(f"      {1000 * rest:6.1f} ms  ({calibration.ratio(rest)})  the rest (verdicts, shares, LP building, bookkeeping)")
     started = time.perf_counter()
     with open_executor(2, None) as executor:

@@ -79,14 +79,21 @@ class BetaMixture:
         return np.bincount(cell, weights=values, minlength=self.n_cells if cells is None else cells)
 
     def mean(self) -> np.ndarray:
-        """(cells,) posterior mean rate."""
-        return self._sum(self.pair_weight * self.alpha / (self.alpha + self.beta))
+        """(cells,) posterior mean rate (read-only: computed once, a day's plan asks for it often)."""
+        return self._moments[0]
 
     def variance(self) -> np.ndarray:
-        """(cells,) posterior variance, including the spread between components."""
+        """(cells,) posterior variance, including the spread between components (read-only, computed once)."""
+        return self._moments[1]
+
+    @cached_property
+    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.alpha, self.beta
+        mean = self._sum(self.pair_weight * a / (a + b))
         second = self._sum(self.pair_weight * a * (a + 1) / ((a + b) * (a + b + 1)))
-        return np.maximum(second - self.mean() ** 2, 0.0)
+        variance = np.maximum(second - mean**2, 0.0)
+        mean.flags.writeable = variance.flags.writeable = False
+        return mean, variance
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """(cells,) P(θ_c ≤ x_c)."""
