@@ -12,14 +12,19 @@ are independent and alike — and marked "extrapolated"), then what dominates:
   the log's arrays, HiGHS warm), one replication timed stage by stage (no profiler), and two
   replications on 2 workers to check they scale.
 
-    python benchmarks/bench_simulate_scale.py [--thompson-reps 100] [--budgetopt-days 90]
+    python benchmarks/bench_simulate_scale.py [--thompson-reps 100] [--budgetopt-days 90] [--profile FILE]
+
+--profile FILE runs the budgetopt replication once more under cProfile, writes its stats to FILE (read them
+with `python -m pstats FILE`) and prints the 25 functions of largest cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
 import os
+import pstats
 import sys
 import time
 from collections import defaultdict
@@ -134,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--thompson-reps", type=int, default=REPS, help="replications of thompson through simulate")
     parser.add_argument("--budgetopt-days", type=int, default=DAYS, help="policy days of the budgetopt replication timed")
+    parser.add_argument("--profile", type=Path, default=None, help="also profile that replication (cProfile stats to this file)")
     args = parser.parse_args()
     calibration = Calibration.measure()
     scenario = account()
@@ -177,7 +183,20 @@ def main() -> None:
     two = time.perf_counter() - started
     print(f"  simulate, 2 replications on 2 workers: {two:.1f} s ({2 * wall / two:.2f}× one process) → "
           f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days ({calibration.ratio(two * REPS / 2 * DAYS / days)})")
+    if args.profile is not None:
+        profile(short, args.profile)
     calibration.report()
+
+
+def profile(scenario: Scenario, path: Path) -> None:
+    """The budgetopt replication under cProfile: stats written to `path`, the top 25 by cumulative time printed."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    one_replication(scenario, "budgetopt")
+    profiler.disable()
+    profiler.dump_stats(path)
+    print(f"  profile of one replication written to {path}; by cumulative time:")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ class _ComparedWithRebuilt(BudgetoptPolicy):
         assert carried.forgetting.weight == pytest.approx(rebuilt.forgetting.weight, rel=1e-9, abs=1e-12)
         assert carried.wear.raw_slope == pytest.approx(rebuilt.wear.raw_slope, rel=1e-7, abs=1e-8)
         assert carried.wear.slope == pytest.approx(rebuilt.wear.slope, rel=1e-7, abs=1e-8)
-        assert carried.wear.factor == pytest.approx(rebuilt.wear.factor, rel=1e-9)
         type(self).days += 1
         type(self).warm_days += int(np.isfinite(carried.wear.intercept).all())
         return step

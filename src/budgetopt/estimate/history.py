@@ -65,7 +65,7 @@ class History:
     days: "CellDays"  # every logged (cell, day), unweighted: what saturation is fitted on
     forgetting: Forgetting | None = None  # how fast each segment's days lose weight (learned or fixed)
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
-    wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast (None: wear_out off)
+    wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast, its rows' factors dropped (None: off)
 
     @property
     def off(self) -> np.ndarray:
@@ -352,5 +352,5 @@ def history_from_rows(
         ),
         forgetting=forgetting,
         last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
-        wear=wear,
+        wear=None if wear is None else replace(wear, factor=np.empty(0)),  # per creative only: a log's rows are not kept twice
     )
