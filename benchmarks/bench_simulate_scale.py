@@ -12,14 +12,19 @@ are independent and alike — and marked "extrapolated"), then what dominates:
   the log's arrays, HiGHS warm), one replication timed stage by stage (no profiler), and two
   replications on 2 workers to check they scale.
 
-    python benchmarks/bench_simulate_scale.py [--thompson-reps 100] [--budgetopt-days 90]
+    python benchmarks/bench_simulate_scale.py [--thompson-reps 100] [--budgetopt-days 90] [--profile FILE]
+
+--profile FILE runs the budgetopt replication once more under cProfile, writes its stats to FILE (read them
+with `python -m pstats FILE`) and prints the 25 functions of largest cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
 import os
+import pstats
 import sys
 import time
 from collections import defaultdict
@@ -84,13 +89,20 @@ STAGES = {
     "decide: quadrature (log-normal segments)": ("budgetopt.decide.engine", "lognormal_chance_to_be_best"),
     "allocate: greedy or HiGHS (mean and exploration draw)": ("budgetopt.plan.day", "solve"),
 }
+#: parts of the stages above, timed the same way (shown indented, not counted twice in the rest)
+SUBSTAGES = {
+    "history: learned half-lives (forgetting)": ("budgetopt.estimate.history", "learn_forgetting"),
+    "history: wear-out (Newton per creative)": ("budgetopt.estimate.history", "fit_wear_out"),
+    "estimate: saturation": ("budgetopt.plan.day", "fit_saturation"),
+    "estimate: pooled conversion rates": ("budgetopt.estimate.conversion", "pooled"),
+}
 
 
 @contextmanager
 def stage_timers(seconds: dict[str, float]):
     """Wrap each STAGES function (module attribute, or Class.method) to add its wall time to `seconds`."""
     undo = []
-    for label, (module_name, attribute) in STAGES.items():
+    for label, (module_name, attribute) in {**STAGES, **SUBSTAGES}.items():
         owner = importlib.import_module(module_name)
         *path, name = attribute.split(".")
         for part in path:
@@ -127,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--thompson-reps", type=int, default=REPS, help="replications of thompson through simulate")
     parser.add_argument("--budgetopt-days", type=int, default=DAYS, help="policy days of the budgetopt replication timed")
+    parser.add_argument("--profile", type=Path, default=None, help="also profile that replication (cProfile stats to this file)")
     args = parser.parse_args()
     calibration = Calibration.measure()
     scenario = account()
@@ -160,8 +173,9 @@ def main() -> None:
           f"({calibration.ratio(total / 2)}; {how}); {'meets' if total / 2 < TARGETS['budgetopt'] else 'misses'} < {TARGETS['budgetopt']:.0f} s")
     print("    a day's plan, by stage:")
     for label, spent in sorted(seconds.items(), key=lambda item: -item[1]):
-        print(f"      {1000 * spent / days:6.1f} ms  ({calibration.ratio(spent / days)})  {label}")
-    rest = (deciding - sum(seconds.values())) / days
+        indent = "  " if label in SUBSTAGES else ""
+        print(f"      {indent}{1000 * spent / days:6.1f} ms  ({calibration.ratio(spent / days)}, {100 * spent / deciding:.0f} %)  {label}")
+    rest = (deciding - sum(spent for label, spent in seconds.items() if label in STAGES)) / days
     print(f"      {1000 * rest:6.1f} ms  ({calibration.ratio(rest)})  the rest (verdicts, shares, LP building, bookkeeping)")
     started = time.perf_counter()
     with open_executor(2, None) as executor:
@@ -169,7 +183,20 @@ def main() -> None:
     two = time.perf_counter() - started
     print(f"  simulate, 2 replications on 2 workers: {two:.1f} s ({2 * wall / two:.2f}× one process) → "
           f"{two * REPS / 2 * DAYS / days:,.0f} s for {REPS} reps of {DAYS} days ({calibration.ratio(two * REPS / 2 * DAYS / days)})")
+    if args.profile is not None:
+        profile(short, args.profile)
     calibration.report()
+
+
+def profile(scenario: Scenario, path: Path) -> None:
+    """The budgetopt replication under cProfile: stats written to `path`, the top 25 by cumulative time printed."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    one_replication(scenario, "budgetopt")
+    profiler.disable()
+    profiler.dump_stats(path)
+    print(f"  profile of one replication written to {path}; by cumulative time:")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
 if __name__ == "__main__":

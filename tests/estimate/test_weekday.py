@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.estimate.weekday import both_weekday_effects, rate_weekday_effects, weekday_effects, weekday_of
+from budgetopt.estimate.weekday import (
+    both_weekday_effects,
+    rate_weekday_effects,
+    weekday_effects,
+    weekday_of,
+)
 
 #: a ±30 % weekly cycle, Monday first (geometric mean 1, as weekday_effects returns them)
 TRUE = np.exp(np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)) - np.log(1 + 0.3 * np.sin(2 * np.pi * np.arange(7) / 7)).mean())

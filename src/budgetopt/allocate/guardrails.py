@@ -59,10 +59,13 @@ def guard_for(
         if entry.creative is None:
             frozen_whole[hit] = freeze_label(i, entry.label)
     pins = pins or Pins()
-    kept = np.array([pins.keep.get(cell, "") for cell in zip(campaign, segment, creative)], dtype=object)
     first = np.asarray(segment_start)
-    pinned = np.array([pins.budgets.get((campaign[i], segment[i]), (np.nan, ""))[0] for i in first], dtype=float)
-    pin_label = np.array([pins.budgets.get((campaign[i], segment[i]), (np.nan, ""))[1] for i in first], dtype=object)
+    kept, pinned, pin_label = np.full(n_cells, "", dtype=object), np.full(len(first), np.nan), np.full(len(first), "", dtype=object)
+    if pins.keep:  # only a person's pins are looked up by name (a simulated day has none)
+        kept = np.array([pins.keep.get(cell, "") for cell in zip(campaign, segment, creative)], dtype=object)
+    if pins.budgets:
+        pinned = np.array([pins.budgets.get((campaign[i], segment[i]), (np.nan, ""))[0] for i in first], dtype=float)
+        pin_label = np.array([pins.budgets.get((campaign[i], segment[i]), (np.nan, ""))[1] for i in first], dtype=object)
     return Guard(settings, frozen_cell, kept, frozen_whole[first] if len(first) else np.zeros(0, object), pinned, pin_label)
 
 

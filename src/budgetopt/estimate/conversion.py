@@ -79,14 +79,21 @@ class BetaMixture:
         return np.bincount(cell, weights=values, minlength=self.n_cells if cells is None else cells)
 
     def mean(self) -> np.ndarray:
-        """(cells,) posterior mean rate."""
-        return self._sum(self.pair_weight * self.alpha / (self.alpha + self.beta))
+        """(cells,) posterior mean rate (read-only: computed once, a day's plan asks for it often)."""
+        return self._moments[0]
 
     def variance(self) -> np.ndarray:
-        """(cells,) posterior variance, including the spread between components."""
+        """(cells,) posterior variance, including the spread between components (read-only, computed once)."""
+        return self._moments[1]
+
+    @cached_property
+    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.alpha, self.beta
+        mean = self._sum(self.pair_weight * a / (a + b))
         second = self._sum(self.pair_weight * a * (a + 1) / ((a + b) * (a + b + 1)))
-        return np.maximum(second - self.mean() ** 2, 0.0)
+        variance = np.maximum(second - mean**2, 0.0)
+        mean.flags.writeable = variance.flags.writeable = False
+        return mean, variance
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """(cells,) P(θ_c ≤ x_c)."""
@@ -138,7 +145,7 @@ class BetaMixture:
         exact Beta variates."""
         cells = np.arange(self.n_cells) if cells is None else np.asarray(cells)
         groups, local = np.unique(self.group[cells], return_inverse=True)  # components drawn only for these groups
-        component = _draw_components(self.weight[groups], rng, n)  # (n, groups)
+        component = _draw_components(self.weight[groups], rng, n, tuple(table[groups] for table in self._alias))  # (n, groups)
         pair = self.offset[cells][None, :] + component[:, local]  # (n, cells)
         log_gamma_b, wide_cells, alpha32 = self._lognormal_gamma_b
         wide = wide_cells[cells]
@@ -157,6 +164,12 @@ class BetaMixture:
             gamma_a /= gamma_b
             out[:, wide] = gamma_a
         return out
+
+    @cached_property
+    def _alias(self) -> tuple[np.ndarray, np.ndarray]:
+        """Walker's alias tables of every group's component weights (see _alias_tables): built once, not for
+        each pass of draws (a day's sequential passes and the exploration draw reuse them)."""
+        return _alias_tables(self.weight)
 
     @cached_property
     def _lognormal_gamma_b(self) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
@@ -183,23 +196,30 @@ def trigamma(x: np.ndarray) -> np.ndarray:
     asymptotic series (relative error < 1e-9; scipy's polygamma(1, ·) is 15× slower here)."""
     y = np.array(x, dtype=float)
     out = np.zeros_like(y)
-    for _ in range(6):
-        small = y < 6.0
-        out += np.where(small, 1.0 / (y * y), 0.0)
-        y = np.where(small, y + 1.0, y)
+    low = y < 6.0  # the recurrence runs on these alone (most shapes are larger)
+    if low.any():
+        y_low, out_low = y[low], out[low]
+        for _ in range(6):
+            small = y_low < 6.0
+            out_low += np.where(small, 1.0 / (y_low * y_low), 0.0)
+            y_low = np.where(small, y_low + 1.0, y_low)
+        y[low], out[low] = y_low, out_low
     inv = 1.0 / y
     inv2 = inv * inv
     return out + inv + inv2 / 2 + inv * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))
 
 
-def _draw_components(weight: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+def _draw_components(
+    weight: np.ndarray, rng: np.random.Generator, n: int, tables: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """(n, groups) component index per draw and group, by Walker's alias method: one uniform per
     draw picks a column and, by its fraction, the column or its alias (O(1) a draw; a search of the
-    groups' CDFs cost 4× as much at 250 groups × 64 components)."""
+    groups' CDFs cost 4× as much at 250 groups × 64 components). tables: the weights' (keep, alias),
+    when already built (each group's row is built alone, so a subset of rows is the subset's tables)."""
     groups, width = weight.shape
     if width == 1:
         return np.zeros((n, groups), dtype=int)
-    keep, alias = _alias_tables(weight)
+    keep, alias = _alias_tables(weight) if tables is None else tables
     column = rng.random((n, groups)) * width
     index = np.minimum(column.astype(int), width - 1)
     rows = np.arange(groups)[None, :]

@@ -14,7 +14,7 @@ import pandas as pd
 from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
-from budgetopt.estimate.wearout import fit_wear_out
+from budgetopt.estimate.wearout import WearOut, fit_wear_out
 from budgetopt.estimate.weekday import rate_weekday_effects, weekday_of
 from budgetopt.model import saturation_factor, segment_sums
 
@@ -67,6 +67,7 @@ class History:
     forgetting: Forgetting | None = None  # how fast each segment's days lose weight (learned or fixed)
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
     weekday: np.ndarray | None = None  # (segments, 7) weekday multipliers of each segment's rate, Monday first (None: not fitted)
+    wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast, its rows' factors dropped (None: off)
 
     @property
     def off(self) -> np.ndarray:
@@ -218,11 +219,11 @@ def build_history(
 
 def _time_model(
     rows: LogRows, day_number: np.ndarray, completeness: np.ndarray, segment_index: np.ndarray, segment_start: np.ndarray,
-    half_life_days: float | None, wear_out: bool,
-) -> tuple[Forgetting, np.ndarray, np.ndarray | float]:
-    """(forgetting, each row's day weight, each row's exposure in tomorrow's units): the fixed or learned
-    half-life, and the wear-out forecast (1.0 without it), both fitted on exposure discounted for
-    conversions not yet reported."""
+    half_life_days: float | None, wear_out: bool, start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[Forgetting, np.ndarray, WearOut | None]:
+    """(forgetting, each row's day weight, the wear-out fit whose factor is each row's exposure in tomorrow's
+    units; None without it): the fixed or learned half-life, and the wear-out forecast, both fitted on exposure
+    discounted for conversions not yet reported; `start`: where the wear-out's Newton starts (see carried_wear)."""
     age, cell = rows.age, rows.cell
     exposure = rows.exposure * completeness * rows.evidence
     conversions = rows.conversions * rows.evidence
@@ -232,8 +233,28 @@ def _time_model(
     else:
         forgetting = fixed(half_life_days, len(segment_start))
         weight = day_weights(age, half_life_days)
-    forecast = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index)).factor if wear_out else 1.0
-    return forgetting, weight, forecast
+    wear = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index), start) if wear_out else None
+    return forgetting, weight, wear
+
+
+def carried_wear(previous: History | None, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """(intercept, slope, exposure so far) (cells,) of `previous`'s wear-out fit for the cells named (nan for a
+    cell it lacks): an earlier day's fit, where today's Newton starts. None without one."""
+    if previous is None or previous.wear is None or previous.wear.intercept is None:
+        return None
+    w = previous.wear
+    fits = (w.intercept, w.raw_slope, w.so_far)
+    same = len(previous.creative) == len(creative) and all(
+        np.array_equal(p, c) for p, c in ((previous.campaign, campaign), (previous.segment, segment), (previous.creative, creative))
+    )
+    if same:
+        return fits
+    key = lambda h: np.char.add(np.char.add(np.char.add(h[0].astype(str), "\x1f"), np.char.add(h[1].astype(str), "\x1f")), h[2].astype(str))  # noqa: E731
+    old, new = key((previous.campaign, previous.segment, previous.creative)), key((campaign, segment, creative))
+    order = np.argsort(old)
+    at = np.minimum(np.searchsorted(old[order], new), len(old) - 1)
+    found = old[order][at] == new
+    return tuple(np.where(found, f[order][at], np.nan) for f in fits)
 
 
 def _latest(rows: LogRows, day_number: np.ndarray, row_segment: np.ndarray, n_segments: int, n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,12 +288,15 @@ def history_from_rows(
     conversion_lag: tuple[float, ...] = (),
     wear_out: bool = False,
     weekday: bool = False,
+    previous: History | None = None,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
     names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1).
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
     wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
-    weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects."""
+    weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects.
+    previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
+    today's iterations start; the History is the one built without it, to the fits' tolerance."""
     n_cells = len(creative)
     new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
     segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
@@ -287,16 +311,19 @@ def history_from_rows(
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
     week, seasonal = _weekday(rows, row_segment, completeness, as_of, n_segments) if weekday else (None, 1.0)
-    forgetting, weight, forecast = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out)
-    forecast = forecast * seasonal
+    start = carried_wear(previous, campaign, segment, creative) if wear_out else None
+    forgetting, weight, wear = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out, start)
+    forecast = (1.0 if wear is None else wear.factor) * seasonal
     segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
-    def totals(w: np.ndarray, lag: np.ndarray, display: bool) -> Totals:
-        add = lambda values: np.bincount(cell_codes, weights=values * w, minlength=n_cells)  # noqa: E731
+    def totals(w: np.ndarray | None, lag: np.ndarray | float, display: bool) -> Totals:
+        """w: each row's weight (None: 1, unweighted); lag: its completeness."""
+        add = lambda values: np.bincount(cell_codes, weights=values if w is None else values * w, minlength=n_cells)  # noqa: E731
+        total_spend = add(spend)
         return Totals(
-            spend=add(spend),
-            effective_spend=add(spend),  # unsaturated until with_saturation
+            spend=total_spend,
+            effective_spend=total_spend.copy(),  # unsaturated until with_saturation
             visits=add(visits * evidence) if display else add(visits),
             exposure=add(expo * lag * evidence * (1.0 if display else forecast)),
             raw_exposure=add(expo),
@@ -310,7 +337,8 @@ def history_from_rows(
 
     previous_spend, cell_last, paused = _latest(rows, day_number, row_segment, n_segments, n_cells)
     paid = spend > 0
-    ones = np.ones_like(weight)
+    segday_seen = np.bincount(segday, minlength=n_segments * n_days) > 0
+    segday_rank = np.cumsum(segday_seen) - 1  # each (segment, day) with a row, numbered in order
     return History(
         as_of=as_of,
         campaign=campaign,
@@ -321,16 +349,17 @@ def history_from_rows(
         segment_start=segment_start,
         paused=paused,
         totals=totals(weight, completeness, display=False),
-        raw=totals(ones, ones, display=True),
+        raw=totals(None, 1.0, display=True),
         previous_spend=previous_spend,
         last_date=as_of - pd.Timedelta(days=int(age.min())),
         days=CellDays(
-            cell=cell_codes, segment=row_segment, segment_day=np.unique(segday, return_inverse=True)[1].ravel(),
+            cell=cell_codes, segment=row_segment, segment_day=segday_rank[segday],
             segment_spend=segday_spend[segday], spend=spend, visits=np.where(paid, visits, 0.0), weight=weight,
         ),
         forgetting=forgetting,
         last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
         weekday=week,
+        wear=None if wear is None else replace(wear, factor=np.empty(0)),  # per creative only: a log's rows are not kept twice
     )
 
 

@@ -139,22 +139,22 @@ class SimulationPolicy:
         return Step(shares * budgets[self.account.segment_index], self.disabled.copy())
 
     def history(
-        self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None, weekday: bool = False
+        self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None,
+        previous: History | None = None, weekday: bool = False,
     ) -> tuple[np.ndarray, History]:
         """(cells, history): the cells seen so far in the plan's order (by name) and their History as
         `budgetopt plan` builds it from the log, read from the log's arrays. fresh: (cells,) cells judged
-        afresh from today (their rows set aside as evidence, as after `enable`)."""
+        afresh from today (their rows set aside as evidence, as after `enable`); previous: an earlier day's History."""
         a = self.account
         cells = self.by_name[log.known[self.by_name]]
         as_of = pd.Timestamp(self.briefing.start_date) + pd.Timedelta(days=log.today)
         rows = log.rows(cells)
         if fresh is not None and fresh.any():
             rows = replace(rows, evidence=np.where(fresh[rows.cell], 0.0, 1.0))
-        history = history_from_rows(
-            a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of,
-            half_life_days=half_life_days, conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, weekday=weekday,
+        return cells, history_from_rows(
+            a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of, half_life_days=half_life_days,
+            conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, previous=previous, weekday=weekday,
         )
-        return cells, history
 
 
 class BudgetoptPolicy(SimulationPolicy):
@@ -164,19 +164,22 @@ class BudgetoptPolicy(SimulationPolicy):
     def __init__(self, account: Account, briefing: Briefing, rng: np.random.Generator) -> None:
         super().__init__(account, briefing, rng)
         self.solvers = Solvers()
+        self.yesterday: History | None = None  # the last day's History: today's fits start from its
 
     def plan(self, log: LogView, truth: DayTruth | None = None) -> Step:
         """`plan_day`'s decisions on the log so far, through the same estimate → decide → allocate code (`fit_history`,
-        `plan_budgets`, pacing a period as plan does), the history read from the log's arrays, HiGHS re-solving warm."""
+        `plan_budgets`, pacing a period as plan does), the history read from the log's arrays and its fits started
+        from yesterday's, HiGHS re-solving warm."""
         a = self.account
         settings = a.policy.estimate
-        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, weekday=settings.weekday)
+        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, previous=self.yesterday, weekday=settings.weekday)
         disabled = self.disabled[cells]
         off = history.off | disabled
         back = retested(off, history.last_paid_day, a.policy.decide.retest_after_days)
         if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
-            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, weekday=settings.weekday)
+            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, previous=history, weekday=settings.weekday)
             self.disabled[cells[back]] = False
+        self.yesterday = history
         estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
         period = log_period(a.paced_policy, self.briefing.start_date, log, history.weekday)  # None without a period
         day = plan_budgets(
