@@ -297,17 +297,12 @@ def history_from_rows(
     weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects.
     previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
     today's iterations start; the History is the one built without it, to the fits' tolerance."""
-    n_cells = len(creative)
-    new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
-    segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
-    segment_index = np.repeat(np.arange(len(segment_start)), np.diff(np.r_[segment_start, n_cells]))
-    campaign_index = np.cumsum(new_campaign) - 1
+    n_cells, (segment_start, segment_index, campaign_index) = len(creative), _segments(campaign, segment)
     n_segments = len(segment_start)
     cell_codes, age = rows.cell, rows.age
     day_number = age.max() - age
     completeness = lag_completeness(age, conversion_lag)
     spend, visits, expo, conversions, revenue, evidence = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue, rows.evidence
-
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
     week, seasonal = _weekday(rows, row_segment, completeness, as_of, n_segments) if weekday else (None, 1.0)
@@ -361,6 +356,14 @@ def history_from_rows(
         weekday=week,
         wear=None if wear is None else replace(wear, factor=np.empty(0)),  # per creative only: a log's rows are not kept twice
     )
+
+
+def _segments(campaign: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment_start (segments,), segment_index (cells,), campaign_index (cells,)) of cells sorted by name."""
+    new_campaign = np.r_[True, campaign[1:] != campaign[:-1]]
+    segment_start = np.flatnonzero(new_campaign | np.r_[True, segment[1:] != segment[:-1]])
+    segment_index = np.repeat(np.arange(len(segment_start)), np.diff(np.r_[segment_start, len(segment)]))
+    return segment_start, segment_index, np.cumsum(new_campaign) - 1
 
 
 def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
