@@ -105,9 +105,25 @@ def test_segment_shadow_prices_are_highs_where_unique(problem, data):
         return dataclasses.replace(p, **{field: limit})
 
     left, right = one_sided(problem, moved)
+    if at_cap and right < 0:
+        # the pieces end at the cap, so moving it re-grids them: a last piece still worth taking on average runs past
+        # where the curve starts to lose money, and the model, not the cap, makes the quotient negative; a cap's
+        # shadow price is ≥ 0 (more room can always be left unused), and both solvers say 0
+        assert greedy.segment_dual[s] == pytest.approx(highs.segment_dual[s], abs=CLOSE) and greedy.segment_dual[s] >= -CLOSE
+        return
     if abs(left - right) < CLOSE:
         assert greedy.segment_dual[s] == pytest.approx(highs.segment_dual[s], abs=CLOSE)
         assert greedy.segment_dual[s] == pytest.approx(right, abs=1e-4)
+
+
+def test_a_cap_the_curve_loses_money_beyond_has_no_price():
+    """The case hypothesis found: one segment (value 4, saturation 290) capped at 414, where the curve's marginal
+    margin is −0.04 but its last piece, up to the cap, still earns on average: it spends to the cap, and the cap's
+    shadow price is 0 in both solvers (one more unit of cap would be left unused by the true curve)."""
+    problem = make_problem([4.0], [290.0], total=441.0, lower=[0.0], upper=[414.0])
+    greedy, highs = solve_greedy(problem), solve_highs(problem)
+    assert greedy.spend == pytest.approx([414.0]) and highs.spend == pytest.approx([414.0])
+    assert greedy.segment_dual == pytest.approx([0.0], abs=CLOSE) and highs.segment_dual == pytest.approx([0.0], abs=CLOSE)
 
 
 def test_a_cap_earns_what_the_curve_beyond_it_earns_over_the_totals_price():
