@@ -18,6 +18,7 @@ weekdays differ no more than noise says "no effect".
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import chi2
 
 #: fewer distinct days than this (two of each weekday): no effect is estimated at all
 MIN_DAYS = 14
@@ -58,9 +59,23 @@ def weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, re
         log_m = means - means.mean()
     residual = ratio - means[weekday[seen]]
     noise = (residual**2).sum() / max(seen.sum() - 7, 1) / count  # (7,) se² of each weekday's mean
+    if not differs(log_m, noise, 6):
+        return np.ones(7)
     spread = max(0.0, float((log_m**2).mean() - noise.mean()))
     shrunk = log_m * spread / (spread + noise)
     return np.exp(shrunk - shrunk.mean())
+
+
+#: the effects are kept only when the weekdays differ beyond noise at this level (Cochran's Q against its χ²)
+GATE = 0.95
+
+
+def differs(log_effect: np.ndarray, noise: np.ndarray, dof: int) -> bool:
+    """Whether log effects with these noise variances differ from none beyond chance: Cochran's Q = Σ effect² ÷ noise
+    above the χ²(dof) GATE quantile. Without it, a flat log's noise would still leave some effect after shrinkage."""
+    if dof <= 0:
+        return False
+    return float((log_effect**2 / noise).sum()) > float(chi2.ppf(GATE, dof))
 
 
 def segment_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.ndarray, revenue: np.ndarray, pooled: np.ndarray, n_segments: int) -> np.ndarray:
@@ -95,7 +110,10 @@ def segment_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.nda
     dispersion = float(((revenue - fitted) ** 2 / np.maximum(fitted, 1e-12))[fitted > 0].sum() / dof)  # φ, currency
     departure = np.where(seen, np.log(ratio), 0.0).reshape(n_segments, 7)
     noise = np.where(seen, dispersion / np.where(seen, expected_sj, 1.0), np.inf).reshape(n_segments, 7)
-    spread = max(0.0, float((departure[np.isfinite(noise)] ** 2 - noise[np.isfinite(noise)]).mean()))
+    known = np.isfinite(noise)
+    if not differs(departure[known], noise[known], int(known.sum()) - int(known.any(1).sum())):
+        return out
+    spread = max(0.0, float((departure[known] ** 2 - noise[known]).mean()))
     shrunk = departure * spread / (spread + noise)
     shrunk -= shrunk.mean(1, keepdims=True)
     return out * np.exp(shrunk)
