@@ -39,11 +39,20 @@ def test_a_slack_target_leaves_the_demo_plan_as_it_was():
 @pytest.mark.parametrize("roas", [3.9, 4.2])
 def test_a_binding_roas_target_holds_on_the_plan_and_is_priced(roas):
     result = plan({"min_roas": roas})
-    achieved = result.summary["targets"]["expected_roas"]
+    targets = result.summary["targets"]
+    achieved = targets["cautious_roas"]  # held with [targets] caution = 1 posterior sd off each value per euro
     assert roas <= achieved <= roas * (1 + ABOVE_TARGET)
+    assert targets["expected_roas"] > achieved and targets["caution"] == 1.0
     words = [b["in_words"] for b in result.summary["binding"] if "in_words" in b]
     assert re.match(rf"lowering \[targets\] min_roas {roas:g} by 0\.1 would earn [\d,.]+ EUR more margin", words[0])
     assert result.summary["total_spend"] < plan().summary["total_spend"]  # it buys ROAS by spending less where it is low
+
+
+def test_with_no_caution_the_target_holds_on_the_posterior_means():
+    result = plan({"min_roas": 4.2, "caution": 0.0})
+    targets = result.summary["targets"]
+    assert targets["expected_roas"] == pytest.approx(targets["cautious_roas"]) and 4.2 <= targets["expected_roas"] <= 4.2 * (1 + ABOVE_TARGET)
+    assert result.summary["total_spend"] > plan({"min_roas": 4.2}).summary["total_spend"]  # caution buys its confidence with spend
 
 
 def test_min_spend_buys_the_volume_for_less():

@@ -219,6 +219,9 @@ class TargetsSection(StrictModel):
     max_cpa: float | None = Field(None, gt=0, description="The plan's spend ÷ expected conversions is at most this, currency (omitted = no target).")
     min_conversions: float | None = Field(None, gt=0, description="The plan buys at least this many expected conversions per day (omitted = no target).")
     campaigns: tuple[CampaignTarget, ...] = Field((), description="Per-campaign min_roas, as [[targets.campaigns]] tables.")
+    caution: float = Field(
+        1.0, ge=0, le=3, description="Targets are checked on each creative's value per euro less this many posterior sds (0 = the posterior mean, which a realised outcome misses about half the time).",
+    )
 
     @property
     def any(self) -> bool:

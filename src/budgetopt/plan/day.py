@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from budgetopt.allocate.period import (
     plan_period,
 )
 from budgetopt.allocate.risk import with_risk
-from budgetopt.allocate.targets import policy_targets
+from budgetopt.allocate.targets import Targets, expected_outcome, policy_targets
 from budgetopt.config import DEFAULT_SEED, Policy
 from budgetopt.decide import Decisions, decide_creatives
 from budgetopt.decide.guardrails import guard_creatives
@@ -96,10 +97,12 @@ def build_problem(
     # creatives that never spent yet show traffic or conversions: together, the exploration budget is their most
     unbought = h.segment_sum(decisions.share * unpaid_evidence(h))  # (segments,) share of each budget they would get
     curves = SegmentCurves(value, estimates.saturation_spend)
-    conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean())
     b = policy.budget
-    honest = h.segment_sum(decisions.share * mean)  # targets are kept on the posterior's means
-    targets = policy_targets(policy.targets, h.campaign[h.segment_start], honest / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
+    honest = h.segment_sum(decisions.share * mean)
+    caution = np.maximum(1.0 - policy.targets.caution * np.minimum(cv, MAX_CV), 0.0)  # (cells,) targets hold on the cautious side
+    conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean() * caution)
+    cautious = h.segment_sum(decisions.share * mean * caution)
+    targets = policy_targets(policy.targets, h.campaign[h.segment_start], cautious / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
     problem = policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
     size = policy.segments.probe if probe is None else probe
     if size <= 0:
@@ -257,6 +260,22 @@ def _kept_off(
     return estimates, disabled & ~back, Off(off & ~back, back)
 
 
+def targets_summary(targets: Targets, estimates: Estimates, share: np.ndarray, budgets: np.ndarray, policy: Policy) -> dict[str, Any]:
+    """summary.json's `targets`: the plan's expected revenue, conversions, ROAS and CPA on the posterior means, and
+    the ROAS and CPA the targets were held on ([targets] caution posterior sds below the means)."""
+    h = estimates.history
+    mean = replace(
+        targets,
+        revenue_per_euro=h.segment_sum(share * estimates.value_per_euro_mean()) / policy.budget.margin_rate,
+        conversions_per_euro=h.segment_sum(share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean()),
+    )
+    held = expected_outcome(targets, estimates.saturation_spend, budgets)
+    return {
+        **expected_outcome(mean, estimates.saturation_spend, budgets), "caution": policy.targets.caution,
+        "cautious_roas": held["expected_roas"], "cautious_cpa": held["expected_cpa"],
+    }
+
+
 def plan_day(
     log: pd.DataFrame,
     policy: Policy,
@@ -298,6 +317,8 @@ def plan_day(
     summary = _summary(estimates, problem, allocation, budgets, previous, margins, limiters, policy, time.perf_counter() - started)
     if day.period is not None:
         summary["period"] = day.period.summary(summary["total_spend"], summary["expected_margin"])
+    if problem.targets is not None:
+        summary["targets"] = targets_summary(problem.targets, estimates, d.share, budgets, policy)
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [
