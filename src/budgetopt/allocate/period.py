@@ -177,7 +177,6 @@ class PeriodPlan:
     def tomorrow_total(self) -> float:
         return float(self.spend[0].sum())
 
-
     def summary(self, tomorrow_spend: float, tomorrow_margin: float) -> dict[str, Any]:
         """summary.json's `period`, with tomorrow's row as the final plan has it (after exploration)."""
         p = self.period
