@@ -121,3 +121,14 @@ def test_cli_prints_the_days_and_writes_the_json(runner, period_policy, tmp_path
     assert data["split_per"] == "segment and day" and [d["date"] for d in data["days"]] == DAYS_LEFT and len(data["segments"]) == 8
     assert data["chance_proposal_beats_plan"] == pytest.approx(0.0, abs=0.01)
     assert np.isclose(sum(d["proposal_spend"] for d in data["days"]), summary["period"]["remaining"])
+
+
+def test_the_period_plans_days_report_margins_on_the_posterior_means(demo):
+    """planned_by_day's expected margins are at the posterior means (× each day's weekday effect), not at the values
+    with the optimism bonus the LP allocates on: the later days' margins are what whatif's plan side says."""
+    log, policy, _ = demo
+    w = compare_split(log, policy, even_split(log, 1000.0), rng=7)
+    period = w.result.period
+    assert period.margin[1:].sum(1) == pytest.approx(w.days["plan_margin"].to_numpy()[1:], rel=0.02)  # whatif: 2,000 draws' mean
+    optimistic = period.problem.curves.margin(period.spend.ravel()).reshape(period.spend.shape)
+    assert optimistic[1:].sum() > period.margin[1:].sum()

@@ -200,8 +200,10 @@ def _by_weekday(multipliers: np.ndarray) -> dict[str, float]:
     return dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), map(float, multipliers)))
 
 
-def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> PeriodPlan:
-    """Solve the period's LP; an infeasible one raises the diagnosis naming its conflicting limits."""
+def plan_period(day: AllocationProblem, period: Period, policy: Policy, value_mean: np.ndarray | None = None) -> PeriodPlan:
+    """Solve the period's LP; an infeasible one raises the diagnosis naming its conflicting limits. value_mean: each
+    segment's posterior mean value per unsaturated euro (segments,), what the days' expected margins are reported on
+    (the LP's own values may carry the optimism bonus); None: the LP's."""
     problem = period_problem(day, period, policy)
     allocation = solve(problem)
     if allocation.status == "infeasible":
@@ -210,7 +212,8 @@ def plan_period(day: AllocationProblem, period: Period, policy: Policy) -> Perio
         raise SolverError(f"the solver {allocation.status} before proving the period's plan optimal; rerun, or simplify the policy")
     shape = (period.days_left, day.n_segments)
     spend = allocation.spend.reshape(shape)
-    margin = problem.curves.margin(spend.ravel()).reshape(shape)
+    curves = problem.curves if value_mean is None else SegmentCurves(period.day_multipliers(day.n_segments).ravel() * np.tile(value_mean, shape[0]), problem.curves.saturation_spend)
+    margin = curves.margin(spend.ravel()).reshape(shape)
     return PeriodPlan(period, problem, allocation, spend, margin, day.segment_labels)
 
 

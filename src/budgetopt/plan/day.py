@@ -227,7 +227,7 @@ def plan_budgets(
     policy = day_policy(policy, period)
     for probe in dict.fromkeys((policy.segments.probe, 0.0)):  # the probes give way before the policy's own limits do
         problem = with_risk(build_problem(policy, estimates, d, previous, guard, probe), policy, estimates, d.share, rng)
-        paced = plan_period(problem, period, policy) if period is not None else None
+        paced = plan_period(problem, period, policy, h.segment_sum(d.share * estimates.value_per_euro_mean())) if period is not None else None
         problem = for_tomorrow(problem, paced) if paced is not None else problem
         allocation = solve(problem, warm=solvers and solvers.mean)
         if allocation.status != "infeasible":
