@@ -8,6 +8,7 @@ subprocess, so the numbers are what a user sees), then where the time goes, stag
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def main() -> None:
         folder = Path(tmp)
         log_path, policy_path = folder / "log.csv", folder / "policy.toml"
         write_log(log_path, args.cells, args.days)
-        policy_path.write_text("[budget]\ndaily_total = 850000.0\n")  # about what the account spends a day
+        policy_path.write_text("[budget]\ndaily_total = 850000.0\n" + os.environ.get("BENCH_POLICY_EXTRA", ""))  # about what the account spends a day
         size = log_path.stat().st_size / 1e6
         clock = time.perf_counter()
         done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "budgetopt.cli", "plan", str(log_path), "--policy",

@@ -366,10 +366,19 @@ def _segments(campaign: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np
     return segment_start, segment_index, np.cumsum(new_campaign) - 1
 
 
-def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, n_segments: int) -> tuple[np.ndarray, np.ndarray | float]:
     """((segments, 7) each segment's weekday effects on its rate, (rows,) each row's exposure in tomorrow's units: its
     weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported."""
-    day = (as_of - pd.Timestamp("1970-01-01")).days - rows.age
-    week = rate_weekday_effects(row_segment, day, rows.exposure * completeness * rows.evidence, rows.conversions * rows.evidence, n_segments)
-    tomorrow = week[:, as_of.day_of_week]
-    return week, week[row_segment, weekday_of(day)] / tomorrow[row_segment]
+    # summed by segment-day first: a 4 M-row log holds 34 MB per (rows,) array, so as few as possible are made
+    oldest = int(rows.age.max())
+    key = row_segment * (oldest + 1) + (oldest - rows.age)
+    exposure = np.bincount(key, weights=rows.exposure * completeness * rows.evidence, minlength=n_segments * (oldest + 1))
+    conversions = np.bincount(key, weights=rows.conversions * rows.evidence if np.ndim(rows.evidence) else rows.conversions, minlength=len(exposure))
+    del key
+    segment, offset = np.divmod(np.flatnonzero(exposure > 0), oldest + 1)
+    day = offset + (as_of - pd.Timestamp("1970-01-01")).days - oldest
+    week = rate_weekday_effects(segment, day, exposure[exposure > 0], conversions[exposure > 0], n_segments)
+    if np.all(week == 1.0):
+        return week, 1.0  # no weekday effect: no (rows,) array of ones
+    relative = week / week[:, [as_of.day_of_week]]  # (segments, 7) each weekday against tomorrow's
+    return week, relative[row_segment, weekday_of((as_of - pd.Timestamp("1970-01-01")).days - rows.age)]
