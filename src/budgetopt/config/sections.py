@@ -106,7 +106,7 @@ class SegmentsSection(StrictModel):
     )
     optimism: float = Field(
         0.5, ge=0, le=3,
-        description="The allocation values each creative at its posterior mean × exp(optimism × the posterior standard deviation of its log value per euro): thin evidence keeps its budget until it shows a loss (0 = the mean).",
+        description="The allocation values each creative at its posterior mean × (1 + optimism × its value per euro's posterior coefficient of variation, at most 2): thin evidence keeps its budget until it shows a loss (0 = the mean).",
     )
 
     @model_validator(mode="after")

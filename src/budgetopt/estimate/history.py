@@ -15,7 +15,7 @@ from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
 from budgetopt.estimate.wearout import WearOut, fit_wear_out
-from budgetopt.estimate.weekday import rate_weekday_effects, weekday_of
+from budgetopt.estimate.weekday import segment_day_weekday_effects, weekday_of
 from budgetopt.model import saturation_factor, segment_sums
 
 
@@ -370,15 +370,19 @@ def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, a
     """((segments, 7) each segment's weekday effects on its rate, (rows,) each row's exposure in tomorrow's units: its
     weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported."""
     # summed by segment-day first: a 4 M-row log holds 34 MB per (rows,) array, so as few as possible are made
-    oldest = int(rows.age.max())
+    oldest, today = int(rows.age.max()), (as_of - pd.Timestamp("1970-01-01")).days
     key = row_segment * (oldest + 1) + (oldest - rows.age)
-    exposure = np.bincount(key, weights=rows.exposure * completeness * rows.evidence, minlength=n_segments * (oldest + 1))
-    conversions = np.bincount(key, weights=rows.conversions * rows.evidence if np.ndim(rows.evidence) else rows.conversions, minlength=len(exposure))
+    shape = (n_segments, oldest + 1)  # segment × day, the log's first day first
+    exposure = np.bincount(key, weights=rows.exposure * completeness * rows.evidence, minlength=shape[0] * shape[1]).reshape(shape)
+    evidenced = rows.conversions * rows.evidence if np.ndim(rows.evidence) else rows.conversions
+    conversions = np.bincount(key, weights=evidenced, minlength=shape[0] * shape[1]).reshape(shape)
     del key
-    segment, offset = np.divmod(np.flatnonzero(exposure > 0), oldest + 1)
-    day = offset + (as_of - pd.Timestamp("1970-01-01")).days - oldest
-    week = rate_weekday_effects(segment, day, exposure[exposure > 0], conversions[exposure > 0], n_segments)
+    seen = np.flatnonzero((exposure > 0).any(0))  # the days any segment had exposure: the window runs from the first to the last
+    if not len(seen):
+        return np.ones((n_segments, 7)), 1.0
+    days = slice(seen[0], seen[-1] + 1)
+    week = segment_day_weekday_effects(exposure[:, days], np.where(exposure > 0, conversions, 0.0)[:, days], today - oldest + int(seen[0]))
     if np.all(week == 1.0):
         return week, 1.0  # no weekday effect: no (rows,) array of ones
     relative = week / week[:, [as_of.day_of_week]]  # (segments, 7) each weekday against tomorrow's
-    return week, relative[row_segment, weekday_of((as_of - pd.Timestamp("1970-01-01")).days - rows.age)]
+    return week, relative[row_segment, weekday_of(today - rows.age)]

@@ -83,8 +83,8 @@ def segment_weekday_effects(day: np.ndarray, segment: np.ndarray, bought: np.nda
     the segment's own departure from it, shrunk towards none (each segment's geometric mean over weekdays 1).
 
     Segment s on weekday j earned R_sj = Σ revenue ÷ Σ ρ_s m_j bought over its days of that weekday (ρ_s its
-    return per unsaturated euro, m the pooled effect). Revenue is compound Poisson, its variance φ × its mean
-    (φ, in currency, fitted on the whole log: quasi-Poisson), so log R_sj's noise is about φ ÷ Σ expected
+    return per unit bought, m the pooled effect). Revenue (or conversions) is compound Poisson, its variance φ × its
+    mean (φ, in its unit, fitted on the whole log: quasi-Poisson), so log R_sj's noise is about φ ÷ Σ expected
     revenue; departures are shrunk by τ² / (τ² + noise), τ² their spread beyond noise (method of moments): a
     segment whose week looks like the account's, or that is too thin to tell, gets the pooled effect.
     Arguments as weekday_effects'."""
@@ -145,6 +145,13 @@ def rate_weekday_effects(segment: np.ndarray, day: np.ndarray, exposure: np.ndar
     key = segment * span + (day - first)
     exposure_sd = np.bincount(key, weights=exposure, minlength=n_segments * span).reshape(n_segments, span)
     conversions_sd = np.bincount(key, weights=conversions, minlength=n_segments * span).reshape(n_segments, span)
+    return segment_day_weekday_effects(exposure_sd, conversions_sd, first)
+
+
+def segment_day_weekday_effects(exposure_sd: np.ndarray, conversions_sd: np.ndarray, first: int) -> np.ndarray:
+    """rate_weekday_effects of a log already summed by segment-day: exposure and conversions (segments, days), the
+    days consecutive from day number `first` (since 1970-01-01)."""
+    n_segments, span = exposure_sd.shape
     if span < WINDOW:
         return np.ones((n_segments, 7))
     nearest = np.clip(np.arange(span) - WINDOW // 2, 0, span - WINDOW)  # each day's whole window nearest to being centred on it

@@ -17,7 +17,6 @@ from budgetopt.allocate import (
 )
 from budgetopt.allocate.period import PeriodPlan
 from budgetopt.allocate.risk import tail_mean
-from budgetopt.allocate.targets import expected_outcome
 from budgetopt.config import Policy
 from budgetopt.data import LoadedLog, read_log
 from budgetopt.data.schema import CellStatus
@@ -208,7 +207,6 @@ def _summary(estimates, problem, allocation, budgets, previous, margins, limiter
             for j, i in enumerate(starts)
         ],
         "exploration": policy.segments.exploration,
-        **({"targets": expected_outcome(problem.targets, estimates.saturation_spend, budgets)} if problem.targets else {}),
         "status": allocation.status,
         "solver": allocation.solver,
         "seconds": round(seconds, 3),
