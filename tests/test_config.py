@@ -108,6 +108,9 @@ ERRORS = [
     ("lag above 1", MINIMAL + "[estimate]\nconversion_lag = [0.5, 1.2]\n", r"\[estimate\] conversion_lag: every share must be in \(0, 1\]"),
     # a boolean is not a number (pydantic alone would read true as 1), nor is nan; inf only where it means something
     ("boolean daily_total", "[budget]\ndaily_total = true\n", r"policy\.toml: \[budget\] daily_total: expected a number, got a boolean \(true\)$"),
+    # and a boolean is a boolean: pydantic alone would read "yes" or 1 as true
+    ("text for a boolean", MINIMAL + '[estimate]\nweekday = "yes"\n', r"\[estimate\] weekday: Input should be a valid boolean, got 'yes'$"),
+    ("number for a boolean", MINIMAL + "[estimate]\nwear_out = 1\n", r"\[estimate\] wear_out: Input should be a valid boolean, got 1$"),
     ("boolean min_total", MINIMAL + "min_total = true\n", r"\[budget\] min_total: expected a number, got a boolean \(true\)$"),
     ("boolean max_daily_change", MINIMAL + "max_daily_change = false\n", r"\[budget\] max_daily_change: expected a number, got a boolean \(false\)$"),
     ("boolean in a list", MINIMAL + "[estimate]\nconversion_lag = [0.5, true]\n", r"\[estimate\] conversion_lag\.1: expected a number, got a boolean"),

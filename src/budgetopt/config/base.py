@@ -43,8 +43,8 @@ def _allows_inf(field: Any) -> bool:
 
 class NotANumber:
     """What stands, during validation, for a value pydantic would take for a number but is not one here (a
-    boolean: true is not 1; nan; an infinity the key gives no meaning to): the key's own validation then fails,
-    at the key, and the message says why."""
+    boolean: true is not 1; nan; an infinity the key gives no meaning to), or for a boolean but is not one ("yes",
+    1): the key's own validation then fails, at the key, and the message says why."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -68,7 +68,7 @@ def _screened(value: Any, allow_inf: bool, bounded: bool = True) -> Any:
 class StrictModel(BaseModel):
     """Every input file's tables: unknown keys are errors (a typo is never ignored), values are frozen,
     and a number is a number: a boolean is refused where a number is expected (pydantic would read
-    true as 1), and so are nan and inf, except inf where the key's description says what it means
+    true as 1), only true or false where a boolean is (pydantic would read "yes" or 1 as true), and nan and inf, except inf where the key's description says what it means
     ("inf = no limit") or inf is its default, and a float key's number above MAX_NUMBER (1e12) in size.
     Ints stay accepted for float keys (5000 is 5000.0)."""
 
@@ -85,7 +85,9 @@ class StrictModel(BaseModel):
             if field is None:
                 continue
             scalar, elements, real = _number_kinds(field.annotation)
-            if scalar:
+            if field.annotation is bool and not isinstance(value, bool):
+                screened[key] = NotANumber(f"Input should be a valid boolean, got {value!r}")  # pydantic's own words, strict
+            elif scalar:
                 screened[key] = _screened(value, _allows_inf(field), bounded=real)
             elif elements and isinstance(value, (list, tuple)):
                 screened[key] = [_screened(item, False) for item in value]

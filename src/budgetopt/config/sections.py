@@ -199,7 +199,7 @@ class GuardrailsSection(StrictModel):
     )
     max_decrease: float = Field(math.inf, ge=0, description="Largest decrease of a segment's budget in one day, currency; inf = no limit.")
     max_decrease_percent: float = Field(100.0, ge=0, le=100, description="Largest decrease of a segment's budget in one day, % of its budget before; 100 = no limit.")
-    keep_last_creative: bool = Field(True, strict=True, description="Never pause a segment's last active creative.")
+    keep_last_creative: bool = Field(True, description="Never pause a segment's last active creative.")
     max_paused_per_day: int | None = Field(
         None, ge=0, description="Most creatives the engine pauses in one plan (the surest losers first); omitted = no limit."
     )
