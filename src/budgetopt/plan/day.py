@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from budgetopt.allocate import (
     Allocation,
@@ -44,6 +43,7 @@ from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.estimate.sanity import log_warnings, plan_warnings
 from budgetopt.model import budgets_to_cents, saturation_factor
 from budgetopt.plan.files import MarginDraws, PlanResult, _plan_table, _summary
+from budgetopt.plan.probes import holding, loss_evidence, with_probes
 
 
 def estimates_from_log(
@@ -66,10 +66,6 @@ def fit_history(history: History, policy: Policy) -> Estimates:
     return fit(history.with_saturation(saturation), policy.estimate, saturation, policy.budget.margin_rate)
 
 
-#: a segment keeps a probe budget while its value per euro's posterior cv is at least this (about 10 conversions)…
-PROBE_CV = 0.3
-#: … unless it loses money with at least this probability
-PROBE_LOSS = 0.9
 #: the most posterior coefficients of variation the optimism bonus counts (a creative with no conversion has a huge one)
 MAX_CV = 2.0
 
@@ -98,7 +94,6 @@ def build_problem(
     unbought = h.segment_sum(decisions.share * unpaid_evidence(h))  # (segments,) share of each budget they would get
     curves = SegmentCurves(value, estimates.saturation_spend)
     b = policy.budget
-    honest = h.segment_sum(decisions.share * mean)
     caution = np.maximum(1.0 - policy.targets.caution * np.minimum(cv, MAX_CV), 0.0)  # (cells,) targets hold on the cautious side
     conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean() * caution)
     cautious = h.segment_sum(decisions.share * mean * caution)
@@ -109,56 +104,7 @@ def build_problem(
         return problem
     if h.raw.conversions.sum() <= 0:  # nothing has converted yet: no evidence of value either way
         return holding(problem, previous_segment_spend, live)
-    return with_probes(problem, size, honest, h.segment_sum(decisions.share * cv), live)
-
-
-#: what a segment's floor says when the account has not converted yet
-NO_CONVERSION_YET = "[segments] probe: no conversion in the log yet, so nothing says it loses money"
-
-
-def holding(problem: AllocationProblem, previous: np.ndarray, live: np.ndarray) -> AllocationProblem:
-    """The problem with every live segment held at least at yesterday's budget (an even split of the total for
-    an account with no spend yet), within its caps and the total: before the first conversion there is no
-    evidence that money is lost, only that conversions have not arrived, and cutting would stop the evidence."""
-    if not np.isfinite(problem.total_max):
-        return problem
-    floor = np.where(live, previous, 0.0)
-    if floor.sum() <= 0:
-        floor = np.where(live, problem.total_max / max(int(live.sum()), 1), 0.0)
-    floor = np.minimum(floor, problem.upper)
-    if floor.sum() > problem.total_max:
-        floor *= problem.total_max / floor.sum()
-    raise_by = np.maximum(floor - problem.lower, 0.0)
-    label = tuple(NO_CONVERSION_YET if r > 0 else old for r, old in zip(raise_by, problem.lower_label))
-    return replace(problem, lower=problem.lower + raise_by, lower_label=label)
-
-
-def with_probes(problem: AllocationProblem, probe: float, value: np.ndarray, cv: np.ndarray, live: np.ndarray) -> AllocationProblem:
-    """The problem with a floor for every live segment whose value per euro is still uncertain (posterior cv at
-    least PROBE_CV) and not a loss with confidence (P(value per unsaturated euro < 1) below PROBE_LOSS, on a
-    log-normal with that mean and cv): `probe` × an even split of the total, within the segment's cap. A segment
-    is cut because its evidence says it loses money, not because conversions have not arrived yet; the floors
-    give way together if they would not fit in the total."""
-    if not np.isfinite(problem.total_max) or problem.targets is not None:
-        return problem  # a target decides what a segment may spend: no probe overrides it
-    sigma = np.sqrt(np.log1p(cv**2))
-    with np.errstate(divide="ignore"):
-        p_loss = ndtr((0.0 - (np.log(value) - sigma**2 / 2)) / np.maximum(sigma, 1e-12))
-    in_a_row = np.asarray(abs(problem.bound_coef).sum(0)).ravel() > 0 if problem.bound_coef.shape[0] else np.zeros(len(live), bool)
-    thin = live & (cv >= PROBE_CV) & (p_loss < PROBE_LOSS) & ~in_a_row  # a segment a [[bounds]] row holds is the user's to size
-    if not thin.any():
-        return problem
-    floor = np.where(thin, np.minimum(probe * problem.total_max / max(int(live.sum()), 1), problem.upper), 0.0)
-    raise_by = np.maximum(floor - problem.lower, 0.0)
-    room = max(problem.total_max - problem.lower.sum(), 0.0)
-    if raise_by.sum() > room:
-        raise_by *= room / raise_by.sum()
-    lower = problem.lower + raise_by
-    label = tuple(
-        f"[segments] probe: thin evidence (value per euro ±{100 * c:.0f} %)" if r > 0 else old
-        for r, c, old in zip(raise_by, cv, problem.lower_label)
-    )
-    return replace(problem, lower=lower, lower_label=label)
+    return with_probes(problem, size, h.segment_sum(decisions.share * cv), loss_evidence(h, b.margin_rate), live)
 
 
 def _explore(
