@@ -6,8 +6,9 @@
   expected and realised), its spend against the budget, and the paired difference.
 --variant roas: paced with [targets] min_roas (--roas, default 2.8) and without, both without max_daily_change: the
   realised period ROAS against the target in each replication, and the days whose realised ROAS fell below it.
---variant risk: paced with [budget] risk_aversion 0 and 1: the mean period margin and its worst replications.
-    python benchmarks/bench_pacing.py [--variant pacing] [--reps 20]
+--variant risk: paced with [budget] risk_aversion 0 and 1: the mean period margin and its worst replications
+  (--scenario: another world, e.g. scenarios/launch.toml, where tomorrow's values are less certain).
+    python benchmarks/bench_pacing.py [--variant pacing] [--reps 20] [--scenario scenarios/monthly.toml]
 """
 
 from __future__ import annotations
@@ -66,10 +67,12 @@ def main() -> None:
     parser.add_argument("--variant", choices=("pacing", "roas", "risk"), default="pacing")
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--roas", type=float, default=2.8)
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
     args = parser.parse_args()
     calibration = Calibration.measure()
-    paced = load_scenario(SCENARIO)
-    budget = paced.policy.budget.period_total
+    paced = load_scenario(args.scenario)
+    b = paced.policy.budget
+    budget = b.period_total if b.period_total is not None else b.daily_total * paced.days
     if args.variant == "pacing":
         a = run("paced", paced, args.reps, calibration)
         b = run("flat", dataclasses.replace(paced, policy=flat_policy(paced.policy)), args.reps, calibration)
@@ -97,8 +100,13 @@ def main() -> None:
         k = max(1, int(round(0.05 * args.reps)))
         for name, n in (("λ = 0", calm), ("λ = 1", averse)):
             describe(name, n, budget)
-            worst = np.sort(n["realised_margin"])[:k]
-            print(f"{name:>8}: realised period margin {n['realised_margin'].mean():,.0f}; worst {k} replication(s) {worst.mean():,.0f}")
+            worst, worst_expected = np.sort(n["realised_margin"])[:k], np.sort(n["expected_margin"])[:k]
+            print(
+                f"{name:>8}: realised period margin {n['realised_margin'].mean():,.0f}; worst {k} replication(s) {worst.mean():,.0f} "
+                f"(true expected: {worst_expected.mean():,.0f})"
+            )
+        gain = averse["expected_margin"] - calm["expected_margin"]
+        print(f"λ = 1 − λ = 0, true expected margin: {gain.mean():+,.0f} ± {gain.std(ddof=1) / np.sqrt(len(gain)):,.0f} (standard error)")
     calibration.report()
 
 
