@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from budgetopt.estimate.forgetting import HALF_LIVES, fixed, learn_forgetting
+from budgetopt.estimate.forgetting import (
+    HALF_LIVES,
+    STATIONARY_PRIOR,
+    fixed,
+    learn_forgetting,
+)
 from budgetopt.estimate.history import day_weights
 
 
@@ -36,9 +41,14 @@ def test_a_stable_segment_keeps_a_long_memory_and_a_changing_one_forgets():
     assert half[1] <= 7 and half[0] >= 14
 
 
-def test_little_data_leaves_the_weights_spread():
+def test_little_data_leaves_the_weights_near_the_prior_which_keeps_the_evidence():
+    """A handful of conversions singles out no half-life: the weights stay near the prior (no decay half of it),
+    so a thin segment is not made to forget: its days weigh at least half at any age."""
     f = _weights(np.full((10, 2), 0.002), np.zeros(2, dtype=int), visits=50.0)
-    assert f.weight.max() < 0.5  # no half-life is singled out by a handful of conversions
+    grid = np.asarray(HALF_LIVES)
+    prior = np.where(np.isinf(grid), STATIONARY_PRIOR, (1 - STATIONARY_PRIOR) / (len(grid) - 1))
+    assert f.weight[0] == pytest.approx(prior, abs=0.1)
+    assert f.kernel(365)[0, 1:].min() >= STATIONARY_PRIOR - 0.1
 
 
 def test_weights_are_a_distribution_and_scores_are_finite():

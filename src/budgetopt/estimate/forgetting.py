@@ -4,9 +4,10 @@ Each half-life h is a model of time: a day `a` days old counts 0.5^((a − 1) / 
 each model predicts every recent day's conversions of every creative from the days before it (a
 Beta-binomial one-step-ahead forecast: the creative's discounted conversions and exposure on a prior
 centred on its segment's discounted rate), and the segment's half-lives are weighted by how well they
-predicted (Bayesian model averaging with a uniform prior over the grid: weight ∝ exp(log predictive
-score)). A stable segment keeps a long memory; a segment whose best creative wears out, a short one;
-a segment with too little data to tell leaves the weights near even, a mixture of short and long.
+predicted (Bayesian model averaging: weight ∝ prior × exp(log predictive score), the prior giving no
+decay STATIONARY_PRIOR and the finite half-lives the rest evenly). A stable segment keeps a long memory;
+a segment whose best creative wears out, a short one; a segment with too little data to tell stays
+close to the prior, a mixture in which no decay weighs half.
 
 The day weights a segment's estimates use are the model-averaged kernel Σ_h w_h 0.5^((a − 1) / h).
 """
@@ -22,6 +23,11 @@ from budgetopt.model import segment_sums
 
 #: the half-lives compared, in days (inf: no decay)
 HALF_LIVES = (2.0, 4.0, 7.0, 14.0, 28.0, np.inf)
+#: prior probability of no decay (a stationary segment); the finite half-lives share the rest evenly. A segment
+#: is taken as stable until its forecasts say otherwise: with a uniform prior a segment too thin to tell kept a
+#: ~10-day memory and threw away most of its evidence (sparse.toml: 75.7 → 77.8 % of the oracle over 80
+#: paired replications with 0.5; the worlds that change within ±0.3)
+STATIONARY_PRIOR = 0.5
 #: the most recent days whose forecasts are scored
 SCORE_DAYS = 28
 #: strength of each creative's prior around its segment's rate, in conversions
@@ -76,8 +82,17 @@ def learn_forgetting(
     with np.errstate(all="ignore"):
         score = _scores(seen, converted, delta, first_scored, segment_index, sums, account_rate)
     by_segment = np.nan_to_num(sums(score).T, nan=0.0, posinf=0.0, neginf=0.0)  # absurd counts: no half-life preferred
-    weight = np.exp(by_segment - by_segment.max(1, keepdims=True))
+    posterior = by_segment + np.log(_prior(grid))[None, :]
+    weight = np.exp(posterior - posterior.max(1, keepdims=True))
     return Forgetting(grid, weight / weight.sum(1, keepdims=True), by_segment, n_days - first_scored)
+
+
+def _prior(grid: np.ndarray) -> np.ndarray:
+    """(grid,) prior probability of each half-life: STATIONARY_PRIOR on no decay (uniform without it in the grid)."""
+    stationary = np.isinf(grid)
+    if not stationary.any() or stationary.all():
+        return np.full(len(grid), 1.0 / len(grid))
+    return np.where(stationary, STATIONARY_PRIOR / stationary.sum(), (1.0 - STATIONARY_PRIOR) / (~stationary).sum())
 
 
 def _scores(seen, converted, delta, first_scored, segment_index, sums, account_rate) -> np.ndarray:
