@@ -305,11 +305,11 @@ def history_from_rows(
     spend, visits, expo, conversions, revenue, evidence = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue, rows.evidence
     row_segment = segment_index[cell_codes]
     n_days = int(day_number.max()) + 1
-    week, seasonal = _weekday(rows, row_segment, completeness, as_of, n_segments) if weekday else (None, 1.0)
+    segday = row_segment * n_days + day_number
+    week, seasonal = _weekday(rows, row_segment, segday, completeness, as_of, (n_segments, n_days)) if weekday else (None, 1.0)
     start = carried_wear(previous, campaign, segment, creative) if wear_out else None
     forgetting, weight, wear = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out, start)
     forecast = (1.0 if wear is None else wear.factor) * seasonal
-    segday = row_segment * n_days + day_number
     segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
     def totals(w: np.ndarray | None, lag: np.ndarray | float, display: bool) -> Totals:
@@ -366,20 +366,20 @@ def _segments(campaign: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np
     return segment_start, segment_index, np.cumsum(new_campaign) - 1
 
 
-def _weekday(rows: LogRows, row_segment: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, n_segments: int) -> tuple[np.ndarray, np.ndarray | float]:
+def _weekday(
+    rows: LogRows, row_segment: np.ndarray, segday: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray | float]:
     """((segments, 7) each segment's weekday effects on its rate, (rows,) each row's exposure in tomorrow's units: its
-    weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported."""
+    weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported. segday: (rows,)
+    each row's segment × day number, in `shape` (segments, days), the log's first day first."""
     # summed by segment-day first: a 4 M-row log holds 34 MB per (rows,) array, so as few as possible are made
     oldest, today = int(rows.age.max()), (as_of - pd.Timestamp("1970-01-01")).days
-    key = row_segment * (oldest + 1) + (oldest - rows.age)
-    shape = (n_segments, oldest + 1)  # segment × day, the log's first day first
-    exposure = np.bincount(key, weights=rows.exposure * completeness * rows.evidence, minlength=shape[0] * shape[1]).reshape(shape)
+    exposure = np.bincount(segday, weights=rows.exposure * completeness * rows.evidence, minlength=shape[0] * shape[1]).reshape(shape)
     evidenced = rows.conversions * rows.evidence if np.ndim(rows.evidence) else rows.conversions
-    conversions = np.bincount(key, weights=evidenced, minlength=shape[0] * shape[1]).reshape(shape)
-    del key
+    conversions = np.bincount(segday, weights=evidenced, minlength=shape[0] * shape[1]).reshape(shape)
     seen = np.flatnonzero((exposure > 0).any(0))  # the days any segment had exposure: the window runs from the first to the last
     if not len(seen):
-        return np.ones((n_segments, 7)), 1.0
+        return np.ones((shape[0], 7)), 1.0
     days = slice(seen[0], seen[-1] + 1)
     week = segment_day_weekday_effects(exposure[:, days], np.where(exposure > 0, conversions, 0.0)[:, days], today - oldest + int(seen[0]))
     if np.all(week == 1.0):

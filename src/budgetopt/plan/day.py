@@ -79,6 +79,15 @@ def optimistic_value(mean: np.ndarray, cv: np.ndarray, optimism: float) -> np.nd
     return mean if optimism <= 0 else mean * (1.0 + optimism * np.minimum(cv, MAX_CV))
 
 
+def segment_rates(estimates: Estimates, share: np.ndarray, weight: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(segments,) revenue-margin and conversions per unsaturated euro at the posterior means, each creative counted
+    at its `share` × `weight` (cells,) (the targets: its [targets] caution factor)."""
+    h = estimates.history
+    value = h.segment_sum(share * estimates.value_per_euro_mean() * weight)
+    conversions = h.segment_sum(share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean() * weight)
+    return value, conversions
+
+
 def build_problem(
     policy: Policy, estimates: Estimates, decisions: Decisions, previous_segment_spend: np.ndarray, guard: Guard | None = None,
     probe: float | None = None,
@@ -95,8 +104,7 @@ def build_problem(
     curves = SegmentCurves(value, estimates.saturation_spend)
     b = policy.budget
     caution = np.maximum(1.0 - policy.targets.caution * np.minimum(cv, MAX_CV), 0.0)  # (cells,) targets hold on the cautious side
-    conversions = h.segment_sum(decisions.share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean() * caution)
-    cautious = h.segment_sum(decisions.share * mean * caution)
+    cautious, conversions = segment_rates(estimates, decisions.share, caution)
     targets = policy_targets(policy.targets, h.campaign[h.segment_start], cautious / b.margin_rate, conversions, b.objective, b.margin_rate, b.currency)
     problem = policy_problem(policy, curves, tuple(h.segment_labels), previous_segment_spend, live, coef, unbought=unbought, guard=guard, targets=targets)
     size = policy.segments.probe if probe is None else probe
@@ -171,9 +179,10 @@ def plan_budgets(
     d = decide_creatives(estimates, policy.decide, rng, previously_disabled=disabled_before, currency=policy.budget.currency, off=off)
     d = guard_creatives(d, h, policy.guardrails, policy.decide, disabled_before, guard.frozen_cell, guard.kept)
     policy = day_policy(policy, period)
+    value_mean = segment_rates(estimates, d.share)[0] if period is not None else None  # what the period's days are reported on
     for probe in dict.fromkeys((policy.segments.probe, 0.0)):  # the probes give way before the policy's own limits do
         problem = with_risk(build_problem(policy, estimates, d, previous, guard, probe), policy, estimates, d.share, rng)
-        paced = plan_period(problem, period, policy, h.segment_sum(d.share * estimates.value_per_euro_mean())) if period is not None else None
+        paced = plan_period(problem, period, policy, value_mean) if period is not None else None
         problem = for_tomorrow(problem, paced) if paced is not None else problem
         allocation = solve(problem, warm=solvers and solvers.mean)
         if allocation.status != "infeasible":
@@ -209,12 +218,8 @@ def _kept_off(
 def targets_summary(targets: Targets, estimates: Estimates, share: np.ndarray, budgets: np.ndarray, policy: Policy) -> dict[str, Any]:
     """summary.json's `targets`: the plan's expected revenue, conversions, ROAS and CPA on the posterior means, and
     the ROAS and CPA the targets were held on ([targets] caution posterior sds below the means)."""
-    h = estimates.history
-    mean = replace(
-        targets,
-        revenue_per_euro=h.segment_sum(share * estimates.value_per_euro_mean()) / policy.budget.margin_rate,
-        conversions_per_euro=h.segment_sum(share * estimates.exposure_per_euro.mean() * estimates.conversion_rate.mean()),
-    )
+    value, conversions = segment_rates(estimates, share)
+    mean = replace(targets, revenue_per_euro=value / policy.budget.margin_rate, conversions_per_euro=conversions)
     held = expected_outcome(targets, estimates.saturation_spend, budgets)
     return {
         **expected_outcome(mean, estimates.saturation_spend, budgets), "caution": policy.targets.caution,
