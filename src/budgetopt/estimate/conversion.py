@@ -28,6 +28,7 @@ from scipy.special import (
 
 from budgetopt.errors import InputError
 from budgetopt.estimate.history import sum_by
+from budgetopt.estimate.spread import PARENT_SD, parent_spread
 
 #: hyperparameter grid: points on logit μ per group, and κ values shared by all groups. Measured on
 #: 5 × 1,000 simulated cells (tests/estimate): 90 % intervals cover 89.8–92.8 % with this grid; a
@@ -46,9 +47,10 @@ KEEP_MAX = 64
 LOGNORMAL_MIN_SHAPE = 30.0
 #: hyperprior p(κ) ∝ (1 + κ)^(−HYPERPRIOR_POWER): 1.5 is proper and weakly favours little pooling
 HYPERPRIOR_POWER = 1.5
-#: sd, in logit units, of a group's rate around its parent's (a segment's around its campaign's): a
-#: segment 4.5× its campaign's rate is 1 sd away; 1,000× (one conversion on 87 unpaid impressions) is not believed
-PARENT_SD = 1.5
+#: a group's cells say how far they stray (κ) when one of them has the exposure to bring this many conversions
+#: at their parent's rate (else the parent's measured groups say it: two ads with a conversion each on 152
+#: impressions, 0.01 expected, would otherwise leave κ to its hyperprior, and their rates at 15× their campaign's)
+MEASURED_CELL = 0.1
 
 
 @dataclass(frozen=True)
@@ -270,18 +272,21 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
 
     `successes` and `trials` may be fractional (decayed, lag-discounted counts). `parent` (groups,) int:
     each group's own group (a segment's campaign), whose rate centres a Normal prior on the group's
-    logit μ (sd PARENT_SD): a group of one or two thin cells leans on its campaign instead of its own
-    few conversions, while a well-measured group is its data's (the prior weighs one observation).
+    logit μ (its sd learned from the account's well-measured groups, `parent_spread`): a group of one or
+    two thin cells leans on its campaign instead of its own few conversions, while a well-measured group is
+    its data's.
     """
     successes = np.minimum(successes, trials)
     n_groups = int(group.max()) + 1
-    parent_logit = None
+    parent_logit, parent_sd = None, PARENT_SD
     if parent is not None:
         parent_of_cell = parent[group]
         parent_x = np.bincount(parent_of_cell, weights=successes)
         parent_n = np.bincount(parent_of_cell, weights=trials)
         parent_logit = logit((parent_x + 0.5) / (parent_n + 1.0))[parent]  # (groups,)
-    grid_mu = _mu_grid(successes, trials, group, n_groups, parent_logit)  # (groups, MU_POINTS)
+        parent_sd = parent_spread(np.bincount(group, weights=successes, minlength=n_groups), np.bincount(group, weights=trials, minlength=n_groups),
+                                  parent, parent_logit)
+    grid_mu = _mu_grid(successes, trials, group, n_groups, parent_logit, parent_sd)  # (groups, MU_POINTS)
     mu = np.repeat(grid_mu, len(KAPPA_GRID), axis=1)  # (groups, H)
     kappa = np.tile(KAPPA_GRID, MU_POINTS)[None, :]
     a = mu * kappa
@@ -304,7 +309,8 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     if parent_logit is None:
         log_post = loglik + log_prior
     else:  # μ Normal around the parent's rate, and κ (how far cells stray from their group) shared by the parent's groups
-        log_post = _shared_kappa(loglik - 0.5 * ((logit(mu) - parent_logit[:, None]) / PARENT_SD) ** 2, log_prior, parent, count[:, 0])
+        measured = np.bincount(group, weights=trials * expit(parent_logit[group]) >= MEASURED_CELL, minlength=n_groups)
+        log_post = _shared_kappa(loglik - 0.5 * ((logit(mu) - parent_logit[:, None]) / parent_sd) ** 2, log_prior, parent, count[:, 0], measured)
     order = np.argsort(-log_post, axis=1)
     ranked = np.take_along_axis(log_post, order, 1)
     mass = np.exp(ranked - ranked[:, :1])
@@ -334,15 +340,17 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     )
 
 
-def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np.ndarray, group_sizes: np.ndarray) -> np.ndarray:
+def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np.ndarray, group_sizes: np.ndarray, measured: np.ndarray) -> np.ndarray:
     """(groups, grid) log posterior over (μ, κ): p(μ | κ, group's data) times p(κ | evidence), the evidence
-    being the group's own cells when it has several, else its parent's groups that have several: a lone
-    cell says nothing about how far cells stray from their group; the campaign's other segments do.
-    log_joint: (groups, MU_POINTS × kappas) log p(data, μ | κ); group_sizes: (groups,) cells."""
+    being the group's own cells when it has several and one of them is measured, else its parent's groups that
+    have: a lone cell, or two ads with a conversion each on 150 impressions, say nothing about how far cells
+    stray from their group; the campaign's measured segments do.
+    log_joint: (groups, MU_POINTS × kappas) log p(data, μ | κ); group_sizes, measured: (groups,) cells, and
+    cells whose exposure would bring MEASURED_CELL conversions at their parent's rate."""
     n_groups, kappas = log_joint.shape[0], len(KAPPA_GRID)
     by_mu = log_joint.reshape(n_groups, MU_POINTS, kappas)
     per_group = logsumexp(by_mu, axis=1)  # (groups, κ): log p(group's data | κ)
-    several = (group_sizes >= 2)[:, None]  # groups whose own cells say how far cells stray
+    several = ((group_sizes >= 2) & (measured >= 1))[:, None]  # groups whose own cells say how far cells stray
     per_parent = sum_by(parent, np.where(several, per_group, 0.0), int(parent.max()) + 1)[parent]  # (groups, κ)
     kappa_evidence = np.where(several, per_group, per_parent)  # a lone cell takes its campaign's κ
     kappa_prior = log_kappa_prior.reshape(MU_POINTS, kappas)[0]
@@ -351,7 +359,7 @@ def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np
     return (given_kappa + kappa_evidence[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
 
 
-def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None) -> np.ndarray:
+def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None, parent_sd: float = PARENT_SD) -> np.ndarray:
     """(groups, MU_POINTS) grid of μ, in logit space around each group's pooled rate (drawn towards
     `parent_logit`, (groups,), as far as the group's own evidence is thin)."""
     x = np.bincount(group, weights=successes, minlength=n_groups)
@@ -364,8 +372,8 @@ def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None
     k = np.bincount(group, minlength=n_groups)
     variance = 1.0 / (x + 1.0) + spread2 / np.maximum(k, 1) + 0.01
     if parent_logit is not None:  # the Normal prior's product with the group's own evidence, roughly
-        precision = 1.0 / variance + 1.0 / PARENT_SD**2
-        centre = (centre / variance + parent_logit / PARENT_SD**2) / precision
+        precision = 1.0 / variance + 1.0 / parent_sd**2
+        centre = (centre / variance + parent_logit / parent_sd**2) / precision
         variance = 1.0 / precision + (centre - logit((x + 0.5) / (n + 1.0))) ** 2 / 9.0  # keep the data's own rate on the grid
     half_width = np.clip(WIDTH * np.sqrt(variance), 0.25, 3.0)
     steps = np.linspace(-1.0, 1.0, MU_POINTS)
