@@ -185,6 +185,12 @@ def test_date_format_in_the_column_map_settles_it(tmp_path):
     assert log["date"].tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-02-05")]
 
 
+def test_a_date_format_that_matches_no_date_is_said_unused(tmp_path):
+    loaded = read_log(write(tmp_path, BASE), columns={"date_format": "%d-%m-%Y"})
+    assert loaded.log["date"].iloc[0] == pd.Timestamp("2024-05-01")
+    assert loaded.notes == ("dates in 'date' are yyyy-mm-dd: [columns] date_format '%d-%m-%Y' matches none of them and is unused",)
+
+
 def test_mixed_decimal_marks_are_refused(tmp_path):
     text = BASE.replace(",", ";").replace("500.0", "500,0")
     assert "with a decimal point but" in error_of(write(tmp_path, text))

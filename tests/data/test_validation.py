@@ -55,7 +55,8 @@ CASES = [
     ("empty creative", edit(2, creative=""), {}, r"row 2 \(line 3\), column 'creative': empty name"),
     ("non-numeric", edit(2, visits="abc"), {}, r"row 2 \(line 3\), column 'visits': not a finite number \(got 'abc'\)"),
     ("non-finite", edit(1, revenue="inf"), {}, r"row 1 \(line 2\), column 'revenue': not a finite number \(got 'inf'\)"),
-    ("empty number", edit(3, spend=""), {}, r"row 3 \(line 4\), column 'spend': not a finite number"),
+    ("empty number", edit(3, spend=""), {}, r"row 3 \(line 4\), column 'spend': not a finite number \(got ''\); all of them empty: export them again, "
+     r"write 0 only where there truly was none, or drop those rows"),
     ("negative spend", edit(1, spend="-1"), {}, r"row 1 \(line 2\), column 'spend': spend must be ≥ 0"),
     ("negative visits", edit(2, visits="-3"), {}, r"row 2 \(line 3\), column 'visits': visits must be ≥ 0"),
     ("negative conversions", edit(3, conversions="-1"), {}, r"column 'conversions': conversions must be ≥ 0"),

@@ -46,6 +46,10 @@ def number_column(raw: pd.DataFrame, column: str, lines: np.ndarray | None, prob
         values = pd.to_numeric(raw[column].astype("string").str.strip().replace({"": pd.NA}), errors="coerce").astype("float64")
     bad = np.flatnonzero(~np.isfinite(values.to_numpy()))
     if len(bad):
+        empty = int((raw[column].iloc[bad].astype("string").str.strip().fillna("") == "").sum())
+        if empty:  # a blank the platform left: a number nobody knows, not a zero
+            hint += (f"; {'all' if empty == len(bad) else empty} of them empty: export them again, write 0 only where there truly "
+                     "was none, or drop those rows")
         problems.append(f"{where_rows(bad, lines)}, column '{column}': not a finite number (got {raw[column].iloc[bad[0]]!r}){hint}")
     return values
 

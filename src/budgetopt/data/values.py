@@ -133,12 +133,15 @@ def iso_dates(cells: pd.Series, name: str, date_format: str | None, lines: np.nd
     """Dates as yyyy-mm-dd text when the whole column is in one known form (or `date_format`), and a note
     on the form read; otherwise the cells unchanged."""
     cells = cells.astype("str").str.strip()
+    filled = cells[cells != ""]
     if date_format:
         try:
-            return _with_format(cells, date_format), f"read dates in {name!r} as {date_format}"
+            read = _with_format(cells, date_format)
         except ValueError as error:
             raise InputError(f"[columns] date_format {date_format!r} cannot read dates ({error})", source=source) from None
-    filled = cells[cells != ""]
+        if not filled.empty and filled.str.fullmatch(_ISO).all() and read.equals(cells):  # not one date in that form: say so
+            return cells, f"dates in {name!r} are yyyy-mm-dd: [columns] date_format {date_format!r} matches none of them and is unused"
+        return read, f"read dates in {name!r} as {date_format}"
     if filled.empty or filled.str.fullmatch(_ISO).all():
         return cells, None
     for family, pattern, fmt in _FAMILIES:

@@ -58,6 +58,28 @@ def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | 
             f"{int(free.sum())} rows have conversions but no spend ({int(seen.loc[free, 'conversions'].sum()):,} conversions): they count as "
             "evidence about conversion rates, never as traffic bought for nothing; creatives that never spent get at most a test budget"
         )
+    return warnings + name_variant_warnings(seen)
+
+
+def name_variant_warnings(seen: pd.DataFrame) -> list[str]:
+    """Campaigns (or segments of one campaign) whose names differ only in case, spaces or punctuation —
+    'Men ComfortMax Launch', 'MEN COMFORTMAX LAUNCH', 'Men_ComfortMax_Launch' — in words: they are planned
+    apart, each on its own share of the evidence, which is right only if they really are different."""
+    warnings = []
+    for level, within in (("campaign", []), ("segment", ["campaign"])):
+        names = seen[[*within, level]].drop_duplicates().astype(str)
+        folded = names[level].str.casefold().str.replace(r"[\W_]+", "", regex=True)
+        variants = names[level].groupby([*(names[k] for k in within), folded]).agg(list)
+        variants = variants[variants.map(len) > 1].sort_values(key=lambda groups: -groups.map(len), kind="stable")
+        if len(variants):
+            largest = variants.iloc[0]
+            where = f" (campaign {variants.index[0][0]!r})" if within else ""
+            more = f"; and {len(variants) - 1} more such groups, {int(variants.map(len).sum())} names in all" if len(variants) > 1 else ""
+            warnings.append(
+                f"{level} names that differ only in case, spaces or punctuation are planned as different {level}s: "
+                f"{', '.join(repr(name) for name in largest[:4])}{' …' if len(largest) > 4 else ''}{where}{more}; "
+                f"if they are one {level}, give it one name in the export"
+            )
     return warnings
 
 
