@@ -49,6 +49,25 @@ def test_lognormal_quadrature_matches_simulation_for_six_cells():
     assert loss == pytest.approx(values.max(1).mean() - values.mean(0), abs=SIMULATED)
 
 
+def test_lognormal_quadrature_matches_adaptive_integration_for_cells_far_apart():
+    """Three cells whose windows start far apart (a precise leader, a vague newcomer, a loser): the grid starts at
+    the highest window's start, and every p_best and the expected maximum still equal scipy's adaptive quad."""
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    m, s = np.array([0.3, -1.0, -0.4]), np.array([0.01, 0.8, 0.05])
+    p_best, loss = lognormal_chance_to_be_best(m, s, np.array([0]), np.zeros(3, int), np.ones(3, bool))
+
+    def best(k: int, x: float) -> float:
+        return norm.pdf(x, m[k], s[k]) * np.prod([norm.cdf(x, m[j], s[j]) for j in range(3) if j != k])
+
+    bounds = dict(points=[*m], limit=400, epsabs=1e-13)
+    exact = [quad(lambda x, k=k: best(k, x), -12, 6, **bounds)[0] for k in range(3)]
+    expected_max = sum(quad(lambda x, k=k: np.exp(x) * best(k, x), -12, 6, **bounds)[0] for k in range(3))
+    assert p_best == pytest.approx(exact, abs=QUADRATURE)
+    assert loss == pytest.approx(expected_max - np.exp(m + s**2 / 2), abs=QUADRATURE)
+
+
 def test_lognormal_quadrature_leaves_ineligible_cells_out():
     m, s = np.array([0.0, 0.3, 0.1, -0.1, 0.2]), np.array([0.1, 0.1, 0.2, 0.2, 0.05])
     start, index = np.array([0, 3]), np.array([0, 0, 0, 1, 1])

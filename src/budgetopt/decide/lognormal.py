@@ -8,7 +8,8 @@ Normal(m, s²), see Estimates.value_per_euro_draws). Within a segment:
 x the log value, φ_k, Φ_k the density and distribution of cell k's log. The integrals of a segment
 share one grid: Gauss–Legendre panels (PANEL_NODES nodes each) between the points m_j + c s_j of
 every cell j, c in ±INNER_SD, ±TRANSITION_SD, ±WINDOW_SD, so each cell's bulk and tails have panels
-of their own and a sibling far better measured than another (a step in its Φ_j) is resolved.
+of their own and a sibling far better measured than another (a step in its Φ_j) is resolved; the
+grid starts at the highest of the windows' starts, below which every integrand is nil.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def _segment_quadrature(m: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.nd
     if n == 1:
         return np.ones((g, 1)), np.exp(m[:, 0] + 0.5 * s[:, 0] ** 2)
     cuts = np.concatenate([m + c * s for c in _CUTS], axis=1)  # (G, panels + 1)
-    edges = np.sort(cuts, axis=1)
+    # below the highest window's start every integrand is nil (that cell's Φ, or its own density, < 1e-15):
+    # the n − 1 lowest window starts lie there and are dropped, and the panels start at that one
+    start = (m - WINDOW_SD * s).max(1, keepdims=True)
+    edges = np.maximum(np.sort(cuts, axis=1)[:, n - 1 :], start)
     nodes, weights = np.polynomial.legendre.leggauss(PANEL_NODES)
     left, width = edges[:, :-1, None], np.diff(edges, axis=1)[:, :, None]  # (G, panels, 1)
     x = (left + width * (nodes + 1) / 2).reshape(g, -1)  # (G, points): one grid shared by the segment's cells
