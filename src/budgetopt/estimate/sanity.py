@@ -58,16 +58,18 @@ def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | 
             f"{int(free.sum())} rows have conversions but no spend ({int(seen.loc[free, 'conversions'].sum()):,} conversions): they count as "
             "evidence about conversion rates, never as traffic bought for nothing; creatives that never spent get at most a test budget"
         )
-    return warnings + name_variant_warnings(seen)
+    return warnings
 
 
-def name_variant_warnings(seen: pd.DataFrame) -> list[str]:
+def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str]:
     """Campaigns (or segments of one campaign) whose names differ only in case, spaces or punctuation —
     'Men ComfortMax Launch', 'MEN COMFORTMAX LAUNCH', 'Men_ComfortMax_Launch' — in words: they are planned
-    apart, each on its own share of the evidence, which is right only if they really are different."""
+    apart, each on its own share of the evidence, which is right only if they really are different.
+    campaign, segment: (cells,) each cell's names (a History's: one entry per cell, not per row)."""
     warnings = []
+    cells = pd.DataFrame({"campaign": campaign, "segment": segment})
     for level, within in (("campaign", []), ("segment", ["campaign"])):
-        names = seen[[*within, level]].drop_duplicates().astype(str)
+        names = cells[[*within, level]].drop_duplicates().astype(str)
         folded = names[level].str.casefold().str.replace(r"[\W_]+", "", regex=True)
         variants = names[level].groupby([*(names[k] for k in within), folded]).agg(list)
         variants = variants[variants.map(len) > 1].sort_values(key=lambda groups: -groups.map(len), kind="stable")

@@ -40,7 +40,7 @@ from budgetopt.decide.verdicts import Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 from budgetopt.estimate.history import unpaid_evidence
-from budgetopt.estimate.sanity import log_warnings, plan_warnings
+from budgetopt.estimate.sanity import log_warnings, name_variant_warnings, plan_warnings
 from budgetopt.model import budgets_to_cents, saturation_factor
 from budgetopt.plan.files import MarginDraws, PlanResult, _plan_table, _summary
 from budgetopt.plan.probes import holding, loss_evidence, with_probes
@@ -273,7 +273,7 @@ def plan_day(
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [
-        *log_warnings(seen, h.as_of), *problem.notes,
+        *log_warnings(seen, h.as_of), *name_variant_warnings(h.campaign, h.segment), *problem.notes,
         *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
     ]
     return PlanResult(plan, d, summary, estimates, problem, allocation, typed, day.period)
