@@ -50,7 +50,7 @@ CANDIDATES = {
 FIXED = ("hl 7", "hl 14", "hl 28", "hl inf")
 BASELINE, DEFAULT = "hl 14", "a+wear+week"
 #: scenarios whose true conversion rates never change (launch only adds creatives): the rest are non-stationary
-STATIONARY = ("stable", "sparse", "launch")
+STATIONARY = ("stable", "sparse", "launch", "thin_many")
 #: the issue's coverage target for the 90 % intervals on the non-stationary scenarios
 TARGET = (0.87, 0.93)
 #: the predictive interval's tails

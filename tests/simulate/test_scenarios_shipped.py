@@ -72,3 +72,17 @@ def test_the_daily_total_binds_for_the_oracle(name):
     peak = np.where(best > 1, w.saturation_spend * np.log(np.maximum(best, 1.0)), 0.0)
     cap = scenario.policy.segments.max_spend
     assert np.minimum(peak, cap).sum() > scenario.policy.budget.daily_total
+
+
+def test_the_thin_account_is_many_small_segments_some_losing():
+    """thin_many: what its opening comment says — 60 segments of three creatives, 40 a day each, every creative
+    below 300 visits for its first week at an even split, 16 segments losing money whatever runs, a binding total."""
+    scenario = load("thin_many")
+    w = scenario.world
+    assert (w.n_segments, w.n_cells, len(set(w.campaign))) == (60, 180, 4)
+    even = scenario.policy.budget.daily_total / w.n_segments / 3 / w.cost_per_visit  # visits a creative gets a day
+    assert np.all(7 * even < 300)
+    best = np.array([value_per_euro(scenario)[w.segment_index == s].max() for s in range(w.n_segments)])
+    assert (best < 1.0).sum() == 16 and best.max() < 4.0
+    peak = np.where(best > 1, w.saturation_spend * np.log(np.maximum(best, 1.0)), 0.0)
+    assert peak.sum() > scenario.policy.budget.daily_total
