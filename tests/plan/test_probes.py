@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from budgetopt.allocate.curves import SegmentCurves
 from budgetopt.config import policy_from_dict
 from budgetopt.plan import plan_day
-from budgetopt.plan.probes import LossEvidence
+from budgetopt.plan.probes import BAR_POWER, LossEvidence, margin_bar, probe_bar
 from tests.estimate.test_posterior import log_of
 
 
@@ -39,11 +40,33 @@ def _thin(result) -> tuple[float, str]:
 
 
 def test_one_cheap_order_is_not_evidence_of_a_loss():
-    """100 spent, one order of 15 where 60 is the account's basket: the posterior leans low, but a segment that
-    broke even would show as few conversions half the time: it keeps its probe and says why."""
-    spend, limited = _thin(plan_day(_log(10.0, [15.0]), policy_from_dict(SETTINGS)))
-    assert spend >= 0.5 * 100.0 / 2 - 0.01
+    """100 spent, one order of 15 where 60 is the account's basket, and a total the segments cannot use up (the bar
+    is break-even): the posterior leans low, but a segment that broke even would show as few conversions half the
+    time: it keeps its probe and says why."""
+    roomy = {**SETTINGS, "budget": {**SETTINGS["budget"], "daily_total": 5_000.0}}
+    spend, limited = _thin(plan_day(_log(10.0, [15.0]), policy_from_dict(roomy)))
+    assert spend >= 0.5 * 5_000.0 / 2 - 0.01 or "max_spend" in limited
     assert re.search(r"probe: thin evidence \([0-9.]+ conversions where [0-9.]+ would break even\)", limited)  # days weighted
+
+
+def test_a_probe_is_measured_against_what_the_budget_earns_elsewhere():
+    """One cheap order on 150 spent, beside a segment earning several times its spend, under a total that binds: at
+    break-even it would keep its probe (0.7 weighted conversions where 2.2 would pay), but the bar is halfway (in
+    log terms) from break-even to what a unit earns at the account's margin, and against it the log shows a loss
+    next to the other segment (thin_many: probes at break-even held 5 % of the budget in segments losing money)."""
+    spend, limited = _thin(plan_day(_log(15.0, [15.0]), policy_from_dict(SETTINGS)))
+    assert spend < 0.5 * 100.0 / 2
+    assert "probe" not in limited
+
+
+def test_the_bar_is_where_the_curves_spend_the_total():
+    """Two segments of saturation 100 returning e² and e per unsaturated unit: 100 spent where each next unit earns e
+    (the first takes it all: 100 · ln(e² / e)), so the bar is e; a total they cannot use up leaves it at 1."""
+    curves = SegmentCurves(np.array([np.e**2, np.e]), np.array([100.0, 100.0]))
+    assert margin_bar(curves, np.full(2, np.inf), 100.0) == pytest.approx(np.e, rel=1e-9)
+    assert margin_bar(curves, np.full(2, np.inf), 1_000.0) == 1.0
+    assert margin_bar(curves, np.array([50.0, np.inf]), 100.0) == pytest.approx(np.exp(0.5), rel=1e-9)  # a cap moves it
+    assert probe_bar(curves, np.full(2, np.inf), 100.0) == pytest.approx(np.e**BAR_POWER, rel=1e-9)
 
 
 def test_a_loss_the_log_shows_is_cut():

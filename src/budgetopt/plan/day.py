@@ -43,7 +43,7 @@ from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.estimate.sanity import log_warnings, name_variant_warnings, plan_warnings
 from budgetopt.model import budgets_to_cents, saturation_factor
 from budgetopt.plan.files import MarginDraws, PlanResult, _plan_table, _summary
-from budgetopt.plan.probes import holding, loss_evidence, with_probes
+from budgetopt.plan.probes import holding, loss_evidence, probe_bar, with_probes
 
 
 def estimates_from_log(
@@ -112,7 +112,8 @@ def build_problem(
         return problem
     if h.raw.conversions.sum() <= 0:  # nothing has converted yet: no evidence of value either way
         return holding(problem, previous_segment_spend, live)
-    return with_probes(problem, size, h.segment_sum(decisions.share * cv), loss_evidence(h, b.margin_rate), live)
+    bar = probe_bar(curves, problem.upper, problem.total_max)  # a probe is measured against what the budget earns elsewhere
+    return with_probes(problem, size, h.segment_sum(decisions.share * cv), loss_evidence(h, b.margin_rate), live, bar)
 
 
 def _explore(
