@@ -34,6 +34,15 @@ class SegmentCurves:
         decay = np.where(np.isfinite(s), np.exp(-spend / np.where(np.isfinite(s), s, 1.0)), 1.0)
         return self.value_per_euro * decay - 1.0
 
+    def spend_at(self, value: float) -> np.ndarray:
+        """(segments,) the budget at which the next euro buys `value` of revenue-margin (marginal + 1 = value, the
+        inverse of `marginal`): S · ln(v / value), 0 where even the first euro buys less, inf for a linear
+        segment whose v is above it."""
+        s = self.saturation_spend
+        finite = np.isfinite(s)
+        saturating = np.where(finite, s, 1.0) * np.log(np.maximum(self.value_per_euro / value, 1.0))
+        return np.where(finite, saturating, np.where(self.value_per_euro > value, np.inf, 0.0))
+
     def pieces(self, span: np.ndarray, count: int = PIECES) -> tuple[np.ndarray, np.ndarray]:
         """(widths, slopes), each (segments, count + 1): concave pieces covering [0, span], then one
         unbounded piece at the final marginal slope (so a floor above the span stays reachable)."""

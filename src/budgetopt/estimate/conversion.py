@@ -278,15 +278,16 @@ def pooled(successes: np.ndarray, trials: np.ndarray, group: np.ndarray, parent:
     """
     successes = np.minimum(successes, trials)
     n_groups = int(group.max()) + 1
+    group_x = np.bincount(group, weights=successes, minlength=n_groups)
+    group_n = np.bincount(group, weights=trials, minlength=n_groups)
     parent_logit, parent_sd = None, PARENT_SD
     if parent is not None:
         parent_of_cell = parent[group]
         parent_x = np.bincount(parent_of_cell, weights=successes)
         parent_n = np.bincount(parent_of_cell, weights=trials)
         parent_logit = logit((parent_x + 0.5) / (parent_n + 1.0))[parent]  # (groups,)
-        parent_sd = parent_spread(np.bincount(group, weights=successes, minlength=n_groups), np.bincount(group, weights=trials, minlength=n_groups),
-                                  parent, parent_logit)
-    grid_mu = _mu_grid(successes, trials, group, n_groups, parent_logit, parent_sd)  # (groups, MU_POINTS)
+        parent_sd = parent_spread(group_x, group_n, parent, parent_logit)
+    grid_mu = _mu_grid(successes, trials, group, group_x, group_n, parent_logit, parent_sd)  # (groups, MU_POINTS)
     mu = np.repeat(grid_mu, len(KAPPA_GRID), axis=1)  # (groups, H)
     kappa = np.tile(KAPPA_GRID, MU_POINTS)[None, :]
     a = mu * kappa
@@ -359,11 +360,12 @@ def _shared_kappa(log_joint: np.ndarray, log_kappa_prior: np.ndarray, parent: np
     return (given_kappa + kappa_evidence[:, None, :] + kappa_prior[None, None, :]).reshape(n_groups, -1)
 
 
-def _mu_grid(successes, trials, group, n_groups, parent_logit: np.ndarray | None = None, parent_sd: float = PARENT_SD) -> np.ndarray:
-    """(groups, MU_POINTS) grid of μ, in logit space around each group's pooled rate (drawn towards
-    `parent_logit`, (groups,), as far as the group's own evidence is thin)."""
-    x = np.bincount(group, weights=successes, minlength=n_groups)
-    n = np.bincount(group, weights=trials, minlength=n_groups)
+def _mu_grid(
+    successes, trials, group, x: np.ndarray, n: np.ndarray, parent_logit: np.ndarray | None = None, parent_sd: float = PARENT_SD
+) -> np.ndarray:
+    """(groups, MU_POINTS) grid of μ, in logit space around each group's pooled rate (x successes of n trials,
+    (groups,)), drawn towards `parent_logit`, (groups,), as far as the group's own evidence is thin."""
+    n_groups = len(x)
     centre = logit((x + 0.5) / (n + 1.0))
     cell_logit = logit((successes + 0.5) / (trials + 1.0))
     w = trials / (trials + 50.0)  # cells with little data say little about the spread

@@ -59,14 +59,12 @@ def margin_bar(curves: SegmentCurves, upper: np.ndarray, total: float) -> float:
     """What a unit of budget earns at the margin of the account, 1 + λ: λ the margin per unit the last unit of the
     total earns where the curves (SegmentCurves) put it, caps `upper` (segments,) kept, floors ignored; 1 where
     the total does not bind. A probe's bar: a segment that cannot earn this is a loss next to the others."""
-    v, sat = curves.value_per_euro, curves.saturation_spend
+    v = curves.value_per_euro
     if not np.isfinite(total) or not (v > 1.0).any():
         return 1.0
 
     def spend(level: float) -> float:
-        finite = np.isfinite(sat)
-        want = np.where(finite, np.where(finite, sat, 1.0) * np.log(np.maximum(v / level, 1.0)), np.where(v > level, np.inf, 0.0))
-        return float(np.minimum(want, upper).sum())
+        return float(np.minimum(curves.spend_at(level), upper).sum())
 
     if spend(1.0) <= total:
         return 1.0
@@ -113,9 +111,9 @@ def with_probes(
     least PROBE_CV) and whose log does not show a loss (as few conversions as it has would come from a segment
     that earns `bar` per unit spent at least PROBE_EVIDENCE of the time; `probe_bar`: halfway between break-even
     and what the budget earns at the account's margin, 1 where the total does not bind): `probe` × an even split
-    of the total, within the segment's cap. The posterior alone is not asked, because with a few conversions it leans on its prior (a
-    cheap first order, a quiet campaign's pooled rate) and can call a loss that the segment's own data do not
-    show. The floors give way together if they would not fit in the total."""
+    of the total, within the segment's cap. The posterior alone is not asked, because with a few conversions it
+    leans on its prior (a cheap first order, a quiet campaign's pooled rate) and can call a loss that the
+    segment's own data do not show. The floors give way together if they would not fit in the total."""
     if not np.isfinite(problem.total_max) or problem.targets is not None:
         return problem  # a target decides what a segment may spend: no probe overrides it
     in_a_row = np.asarray(abs(problem.bound_coef).sum(0)).ravel() > 0 if problem.bound_coef.shape[0] else np.zeros(len(live), bool)
