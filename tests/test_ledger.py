@@ -373,4 +373,4 @@ def test_a_re_enabled_creative_is_judged_only_on_what_it_does_after(runner, tmp_
     b = pd.read_csv(plan).set_index("creative").loc["b"]
     # its 4,000 visits at 0.5 % are set aside: no new visits yet, so it is too early to judge, and it gets traffic
     assert b["status"] == "active" and b["spend"] > 0
-    assert b["reason"].endswith("so far") and "too early: 0 visits" in b["reason"]
+    assert "so far; an even share at most until its visits could bring 5 conversions" in b["reason"] and "too early: 0 visits" in b["reason"]

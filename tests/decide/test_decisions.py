@@ -8,6 +8,7 @@ from scipy import integrate, stats
 
 from budgetopt.config import DecideSection
 from budgetopt.decide import chance_to_be_best, traffic_shares, verdicts
+from budgetopt.decide.verdicts import SHARE_EVIDENCE, share_measured
 
 #: Monte Carlo error of p_best with 200,000 draws is below 0.0012 (sd); 0.005 is four of them
 P_BEST_TOLERANCE = 0.005
@@ -71,6 +72,29 @@ def test_a_winner_takes_the_whole_segment():
     verdict = np.array(["winner", "keep"], dtype=object)
     share = traffic_shares(np.array([0.97, 0.03]), verdict, np.array([0]), np.array([0, 0]), 0.05)
     assert list(share) == [1.0, 0.0]
+
+
+def test_a_creative_is_measured_once_its_visits_could_bring_five_conversions_at_its_segments_rate():
+    # the segment: 20 conversions on 2,000 visits (1 %), so 500 visits could bring 5; the other segment has none
+    visits = np.array([499.0, 500.0, 1001.0, 400.0, 400.0])
+    conversions = np.array([0.0, 5.0, 15.0, 0.0, 0.0])
+    measured = share_measured(visits, conversions, np.array([0, 3]), np.array([0, 0, 0, 1, 1]))
+    assert SHARE_EVIDENCE == 5.0 and list(measured) == [False, True, True, False, False]
+
+
+def test_a_creative_too_early_to_judge_follows_its_chance_once_measured_and_is_capped_before():
+    # three creatives, none judged yet: capped, each gets an even third whatever its chance to be best;
+    # measured (their visits could bring 5 conversions), shares follow the chances, with min_share as floor
+    p_best, verdict = np.array([0.7, 0.25, 0.05]), _verdicts_of("too early", "too early", "too early")
+    start, index = np.array([0]), np.zeros(3, dtype=int)
+    capped = traffic_shares(p_best, verdict, start, index, 0.1, challenger_p_best=0.25)
+    assert capped == pytest.approx([1 / 3] * 3)
+    measured = traffic_shares(p_best, verdict, start, index, 0.1, challenger_p_best=0.25, measured=np.ones(3, bool))
+    assert measured == pytest.approx([0.7 * 0.9 / 0.95, 0.25 * 0.9 / 0.95, 0.1])
+    # the leader not measured yet: capped at a third, what it gives up going to the others in proportion
+    mixed = traffic_shares(p_best, verdict, start, index, 0.1, measured=np.array([False, True, True]))
+    assert mixed[0] == pytest.approx(1 / 3) and mixed.sum() == pytest.approx(1.0)
+    assert mixed[1] / mixed[2] == pytest.approx(measured[1] / measured[2])
 
 
 # --- a min_share that cannot be honoured is refused, never rescaled ------------------------------

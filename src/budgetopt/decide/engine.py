@@ -16,6 +16,7 @@ from budgetopt.decide.lognormal import MAX_CREATIVES, lognormal_chance_to_be_bes
 from budgetopt.decide.sampling import Chance, sequential_chance
 from budgetopt.decide.verdicts import (
     DISABLE,
+    SHARE_EVIDENCE,
     KEEP,
     PAUSED,
     TOO_EARLY,
@@ -23,6 +24,7 @@ from budgetopt.decide.verdicts import (
     Off,
     check_min_share,
     segment_leaders,
+    share_measured,
     traffic_shares,
     uncertain_segments,
     verdicts,
@@ -219,7 +221,8 @@ def decide_creatives(
     verdict[(verdict == DISABLE) & ~disabled_before & (h.previous_spend <= 0)] = KEEP
     check_min_share(verdict, h.segment_start, rules.min_share, h.campaign, h.segment)  # refused, not rescaled
     share = traffic_shares(
-        p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), challenger_p_best=rules.challenger_p_best
+        p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), challenger_p_best=rules.challenger_p_best,
+        measured=share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index),
     )
     return Decisions(
         metric=rules.metric,
@@ -271,6 +274,7 @@ def _verdict_reasons(d: Decisions, estimates: Estimates, rules: DecideSection, d
         winner_of[h.segment_index[i]] = h.creative[i]
     basis = "per euro" if d.metric == "margin_per_euro" else "in conversion rate"
     unit = "impressions" if estimates.exposure == "impressions" else "visits"
+    measured = share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index)
     for i in range(h.n_cells):
         where = f"{h.campaign[i]}/{h.segment[i]}"
         visits = f"{h.raw.exposure[i]:,.0f} {unit}"
@@ -295,9 +299,11 @@ def _verdict_reasons(d: Decisions, estimates: Estimates, rules: DecideSection, d
                 f"choosing it risks only {format_loss(d.expected_loss[i], d.metric, currency)}"
             )
         elif verdict == TOO_EARLY:
+            enough = f"its {unit} could bring {SHARE_EVIDENCE:g} conversions at the segment's rate"
+            share_rule = f", which its share follows ({enough})" if measured[i] else f"; an even share at most until {enough}"
             out.append(
                 f"too early: {visits} of the {rules.min_visits_before_disable:,.0f} needed before judging; "
-                f"{100 * d.p_best[i]:.1f} % chance of being best in {where} so far"
+                f"{100 * d.p_best[i]:.1f} % chance of being best in {where} so far{share_rule}"
             )
         elif h.segment_index[i] in winner_of:
             out.append(f"kept but gets no traffic: '{winner_of[h.segment_index[i]]}' won {where}")

@@ -13,7 +13,7 @@ import numpy as np
 
 from budgetopt.config import DecideSection, GuardrailsSection
 from budgetopt.decide.engine import Decisions
-from budgetopt.decide.verdicts import DISABLE, KEEP, traffic_shares
+from budgetopt.decide.verdicts import DISABLE, KEEP, share_measured, traffic_shares
 from budgetopt.estimate import History
 from budgetopt.estimate.history import unpaid_evidence
 
@@ -53,7 +53,8 @@ def guard_creatives(
         return d
     verdict = d.verdict.copy()
     verdict[guarded != ""] = KEEP
-    share = traffic_shares(d.p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h))
+    measured = share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index)
+    share = traffic_shares(d.p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), measured=measured)
     explain = d.explain
 
     def reasons(decisions: Decisions) -> list[str]:
