@@ -57,6 +57,16 @@ def test_a_cap_in_currency_bounds_the_lp_and_is_named(demo):
     assert len(prices) == len(capped) and min(prices) > 0
 
 
+def test_a_creative_kept_on_moves_only_its_own_segments_shares(demo):
+    # the engine pauses static-c in women-25-34; kept on, it gets min_share there, and every other segment's
+    # creatives keep the engine's shares (resting challengers stay resting: the guardrail wakes no one)
+    plans = [plan_with(demo, g)[0].plan.set_index(["segment", "creative"]) for g in ({}, {"max_paused_per_day": 0})]
+    moved = (plans[0]["share"] - plans[1]["share"]).abs() > 1e-12
+    assert set(moved[moved].index.get_level_values("segment")) == {"women-25-34"}
+    assert plans[1].loc[("women-25-34", "static-c"), "share"] == pytest.approx(0.05)
+    assert plans[1].loc[("women-25-34", "video-a"), "share"] == 0  # resting before, resting still
+
+
 def test_max_paused_per_day_keeps_a_creative_on_and_says_so(demo):
     table = changes_with(demo, {"max_paused_per_day": 0}).table
     row = table[table["creative"] == "static-c"].iloc[0]

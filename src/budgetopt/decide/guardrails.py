@@ -1,8 +1,9 @@
 """[guardrails] on what the decision engine switches off: frozen creatives and creatives a person kept on
 (`budgetopt override … --keep`) are never paused, a segment's last active creative is never paused, and
 at most `max_paused_per_day` creatives are paused in one plan (the surest losers, lowest chance to be
-best, first). A creative a guardrail keeps on is judged `keep`, shares are recomputed, and its reason
-and `Decisions.guarded` name the guardrail.
+best, first). A creative a guardrail keeps on is judged `keep` and stays under test (it gets traffic, never
+rests), its segment's shares are recomputed by the engine's rules, and its reason and `Decisions.guarded`
+name the guardrail.
 """
 
 from __future__ import annotations
@@ -53,8 +54,12 @@ def guard_creatives(
         return d
     verdict = d.verdict.copy()
     verdict[guarded != ""] = KEEP
-    measured = share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index)
-    share = traffic_shares(d.p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), measured=measured)
+    # the engine's rules, with the kept creatives under test: no other segment's shares move
+    share = traffic_shares(
+        d.p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h),
+        challenger_p_best=rules.challenger_p_best, measured=share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index),
+        kept_on=guarded != "",
+    )
     explain = d.explain
 
     def reasons(decisions: Decisions) -> list[str]:

@@ -148,6 +148,7 @@ def traffic_shares(
     unbought: np.ndarray | None = None,
     challenger_p_best: float = 0.0,
     measured: np.ndarray | None = None,
+    kept_on: np.ndarray | None = None,
 ) -> np.ndarray:
     """(cells,) each creative's share of its segment's traffic; shares of a segment with a live creative sum to 1.
 
@@ -157,12 +158,14 @@ def traffic_shares(
     while its chance to be best is at least this: a challenger that could overtake is measured, one that
     could not rests (share 0, not disabled: its chance rises again if the leader fades).
     measured: (cells,) creatives too early to judge whose share follows their chance to be best all the same
-    (`share_measured`); the others are capped at an even share (None: all are)."""
+    (`share_measured`); the others are capped at an even share (None: all are).
+    kept_on: (cells,) creatives a guardrail kept on against the engine's verdict: under test, never resting."""
     active = (verdict != DISABLE) & (verdict != PAUSED)
     n_live = np.add.reduceat(active.astype(float), segment_start)[segment_index]  # resting ones included
     if challenger_p_best > 0:  # the leader among the judged: a newcomer too early to judge never sends the others to rest
         leader = segment_leaders(p_best, active & (verdict != TOO_EARLY), segment_start, segment_index) == np.arange(len(p_best))
-        active &= ~resting(p_best, verdict, leader, challenger_p_best)
+        rests = resting(p_best, verdict, leader, challenger_p_best)
+        active &= ~(rests if kept_on is None else rests & ~kept_on)
     has_winner = np.add.reduceat((verdict == WINNER).astype(int), segment_start)[segment_index] > 0
     n_active = np.add.reduceat(active.astype(float), segment_start)[segment_index]
     floor = np.where(n_active * min_share >= 1.0, 1.0 / np.maximum(n_active, 1), min_share)
