@@ -16,9 +16,9 @@ from budgetopt.decide.lognormal import MAX_CREATIVES, lognormal_chance_to_be_bes
 from budgetopt.decide.sampling import Chance, sequential_chance
 from budgetopt.decide.verdicts import (
     DISABLE,
-    SHARE_EVIDENCE,
     KEEP,
     PAUSED,
+    SHARE_EVIDENCE,
     TOO_EARLY,
     WINNER,
     Off,
