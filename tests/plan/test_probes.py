@@ -10,7 +10,7 @@ from scipy import stats
 
 from budgetopt.allocate.curves import SegmentCurves
 from budgetopt.config import policy_from_dict
-from budgetopt.plan import plan_day
+from budgetopt.plan import plan_day, probes
 from budgetopt.plan.probes import BAR_POWER, LossEvidence, margin_bar, probe_bar
 from tests.estimate.test_posterior import log_of
 
@@ -74,3 +74,20 @@ def test_a_loss_the_log_shows_is_cut():
     spend, limited = _thin(plan_day(_log(60.0, []), policy_from_dict(SETTINGS)))
     assert spend < 0.5 * 100.0 / 2
     assert "probe" not in limited
+
+
+def test_a_segment_measured_then_changed_gets_no_probe(monkeypatch):
+    """'thin' converted 14 times at 60 on 20 a day for two weeks, then nothing for six days: a 2-day half-life leaves
+    it 0.2 weighted conversions (its value per euro uncertain again) and the log no loss it can call, yet its whole
+    log holds 14 conversions, so it was measured: what it does now is the forecast's to follow, not a probe's to
+    fund (a lone creative wearing out kept half an even split this way; benchmarks/study_worlds.py, seed 35)."""
+    rows = []
+    for day in range(20):
+        rows.append((day, "rich", "r", 90.0, 200, 8, 8 * 60.0))
+        rows.append((day, "thin", "t", 20.0, 40, 1 if day < 14 else 0, 60.0 if day < 14 else 0.0))
+    settings = {**SETTINGS, "estimate": {"half_life_days": 2.0}}
+    spend, limited = _thin(plan_day(log_of(rows), policy_from_dict(settings)))
+    assert "probe" not in limited
+    monkeypatch.setattr(probes, "MEASURED_CONVERSIONS", np.inf)  # the rule before: the weighted evidence alone
+    before, limited_before = _thin(plan_day(log_of(rows), policy_from_dict(settings)))
+    assert "probe: thin evidence" in limited_before and before > spend
