@@ -34,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from budgetopt.api import simulate_scenario
+from budgetopt.simulate.metrics import winners_killed
 from budgetopt.simulate.scenario import scenario_from_dict
 
 BASELINES = ("greedy", "proportional", "thompson", "even", "rules", "ab_then_commit")
@@ -109,15 +110,17 @@ def world_spec(seed: int) -> tuple[dict, list[str]]:
     return spec, [shape] + (words or ["nothing changes"])
 
 
-def run_world(seed: int, reps: int) -> tuple[int, dict[str, np.ndarray], list[str], float]:
-    """(seed, each policy's (reps,) share of the oracle, what the world holds, seconds)."""
+def run_world(seed: int, reps: int) -> tuple[int, dict[str, np.ndarray], dict[str, float], list[str], float]:
+    """(seed, each policy's (reps,) share of the oracle, each policy's share of replications in which it switched
+    off a creative on a day it was its segment's strictly best, what the world holds, seconds)."""
     started = time.perf_counter()
     spec, words = world_spec(seed)
     scenario = scenario_from_dict(spec, source=f"world {seed}", name=f"world-{seed}")
     result = simulate_scenario(scenario, reps=reps, policies=",".join(POLICIES)).result
     oracle = result.runs["oracle"].expected_margin.sum((1, 2))
     shares = {p: result.runs[p].expected_margin.sum((1, 2)) / oracle for p in POLICIES}
-    return seed, shares, words, time.perf_counter() - started
+    killed = {p: float(winners_killed(result.runs[p], result.first_day).mean()) for p in POLICIES}
+    return seed, shares, killed, words, time.perf_counter() - started
 
 
 def main() -> None:
@@ -131,10 +134,10 @@ def main() -> None:
     seeds = range(args.first, args.first + args.worlds)
     with ProcessPoolExecutor(args.workers) as pool:
         done = sorted(pool.map(run_world, seeds, [args.reps] * args.worlds))
-    mean = {p: np.array([s[p].mean() for _, s, _, _ in done]) for p in POLICIES}
+    mean = {p: np.array([s[p].mean() for _, s, _, _, _ in done]) for p in POLICIES}
     print(f"{args.worlds} random worlds (seeds {args.first}-{args.first + args.worlds - 1}), {args.reps} replications each; share of the oracle, %\n")
     print("world  " + " ".join(f"{p[:9]:>9s}" for p in POLICIES) + "  what it holds")
-    for k, (seed, shares, words, seconds) in enumerate(done):
+    for k, (seed, shares, _, words, _) in enumerate(done):
         best = max(BASELINES, key=lambda p: mean[p][k])
         mark = " <" if mean["budgetopt"][k] < mean[best][k] else ""
         print(f"{seed:5d}  " + " ".join(f"{100 * mean[p][k]:9.1f}" for p in POLICIES) + f"  {'; '.join(words)}{mark}")
@@ -146,6 +149,9 @@ def main() -> None:
     strongest = np.max([mean[p] for p in BASELINES], axis=0)
     d = 100 * (mean["budgetopt"] - strongest)
     print(f"budgetopt − each world's strongest baseline {d.mean():+.2f} ± {d.std(ddof=1) / np.sqrt(len(d)):.2f}; ahead on {(d > 0).sum()} of {len(d)}")
+    killed = {p: 100 * np.mean([k[p] for _, _, k, _, _ in done]) for p in POLICIES}
+    print("winners killed (% of replications that switched off a creative on a day it was its segment's strictly best): "
+          + ", ".join(f"{p} {killed[p]:.1f}" for p in POLICIES))
     print(f"\ntotal {time.perf_counter() - started:.0f} s wall, {sum(s for *_, s in done):.0f} s of work")
 
 
