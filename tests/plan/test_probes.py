@@ -88,6 +88,6 @@ def test_a_segment_measured_then_changed_gets_no_probe(monkeypatch):
     settings = {**SETTINGS, "estimate": {"half_life_days": 2.0}}
     spend, limited = _thin(plan_day(log_of(rows), policy_from_dict(settings)))
     assert "probe" not in limited
-    monkeypatch.setattr(probes, "MEASURED_CONVERSIONS", np.inf)  # the rule before: the weighted evidence alone
+    monkeypatch.setattr(probes, "MEASURED_LOG_CONVERSIONS", np.inf)  # the rule before: the weighted evidence alone
     before, limited_before = _thin(plan_day(log_of(rows), policy_from_dict(settings)))
     assert "probe: thin evidence" in limited_before and before > spend

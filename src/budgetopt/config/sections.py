@@ -102,7 +102,7 @@ class SegmentsSection(StrictModel):
     )
     probe: float = Field(
         0.5, ge=0, le=1,
-        description="A segment whose value per euro is still uncertain (about 10 conversions or fewer), whose whole log holds fewer than 11 conversions (never measured, not measured and then changed), and whose log does not show a loss keeps at least this share of an even split of the total (0 = no probe). A loss: a segment that earned halfway (in log terms) between break-even and what a unit of budget earns at the account's margin (break-even where the total does not bind) would show as few conversions less than 10 % of the time.",
+        description="A segment whose value per euro is still uncertain (about 10 conversions or fewer), whose whole log holds fewer than 11 conversions (a segment never measured, not one measured and then changed), and whose log does not show a loss keeps at least this share of an even split of the total (0 = no probe). A loss: a segment that earned halfway (in log terms) between break-even and what a unit of budget earns at the account's margin (break-even where the total does not bind) would show as few conversions less than 10 % of the time.",
     )
     optimism: float = Field(
         0.5, ge=0, le=3,

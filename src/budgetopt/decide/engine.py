@@ -29,7 +29,7 @@ from budgetopt.decide.verdicts import (
     uncertain_segments,
     verdicts,
 )
-from budgetopt.estimate import Estimates
+from budgetopt.estimate import Estimates, History
 from budgetopt.estimate.conversion import BetaMixture
 from budgetopt.estimate.history import unpaid_evidence
 from budgetopt.model.response import saturation_factor
@@ -220,10 +220,8 @@ def decide_creatives(
     # judged only on fresh evidence: a creative that got no traffic yesterday is not disabled on evidence that has aged
     verdict[(verdict == DISABLE) & ~disabled_before & (h.previous_spend <= 0)] = KEEP
     check_min_share(verdict, h.segment_start, rules.min_share, h.campaign, h.segment)  # refused, not rescaled
-    share = traffic_shares(
-        p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h), challenger_p_best=rules.challenger_p_best,
-        measured=share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index),
-    )
+    measured = measured_creatives(h)
+    share = creative_shares(h, p_best, verdict, rules, measured)
     return Decisions(
         metric=rules.metric,
         metric_mean=np.asarray(metric_mean, float),
@@ -240,7 +238,28 @@ def decide_creatives(
         verdict=verdict,
         share=share,
         summarise=summarise,
-        explain=partial(reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency, off=off or Off()),
+        explain=partial(
+            reasons, estimates=estimates, rules=rules, disabled_before=disabled_before, currency=currency, off=off or Off(), measured=measured
+        ),
+    )
+
+
+def measured_creatives(h: History) -> np.ndarray:
+    """(cells,) creatives too early to judge whose share may follow their chance to be best all the same: their
+    logged exposure could bring SHARE_EVIDENCE conversions at their segment's rate (`share_measured`)."""
+    return share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index)
+
+
+def creative_shares(
+    h: History, p_best: np.ndarray, verdict: np.ndarray, rules: DecideSection, measured: np.ndarray | None = None,
+    kept_on: np.ndarray | None = None,
+) -> np.ndarray:
+    """(cells,) each creative's share of its segment by the engine's rules (`traffic_shares`): one call for the
+    engine and for the guardrails' recompute, so the two cannot differ. measured: `measured_creatives(h)`
+    (None: computed); kept_on: creatives a guardrail kept on, under test and never resting."""
+    return traffic_shares(
+        p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h),
+        challenger_p_best=rules.challenger_p_best, measured=measured_creatives(h) if measured is None else measured, kept_on=kept_on,
     )
 
 
@@ -255,10 +274,12 @@ def format_loss(loss: float, metric: str, currency: str) -> str:
     return f"{100 * loss:.3f} points of conversion rate"
 
 
-def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off) -> list[str]:
+def reasons(
+    d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off, measured: np.ndarray,
+) -> list[str]:
     """One sentence per cell saying why it has its verdict, with the evidence a person can check."""
     h = estimates.history
-    out = _verdict_reasons(d, estimates, rules, disabled_before, currency, off)
+    out = _verdict_reasons(d, estimates, rules, disabled_before, currency, off, measured)
     if off.back is not None:
         for i in np.flatnonzero(off.back):
             days = int(h.last_paid_day[i]) - 1
@@ -266,7 +287,9 @@ def reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_b
     return out
 
 
-def _verdict_reasons(d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off) -> list[str]:
+def _verdict_reasons(
+    d: Decisions, estimates: Estimates, rules: DecideSection, disabled_before: np.ndarray, currency: str, off: Off, measured: np.ndarray,
+) -> list[str]:
     h = estimates.history
     out = []
     winner_of = {}
@@ -274,7 +297,6 @@ def _verdict_reasons(d: Decisions, estimates: Estimates, rules: DecideSection, d
         winner_of[h.segment_index[i]] = h.creative[i]
     basis = "per euro" if d.metric == "margin_per_euro" else "in conversion rate"
     unit = "impressions" if estimates.exposure == "impressions" else "visits"
-    measured = share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index)
     for i in range(h.n_cells):
         where = f"{h.campaign[i]}/{h.segment[i]}"
         visits = f"{h.raw.exposure[i]:,.0f} {unit}"

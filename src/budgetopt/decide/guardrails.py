@@ -13,10 +13,9 @@ from dataclasses import replace
 import numpy as np
 
 from budgetopt.config import DecideSection, GuardrailsSection
-from budgetopt.decide.engine import Decisions
-from budgetopt.decide.verdicts import DISABLE, KEEP, share_measured, traffic_shares
+from budgetopt.decide.engine import Decisions, creative_shares
+from budgetopt.decide.verdicts import DISABLE, KEEP
 from budgetopt.estimate import History
-from budgetopt.estimate.history import unpaid_evidence
 
 
 def _stop(guarded: np.ndarray, candidates: np.ndarray, label: str | np.ndarray) -> None:
@@ -54,12 +53,7 @@ def guard_creatives(
         return d
     verdict = d.verdict.copy()
     verdict[guarded != ""] = KEEP
-    # the engine's rules, with the kept creatives under test: no other segment's shares move
-    share = traffic_shares(
-        d.p_best, verdict, h.segment_start, h.segment_index, rules.min_share, unbought=unpaid_evidence(h),
-        challenger_p_best=rules.challenger_p_best, measured=share_measured(h.raw.exposure, h.raw.conversions, h.segment_start, h.segment_index),
-        kept_on=guarded != "",
-    )
+    share = creative_shares(h, d.p_best, verdict, rules, kept_on=guarded != "")  # the engine's rules: no other segment moves
     explain = d.explain
 
     def reasons(decisions: Decisions) -> list[str]:

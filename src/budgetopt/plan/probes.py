@@ -21,7 +21,7 @@ PROBE_EVIDENCE = 0.1
 #: is uncertain now only because its old days count less (its rate changed), which the forecast and the allocation's
 #: optimism answer; a probe would put back half an even split into a segment whose recent days show it declining
 #: (a random world, benchmarks/study_worlds.py, seed 35: a lone creative wearing out, 48 % of the oracle, greedy 73)
-MEASURED_CONVERSIONS = PROBE_CV**-2
+MEASURED_LOG_CONVERSIONS = PROBE_CV**-2
 #: how far a segment's basket strays from the account's (cv), a priori: the loss test values a conversion at the
 #: segment's basket with (ORDER_CV / SEGMENT_BASKET_CV)² ≈ 5 orders at the account's, so one cheap order does not
 #: make a loss (the estimates keep each segment's own basket: measured, shrinking it there cost the demo 0.55 point)
@@ -117,8 +117,8 @@ def with_probes(
     least PROBE_CV) and whose log does not show a loss (as few conversions as it has would come from a segment
     that earns `bar` per unit spent at least PROBE_EVIDENCE of the time; `probe_bar`: halfway between break-even
     and what the budget earns at the account's margin, 1 where the total does not bind) and whose whole log holds
-    fewer than MEASURED_CONVERSIONS conversions (never measured, not measured and then changed): `probe` × an even split
-    of the total, within the segment's cap. The posterior alone is not asked, because with a few conversions it
+    fewer than MEASURED_LOG_CONVERSIONS conversions (a segment never measured, not one measured and then changed):
+    `probe` × an even split of the total, within the segment's cap. The posterior alone is not asked, because with a few conversions it
     leans on its prior (a cheap first order, a quiet campaign's pooled rate) and can call a loss that the
     segment's own data do not show. The floors give way together if they would not fit in the total."""
     if not np.isfinite(problem.total_max) or problem.targets is not None:
@@ -126,7 +126,7 @@ def with_probes(
     in_a_row = np.asarray(abs(problem.bound_coef).sum(0)).ravel() > 0 if problem.bound_coef.shape[0] else np.zeros(len(live), bool)
     thin = live & (cv >= PROBE_CV) & (evidence.p_value(bar) >= PROBE_EVIDENCE) & ~in_a_row  # a [[bounds]] row's segment is the user's to size
     if evidence.logged is not None:
-        thin &= evidence.logged < MEASURED_CONVERSIONS  # measured, then changed: the forecast's to follow
+        thin &= evidence.logged < MEASURED_LOG_CONVERSIONS  # measured, then changed: the forecast's to follow
     if not thin.any():
         return problem
     floor = np.where(thin, np.minimum(probe * problem.total_max / max(int(live.sum()), 1), problem.upper), 0.0)
