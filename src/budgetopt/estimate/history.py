@@ -14,7 +14,8 @@ import pandas as pd
 from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
-from budgetopt.estimate.wearout import WearOut, fit_wear_out
+from budgetopt.estimate.shifts import Shifts, find_shifts
+from budgetopt.estimate.wearout import WearOut, carried_wear, fit_wear_out
 from budgetopt.estimate.weekday import segment_day_weekday_effects, weekday_of
 from budgetopt.model import saturation_factor, segment_sums
 
@@ -68,6 +69,7 @@ class History:
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
     weekday: np.ndarray | None = None  # (segments, 7) weekday multipliers of each segment's rate, Monday first (None: not fitted)
     wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast, its rows' factors dropped (None: off)
+    shifts: Shifts | None = None  # campaign-wide steps found, their rows' factors dropped (None: off)
 
     @property
     def off(self) -> np.ndarray:
@@ -169,6 +171,7 @@ def build_history(
     fresh_since: dict[tuple[str, str, str], pd.Timestamp] | None = None,
     wear_out: bool = False,
     weekday: bool = False,
+    shifts: bool = False,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
@@ -213,7 +216,8 @@ def build_history(
     segment = np.asarray(names[1], dtype=str)[segment_code]
     creative = np.asarray(names[2], dtype=str)[creative_code]
     return history_from_rows(
-        campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out, weekday=weekday
+        campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out, weekday=weekday,
+        shifts=shifts,
     )
 
 
@@ -235,26 +239,6 @@ def _time_model(
         weight = day_weights(age, half_life_days)
     wear = fit_wear_out(cell, day_number, exposure, conversions, len(segment_index), start) if wear_out else None
     return forgetting, weight, wear
-
-
-def carried_wear(previous: History | None, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> tuple[np.ndarray, ...] | None:
-    """(intercept, slope, exposure so far) (cells,) of `previous`'s wear-out fit for the cells named (nan for a
-    cell it lacks): an earlier day's fit, where today's Newton starts. None without one."""
-    if previous is None or previous.wear is None or previous.wear.intercept is None:
-        return None
-    w = previous.wear
-    fits = (w.intercept, w.raw_slope, w.so_far)
-    same = len(previous.creative) == len(creative) and all(
-        np.array_equal(p, c) for p, c in ((previous.campaign, campaign), (previous.segment, segment), (previous.creative, creative))
-    )
-    if same:
-        return fits
-    key = lambda h: np.char.add(np.char.add(np.char.add(h[0].astype(str), "\x1f"), np.char.add(h[1].astype(str), "\x1f")), h[2].astype(str))  # noqa: E731
-    old, new = key((previous.campaign, previous.segment, previous.creative)), key((campaign, segment, creative))
-    order = np.argsort(old)
-    at = np.minimum(np.searchsorted(old[order], new), len(old) - 1)
-    found = old[order][at] == new
-    return tuple(np.where(found, f[order][at], np.nan) for f in fits)
 
 
 def _latest(rows: LogRows, day_number: np.ndarray, row_segment: np.ndarray, n_segments: int, n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -288,6 +272,7 @@ def history_from_rows(
     conversion_lag: tuple[float, ...] = (),
     wear_out: bool = False,
     weekday: bool = False,
+    shifts: bool = False,
     previous: History | None = None,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
@@ -295,6 +280,7 @@ def history_from_rows(
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
     wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
     weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects.
+    shifts: the days before a step in a whole campaign's rate count at its new level (see shifts).
     previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
     today's iterations start; the History is the one built without it, to the fits' tolerance."""
     n_cells, (segment_start, segment_index, campaign_index) = len(creative), _segments(campaign, segment)
@@ -308,9 +294,10 @@ def history_from_rows(
     segday = row_segment * n_days + day_number
     week, seasonal = _weekday(rows, row_segment, segday, completeness, as_of, (n_segments, n_days)) if weekday else (None, 1.0)
     start = carried_wear(previous, campaign, segment, creative) if wear_out else None
+    steps = _steps(rows, day_number, completeness * seasonal, segment_index, campaign_index, as_of) if shifts else None
+    seasonal = seasonal if steps is None else seasonal * steps.factor
     forgetting, weight, wear = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out, start)
     forecast = (1.0 if wear is None else wear.factor) * seasonal
-    segday_spend = np.bincount(segday, weights=spend, minlength=n_segments * n_days)
 
     def totals(w: np.ndarray | None, lag: np.ndarray | float, display: bool) -> Totals:
         """w: each row's weight (None: 1, unweighted); lag: its completeness."""
@@ -332,8 +319,6 @@ def history_from_rows(
 
     previous_spend, cell_last, paused = _latest(rows, day_number, row_segment, n_segments, n_cells)
     paid = spend > 0
-    segday_seen = np.bincount(segday, minlength=n_segments * n_days) > 0
-    segday_rank = np.cumsum(segday_seen) - 1  # each (segment, day) with a row, numbered in order
     return History(
         as_of=as_of,
         campaign=campaign,
@@ -347,15 +332,31 @@ def history_from_rows(
         raw=totals(None, 1.0, display=True),
         previous_spend=previous_spend,
         last_date=as_of - pd.Timedelta(days=int(age.min())),
-        days=CellDays(
-            cell=cell_codes, segment=row_segment, segment_day=segday_rank[segday],
-            segment_spend=segday_spend[segday], spend=spend, visits=np.where(paid, visits, 0.0), weight=weight,
-        ),
+        days=_cell_days(rows, row_segment, segday, n_segments * n_days, weight),
         forgetting=forgetting,
         last_paid_day=np.where(cell_last >= 0, int(age.max()) - cell_last, -1),
         weekday=week,
         wear=None if wear is None else replace(wear, factor=np.empty(0)),  # per creative only: a log's rows are not kept twice
+        shifts=None if steps is None else replace(steps, factor=1.0),
     )
+
+
+def _cell_days(rows: LogRows, row_segment: np.ndarray, segday: np.ndarray, n_segday: int, weight: np.ndarray) -> CellDays:
+    """The rows as saturation reads them: segday (rows,) each row's segment × day number, of n_segday."""
+    segday_rank = np.cumsum(np.bincount(segday, minlength=n_segday) > 0) - 1  # each (segment, day) with a row, numbered in order
+    segday_spend = np.bincount(segday, weights=rows.spend, minlength=n_segday)
+    return CellDays(
+        cell=rows.cell, segment=row_segment, segment_day=segday_rank[segday], segment_spend=segday_spend[segday],
+        spend=rows.spend, visits=np.where(rows.spend > 0, rows.visits, 0.0), weight=weight,
+    )
+
+
+def _steps(rows: LogRows, day_number: np.ndarray, units: np.ndarray | float, segment_index: np.ndarray, campaign_index: np.ndarray, as_of: pd.Timestamp) -> Shifts:
+    """The campaign-wide steps of the rows' conversion rate (see shifts), found on their exposure × `units` (rows,):
+    in the units the rates are fitted on (reported share, weekday)."""
+    first = (as_of - pd.Timedelta(days=int(rows.age.max()))).to_datetime64()
+    exposure, conversions = rows.exposure * units * rows.evidence, rows.conversions * rows.evidence
+    return find_shifts(rows.cell, day_number, exposure, conversions, segment_index, campaign_index, int(day_number.max()) + 1, first)
 
 
 def _segments(campaign: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -85,6 +85,21 @@ def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str
     return warnings
 
 
+def shift_warnings(campaign: np.ndarray, campaign_index: np.ndarray, shifts) -> list[str]:
+    """One line per campaign-wide step of the conversion rate the History found (estimate.shifts): the step is
+    modelled, not an error, but a person should know, because a tracking or attribution change makes the
+    same step. campaign, campaign_index: (cells,) a History's names and indices; shifts: its `Shifts` (None: off)."""
+    if shifts is None:
+        return []
+    name = {int(i): str(n) for i, n in zip(campaign_index, campaign)}
+    return [
+        f"campaign {name[int(c)]!r} converts ×{r:.2f} ({r - 1:+.0%}) since {pd.Timestamp(d):%Y-%m-%d}, its segments and creatives alike: "
+        "its days before count at the new level; if a tracking or attribution change did this, check the export "
+        "([estimate] shifts = false reads the days as logged)"
+        for c, d, r in zip(shifts.campaign, shifts.since, shifts.ratio)
+    ]
+
+
 def best_week_margin_per_unit(log: pd.DataFrame, margin_rate: float) -> float:
     """The account's best 7-day margin per unit spent ((revenue × margin_rate − spend) / spend), weeks counted back
     from the last date; NaN without spend."""

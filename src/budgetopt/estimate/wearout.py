@@ -18,9 +18,13 @@ without a conversion has no slope to learn (b = 0; its rate's maximum is at −�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import chi2
+
+if TYPE_CHECKING:
+    from budgetopt.estimate.history import History
 
 #: most Newton steps of the per-creative regression (converges in 4–6 from b = 0, 2–3 from yesterday's fit)
 NEWTON_STEPS = 20
@@ -166,3 +170,23 @@ def _newton(
         still[todo] = True
         rows = (np.flatnonzero(still[cell]) if rows is None else rows[still[cell[rows]]]) if len(todo) else None
     return a, b
+
+
+def carried_wear(previous: History | None, campaign: np.ndarray, segment: np.ndarray, creative: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """(intercept, slope, exposure so far) (cells,) of `previous`'s wear-out fit for the cells named (nan for a
+    cell it lacks): an earlier day's fit, where today's Newton starts. None without one."""
+    if previous is None or previous.wear is None or previous.wear.intercept is None:
+        return None
+    w = previous.wear
+    fits = (w.intercept, w.raw_slope, w.so_far)
+    same = len(previous.creative) == len(creative) and all(
+        np.array_equal(p, c) for p, c in ((previous.campaign, campaign), (previous.segment, segment), (previous.creative, creative))
+    )
+    if same:
+        return fits
+    key = lambda h: np.char.add(np.char.add(np.char.add(h[0].astype(str), "\x1f"), np.char.add(h[1].astype(str), "\x1f")), h[2].astype(str))  # noqa: E731
+    old, new = key((previous.campaign, previous.segment, previous.creative)), key((campaign, segment, creative))
+    order = np.argsort(old)
+    at = np.minimum(np.searchsorted(old[order], new), len(old) - 1)
+    found = old[order][at] == new
+    return tuple(np.where(found, f[order][at], np.nan) for f in fits)

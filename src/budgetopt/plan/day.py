@@ -40,7 +40,12 @@ from budgetopt.decide.verdicts import Off, retested
 from budgetopt.errors import InputError, SolverError
 from budgetopt.estimate import Estimates, History, build_history, fit, fit_saturation
 from budgetopt.estimate.history import unpaid_evidence
-from budgetopt.estimate.sanity import log_warnings, name_variant_warnings, plan_warnings
+from budgetopt.estimate.sanity import (
+    log_warnings,
+    name_variant_warnings,
+    plan_warnings,
+    shift_warnings,
+)
 from budgetopt.model import budgets_to_cents, saturation_factor
 from budgetopt.plan.files import MarginDraws, PlanResult, _plan_table, _summary
 from budgetopt.plan.probes import holding, loss_evidence, probe_bar, with_probes
@@ -55,7 +60,7 @@ def estimates_from_log(
     settings = policy.estimate
     kwargs = dict(
         half_life_days=settings.fixed_half_life, conversion_lag=settings.conversion_lag, exposure=settings.exposure,
-        fresh_since=fresh_since, wear_out=settings.wear_out, weekday=settings.weekday,
+        fresh_since=fresh_since, wear_out=settings.wear_out, weekday=settings.weekday, shifts=settings.shifts,
     )
     return fit_history(build_history(log, date, **kwargs), policy)
 
@@ -274,7 +279,8 @@ def plan_day(
     seen = log[log["date"] < h.as_of]
     cur, rate = policy.budget.currency, policy.budget.margin_rate
     summary["warnings"] = [
-        *log_warnings(seen, h.as_of), *name_variant_warnings(h.campaign, h.segment), *problem.notes,
+        *log_warnings(seen, h.as_of), *name_variant_warnings(h.campaign, h.segment), *shift_warnings(h.campaign, h.campaign_index, h.shifts),
+        *problem.notes,
         *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
     ]
     return PlanResult(plan, d, summary, estimates, problem, allocation, typed, day.period)

@@ -140,7 +140,7 @@ class SimulationPolicy:
 
     def history(
         self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None,
-        previous: History | None = None, weekday: bool = False,
+        previous: History | None = None, weekday: bool = False, shifts: bool = False,
     ) -> tuple[np.ndarray, History]:
         """(cells, history): the cells seen so far in the plan's order (by name) and their History as
         `budgetopt plan` builds it from the log, read from the log's arrays. fresh: (cells,) cells judged
@@ -153,7 +153,7 @@ class SimulationPolicy:
             rows = replace(rows, evidence=np.where(fresh[rows.cell], 0.0, 1.0))
         return cells, history_from_rows(
             a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of, half_life_days=half_life_days,
-            conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, previous=previous, weekday=weekday,
+            conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, previous=previous, weekday=weekday, shifts=shifts,
         )
 
 
@@ -172,12 +172,12 @@ class BudgetoptPolicy(SimulationPolicy):
         from yesterday's, HiGHS re-solving warm."""
         a = self.account
         settings = a.policy.estimate
-        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, previous=self.yesterday, weekday=settings.weekday)
+        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, previous=self.yesterday, weekday=settings.weekday, shifts=settings.shifts)
         disabled = self.disabled[cells]
         off = history.off | disabled
         back = retested(off, history.last_paid_day, a.policy.decide.retest_after_days)
         if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
-            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, previous=history, weekday=settings.weekday)
+            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, previous=history, weekday=settings.weekday, shifts=settings.shifts)
             self.disabled[cells[back]] = False
         self.yesterday = history
         estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
