@@ -355,7 +355,8 @@ def _steps(rows: LogRows, day_number: np.ndarray, units: np.ndarray | float, seg
     """The campaign-wide steps of the rows' conversion rate (see shifts), found on their exposure × `units` (rows,):
     in the units the rates are fitted on (reported share, weekday)."""
     first = (as_of - pd.Timedelta(days=int(rows.age.max()))).to_datetime64()
-    exposure, conversions = rows.exposure * units * rows.evidence, rows.conversions * rows.evidence
+    scale = lambda values, by: values if np.ndim(by) == 0 and by == 1.0 else values * by  # noqa: E731  (no copy of a 4 M-row log's column)
+    exposure, conversions = scale(scale(rows.exposure, units), rows.evidence), scale(rows.conversions, rows.evidence)
     return find_shifts(rows.cell, day_number, exposure, conversions, segment_index, campaign_index, int(day_number.max()) + 1, first)
 
 

@@ -84,23 +84,27 @@ def find_shifts(
     several = np.bincount(campaign_of_segment, minlength=n_campaigns) >= 2
     if not several.any():
         return none
-    row_segment = segment_index[cell]
-    segday = row_segment * n_days + day
+    segday = segment_index.astype(np.int32 if n_segments * n_days < 2**31 else np.int64)[cell]  # a 4 M-row log: as few row arrays as can be
+    segday *= n_days
+    segday += day
     observed = np.bincount(segday, weights=conversions, minlength=n_segments * n_days).reshape(n_segments, n_days)
-    row_campaign = campaign_index[cell]
     steps_at: set[tuple[int, int]] = set()  # (campaign, first day at the new level)
-    factor = np.ones(len(cell))
+    factor = None
     for _ in range(MAX_SHIFTS):
-        expected, row_expected = _expected(cell, exposure * factor, conversions, segment_index, n_cells, n_segments, segday, n_days)
+        adjusted = exposure if factor is None else exposure * factor
+        expected, row_expected = _expected(cell, adjusted, conversions, segment_index, n_cells, n_segments, segday, n_days)
         steps = _scan(observed, expected, campaign_of_segment, n_campaigns, several)
         steps = [
             (c, at) for c, at, ratio in steps
-            if (c, at) not in steps_at and _creatives_agree(row_campaign == c, day < at, ratio, cell, conversions, row_expected, segment_index)
+            if (c, at) not in steps_at and _creatives_agree(campaign_index[cell] == c, day < at, ratio, cell, conversions, row_expected, segment_index)
         ]
+        del adjusted, row_expected
         if not steps:
             break
         steps_at.update(steps)
+        row_campaign = campaign_index[cell]
         factor, ratios = _levels(sorted(steps_at), cell, day, row_campaign, exposure, conversions, segment_index, n_cells, n_segments, segday, n_days)
+        del row_campaign
     if not steps_at:
         return none
     (c, d) = np.array(sorted(steps_at)).T
@@ -152,7 +156,8 @@ def _expected(
     prior = segment_rate[segment_index]
     rate = (cell_conversions + RATE_PRIOR_CONVERSIONS) / (cell_exposure + RATE_PRIOR_CONVERSIONS / np.maximum(prior, 1e-300))
     rate = np.where(prior > 0, rate, 0.0)
-    row_expected = exposure * rate[cell]
+    row_expected = rate[cell]
+    row_expected *= exposure
     return np.bincount(segday, weights=row_expected, minlength=n_segments * n_days).reshape(n_segments, n_days), row_expected
 
 
