@@ -36,19 +36,20 @@ from budgetopt.simulate.runner import account_of, build_policy, run_policy, warm
 from budgetopt.simulate.scenario import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-#: the candidates: (half_life_days: None = "auto", learned per segment; wear_out; weekday)
+#: the candidates: (half_life_days: None = "auto", learned per segment; wear_out; weekday; shifts)
 CANDIDATES = {
-    "hl 7": (7.0, False, False),
-    "hl 14": (14.0, False, False),
-    "hl 28": (28.0, False, False),
-    "hl inf": (np.inf, False, False),
-    "auto": (None, False, False),
-    "auto+wear": (None, True, False),  # the default of issue 15's first release
-    "auto+week": (None, False, True),
-    "a+wear+week": (None, True, True),  # the default: each segment's weekday effects too
+    "hl 7": (7.0, False, False, False),
+    "hl 14": (14.0, False, False, False),
+    "hl 28": (28.0, False, False, False),
+    "hl inf": (np.inf, False, False, False),
+    "auto": (None, False, False, False),
+    "auto+wear": (None, True, False, False),  # the default of issue 15's first release
+    "auto+week": (None, False, True, False),
+    "a+wear+week": (None, True, True, False),  # each segment's weekday effects too
+    "a+w+w+shift": (None, True, True, True),  # the default: campaign-wide steps too (estimate/shifts.py)
 }
 FIXED = ("hl 7", "hl 14", "hl 28", "hl inf")
-BASELINE, DEFAULT = "hl 14", "a+wear+week"
+BASELINE, DEFAULT = "hl 14", "a+w+w+shift"
 #: scenarios whose true conversion rates never change (launch only adds creatives): the rest are non-stationary
 STATIONARY = ("stable", "sparse", "launch", "thin_many")
 #: the issue's coverage target for the 90 % intervals on the non-stationary scenarios
@@ -95,8 +96,8 @@ def score_replication(scenario: Scenario, replication: np.random.SeedSequence, p
     out: dict[str, dict[str, list]] = {key: {name: [] for name in CANDIDATES} for key in ("log_density", "covered", "inclusive")}
     for day in range(max(first, scenario.warmup_days), scenario.total_days, every):
         view = LogView(*(a[:day] for a in (log.spend, log.visits, log.conversions, log.revenue, log.present)))
-        for name, (half_life, wear_out, weekday) in CANDIDATES.items():
-            cells, history = reader.history(view, half_life, wear_out, weekday=weekday)
+        for name, (half_life, wear_out, weekday, shifts) in CANDIDATES.items():
+            cells, history = reader.history(view, half_life, wear_out, weekday=weekday, shifts=shifts)
             scored = np.flatnonzero((log.spend[day, cells] > 0) & (log.visits[day, cells] > 0))
             if not len(scored):
                 continue

@@ -13,7 +13,7 @@ from budgetopt.simulate.runner import simulate
 from budgetopt.simulate.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-NEW = ("fast_fatigue", "recovery", "segment_shock", "weekly_launch", "sparse")
+NEW = ("fast_fatigue", "recovery", "segment_shock", "weekly_launch", "sparse", "campaign_shift")
 
 
 def load(name: str):
@@ -71,6 +71,22 @@ def test_segment_shock_one_segment_falls_to_forty_percent_on_day_25_and_no_ranki
     before, after = values(scenario, 24), values(scenario, 25)
     hit = np.array(w.segment) == "lookalike-2pct"
     assert after[hit] == pytest.approx(0.4 * before[hit]) and after[~hit] == pytest.approx(before[~hit])
+
+
+def test_campaign_shift_whole_campaigns_step_and_no_creatives_order_changes():
+    scenario = load("campaign_shift")
+    w = scenario.world
+    campaign = np.array(w.campaign)
+    prospecting, retargeting = campaign == "social-prospecting", campaign == "retargeting"
+    assert len(set(np.array(w.segment)[prospecting])) == 5 and len(set(np.array(w.segment)[retargeting])) == 2
+    start, down, up = values(scenario, 34), values(scenario, 35), values(scenario, 50)
+    assert down[prospecting] == pytest.approx(0.7 * start[prospecting]) and down[~prospecting] == pytest.approx(start[~prospecting])
+    assert up[retargeting] == pytest.approx(1.25 * start[retargeting]) and up[prospecting] == pytest.approx(down[prospecting])
+    for day in (34, 35, 50):  # each segment's order of creatives is the same every day
+        v = values(scenario, day)
+        for s in range(w.n_segments):
+            cells = np.flatnonzero(w.segment_index == s)
+            assert list(np.argsort(v[cells])) == list(np.argsort(start[cells]))
 
 
 def test_weekly_launch_two_better_creatives_launch_into_the_trough_of_a_25_percent_wave():

@@ -61,7 +61,7 @@ def test_the_wide_account_is_wide_and_spans_losing_to_excellent_returns():
     assert len(kinds(scenario)) >= 3
 
 
-@pytest.mark.parametrize("name", ["stable", "fatigue", "launch", "shock_weekly", "wide"])
+@pytest.mark.parametrize("name", ["stable", "fatigue", "launch", "shock_weekly", "wide", "campaign_shift"])
 def test_the_daily_total_binds_for_the_oracle(name):
     """Each segment's margin peaks at S · ln(v) (v its best value per unsaturated euro): the daily total
     is below their sum, so the allocation across segments matters."""

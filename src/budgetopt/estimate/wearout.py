@@ -150,9 +150,14 @@ def _newton(
         mu += ta[local]
         np.exp(mu, out=mu)
         mu *= er
-        residual = cr - mu
-        g_a, g_b = add(residual), add(xr * residual) - prior * tb
-        h_aa, h_ab, h_bb = add(mu) + 1e-9, add(xr * mu), add(xr * xr * mu) + prior
+        scratch = xr * mu  # one more (rows,) array, reused: the sums are linear, so no residual array is needed
+        h_aa, h_ab = add(mu), add(scratch)
+        scratch *= xr
+        h_bb = add(scratch) + prior
+        np.multiply(xr, cr, out=scratch)
+        g_a, g_b = add(cr) - h_aa, add(scratch) - h_ab - prior * tb
+        del scratch
+        h_aa += 1e-9
         det = h_aa * h_bb - h_ab**2
         new_a = np.clip(ta + (h_bb * g_a - h_ab * g_b) / det, -30.0, 5.0)
         new_b = np.clip(tb + (h_aa * g_b - h_ab * g_a) / det, -10.0, 10.0)
