@@ -114,3 +114,23 @@ def test_the_plan_says_which_campaign_stepped_and_since_when():
     assert len(said) == 1 and said[0].startswith("campaign 'c0' converts ×1.") and "since 2026-02-10" in said[0]
     quiet = policy_from_dict({"budget": {"daily_total": 2000.0, "currency": "EUR"}, "estimate": {"shifts": False}})
     assert not [w for w in plan_day(log, quiet, rng=np.random.default_rng(0)).summary["warnings"] if "converts" in w]
+    multiplier[40:] = 1.5  # every campaign
+    said = [w for w in plan_day(_frame(*_log(multiplier)), policy, rng=np.random.default_rng(0)).summary["warnings"] if "converts" in w]
+    assert len(said) == 1 and said[0].startswith("the whole account converts ×1.") and "campaigns and creatives alike" in said[0]
+
+
+def test_a_step_of_the_whole_account_is_the_accounts_not_each_campaigns():
+    multiplier = np.ones((60, len(RATE)))
+    multiplier[30:] = 0.6  # a tracking change: every campaign's conversions from day 30
+    found = _find(_log(multiplier))
+    assert list(found.campaign) == [-1] and list(found.day) == [30] and abs(found.ratio[0] / 0.6 - 1) < 0.08
+
+
+def test_an_account_of_one_segment_campaigns_steps_as_a_whole():
+    """Search accounts often run one ad group per campaign: no campaign can show a step its segments share,
+    the account can (its campaigns share it)."""
+    segment, campaign = np.arange(len(RATE)), np.arange(len(RATE)) // 2  # five campaigns, one segment of two creatives each
+    multiplier = np.ones((60, len(RATE)))
+    multiplier[25:] = 1.4
+    found = find_shifts(*_log(multiplier), segment // 2, campaign, 60)
+    assert list(found.campaign) == [-1] and list(found.day) == [25] and abs(found.ratio[0] / 1.4 - 1) < 0.08

@@ -91,11 +91,12 @@ def shift_warnings(campaign: np.ndarray, campaign_index: np.ndarray, shifts) -> 
     same step. campaign, campaign_index: (cells,) a History's names and indices; shifts: its `Shifts` (None: off)."""
     if shifts is None:
         return []
-    name = {int(i): str(n) for i, n in zip(campaign_index, campaign)}
+    name = {int(i): f"campaign {str(n)!r}" for i, n in zip(campaign_index, campaign)} | {-1: "the whole account"}
+    alike = {-1: "its campaigns and creatives alike"}
     return [
-        f"campaign {name[int(c)]!r} converts ×{r:.2f} ({r - 1:+.0%}) since {pd.Timestamp(d):%Y-%m-%d}, its segments and creatives alike: "
-        "its days before count at the new level; if a tracking or attribution change did this, check the export "
-        "([estimate] shifts = false reads the days as logged)"
+        f"{name[int(c)]} converts ×{r:.2f} ({r - 1:+.0%}) since {pd.Timestamp(d):%Y-%m-%d}, "
+        f"{alike.get(int(c), 'its segments and creatives alike')}: its days before count at the new level; if a tracking or "
+        "attribution change did this, check the export ([estimate] shifts = false reads the days as logged)"
         for c, d, r in zip(shifts.campaign, shifts.since, shifts.ratio)
     ]
 

@@ -1,26 +1,30 @@
-"""Shared shifts: a step in the conversion rate of a whole campaign, estimated once, not read as
-evidence against the creatives whose data happen to be recent (issue 15's segment-day effects, at the
-level where they can be told apart from one creative's change).
+"""Shared shifts: a step in the conversion rate of a whole campaign, or of the whole account, estimated
+once, not read as evidence against the creatives whose data happen to be recent (issue 15's segment-day
+effects, at the levels where they can be told apart from one creative's change).
 
-A market moves, a tracking change lands, a campaign's audience is switched: every segment of the campaign
-converts ×k from one day on. Left alone, the learned half-lives shorten (the log changed), a creative
-that rested through the step keeps only old evidence that now counts less, and its chance to be best
-drifts towards the segment's new level although only the level moved, not the creatives' order.
+A market moves, a tracking change lands, a campaign's audience is switched: every segment of a campaign
+(or every campaign) converts ×k from one day on. Left alone, the learned half-lives shorten (the log
+changed), a creative that rested through the step keeps only old evidence that now counts less, and its
+chance to be best drifts towards the segment's new level although only the level moved, not the order.
 
-So each campaign's days are scanned for one step (Poisson likelihood ratio, levels free before and after)
-in its conversions against what its creatives' own rates expect each day: the mix of creatives that ran is
-accounted for, so a better creative launched is not a step. A step is kept when
+Two levels, one test: the whole account, whose units are its campaigns, and each campaign, whose units are
+its segments; the account's steps are looked for first (an account of one-segment campaigns, common in
+search, can step only as a whole). Each group's days are scanned for one step (Poisson likelihood ratio,
+levels free before and after) in its conversions against what its creatives' own rates expect each day:
+the mix of creatives that ran is accounted for, so a better creative launched is not a step. A step is
+kept when
   * it is significant (SHIFT_LR) and large enough to matter (MIN_EFFECT);
   * it beats a log-linear trend as clearly (OVER_TREND): leaders tiring in several ad sets make a ramp;
-  * segments share it: two show it on their own (SEGMENT_Z) and most of those measured on both sides move
-    its way (a campaign needs two segments or more);
+  * its units share it: two show it on their own (SEGMENT_Z) and most of those measured on both sides move
+    its way (a group needs two units or more);
   * creatives share it: at most a third of those measured on both sides depart from it (CREATIVE_Z), and the
     siblings of each segment's busiest creative, where measured on both sides, do not say they stayed put
     (NO_STEP_EVIDENCE): two leaders shocked in two ad sets at once are not the campaign.
 The levels between the kept steps are then fitted jointly with the creatives' rates, each row's exposure is
-put at its campaign's latest level (× its level ÷ the latest), and the scan runs again for another step,
-MAX_SHIFTS rounds at most. Rows carry the factor; the learned half-life, the wear-out and the posteriors are
-fitted on the exposure so adjusted, so a step explained is no longer a reason to forget.
+put at its latest level (× its level ÷ the latest, the account's times its campaign's), and the scan runs
+again for another step, MAX_SHIFTS rounds at most. Rows carry the factor; the learned half-life, the
+wear-out and the posteriors are fitted on the exposure so adjusted, so a step explained is no longer a
+reason to forget.
 """
 
 from __future__ import annotations
@@ -46,10 +50,13 @@ SEGMENT_Z = 2.0
 NO_STEP_EVIDENCE = 2.0
 #: Newton steps of the trend's Poisson regression
 TREND_STEPS = 8
-#: a creative departs from the campaign's step when its own ratio is this many standard errors from the common one
+#: a unit (campaign, segment or creative) departs from a step when its own ratio is this many standard errors from the common one
 CREATIVE_Z = 3.0
 #: alternations between the levels between steps and the creatives' rates
 LEVEL_ROUNDS = 3
+#: no step is looked for in a shorter log: the weekday model needs two weeks, and a weekly wave left in the
+#: rates reads as steps
+MIN_LOG_DAYS = 14
 #: most steps kept per campaign
 MAX_SHIFTS = 3
 #: prior weight, in conversions, pulling a creative's rate towards its segment's (the expected count of a day)
@@ -60,86 +67,133 @@ RATE_PRIOR_CONVERSIONS = 1.0
 class Shifts:
     """Steps found, (steps,) each, and the factor each row's exposure is multiplied by, (rows,)."""
 
-    campaign: np.ndarray  # int, campaign index
+    campaign: np.ndarray  # int, campaign index; −1: the whole account
     day: np.ndarray  # int, day number of the first day at the new level (0 = the log's first day)
     ratio: np.ndarray  # the new level ÷ the old
-    factor: np.ndarray | float  # (rows,) the row's level ÷ its campaign's latest (1.0: none)
+    factor: np.ndarray | float  # (rows,) the row's level ÷ its latest (account × campaign; 1.0: none)
     since: np.ndarray | None = None  # datetime64[D], the first day at the new level (None: no first_day given)
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Where steps are looked for: groups (the account, or each campaign) made of units (campaigns, or segments)."""
+
+    group: np.ndarray  # (cells,) int: each cell's group
+    unit: np.ndarray  # (cells,) int: each cell's unit, numbered so each unit lies in one group
+    n_groups: int
+    n_units: int
+    account: bool  # the whole account, one group of campaigns
+
+    @property
+    def group_of_unit(self) -> np.ndarray:
+        out = np.zeros(self.n_units, dtype=int)
+        out[self.unit] = self.group
+        return out
 
 
 def find_shifts(
     cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversions: np.ndarray,
     segment_index: np.ndarray, campaign_index: np.ndarray, n_days: int, first_day: np.datetime64 | None = None,
 ) -> Shifts:
-    """Campaign-wide steps of the conversion rate. Rows (rows,): cell index, day number (0 = oldest, `first_day`),
-    exposure (in the units the rates are fitted on) and conversions; segment_index, campaign_index (cells,)."""
+    """Steps of the conversion rate of the whole account (shared by its campaigns) and of each campaign (shared by
+    its segments). Rows (rows,): cell index, day number (0 = oldest, `first_day`), exposure (in the units the
+    rates are fitted on) and conversions; segment_index, campaign_index (cells,)."""
     none = Shifts(np.zeros(0, int), np.zeros(0, int), np.zeros(0), 1.0, np.zeros(0, "datetime64[D]"))
     n_cells = len(segment_index)
     n_segments = int(segment_index.max()) + 1 if n_cells else 0
     n_campaigns = int(campaign_index.max()) + 1 if n_cells else 0
-    if n_days < 6 or n_campaigns == 0:
-        return none
-    campaign_of_segment = np.zeros(n_segments, dtype=int)
-    campaign_of_segment[segment_index] = campaign_index
-    several = np.bincount(campaign_of_segment, minlength=n_campaigns) >= 2
-    if not several.any():
+    levels = [
+        _Level(np.zeros(n_cells, dtype=int), campaign_index, 1, n_campaigns, account=True),
+        _Level(campaign_index, segment_index, n_campaigns, n_segments, account=False),
+    ]
+    levels = [lv for lv in levels if (np.bincount(lv.group_of_unit, minlength=lv.n_groups) >= 2).any()]
+    if n_days < MIN_LOG_DAYS or not levels:
         return none
     segday = segment_index.astype(np.int32 if n_segments * n_days < 2**31 else np.int64)[cell]  # a 4 M-row log: as few row arrays as can be
     segday *= n_days
     segday += day
     observed = np.bincount(segday, weights=conversions, minlength=n_segments * n_days).reshape(n_segments, n_days)
-    steps_at: set[tuple[int, int]] = set()  # (campaign, first day at the new level)
+    steps_at: set[tuple[int, int, int]] = set()  # (level, group, first day at the new level)
     factor = None
     for _ in range(MAX_SHIFTS):
         adjusted = exposure if factor is None else exposure * factor
         expected, row_expected = _expected(cell, adjusted, conversions, segment_index, n_cells, n_segments, segday, n_days)
-        steps = _scan(observed, expected, campaign_of_segment, n_campaigns, several)
-        steps = [
-            (c, at) for c, at, ratio in steps
-            if (c, at) not in steps_at and _creatives_agree(campaign_index[cell] == c, day < at, ratio, cell, conversions, row_expected, segment_index)
-        ]
+        found = []
+        for k, lv in enumerate(levels):
+            by_unit = lambda a: _sum_by(a, _unit_of_segment(lv, segment_index, n_segments), lv.n_units)  # noqa: E731
+            for group, at, ratio in _scan(by_unit(observed), by_unit(expected), lv.group_of_unit, lv.n_groups):
+                in_group = lv.group[cell] == group
+                if (k, group, at) not in steps_at and _creatives_agree(in_group, day < at, ratio, cell, conversions, row_expected, segment_index):
+                    found.append((k, group, at))
+            if found:
+                break  # the account's steps first: a campaign's are looked for once the account's are in
         del adjusted, row_expected
-        if not steps:
+        if not found:
             break
-        steps_at.update(steps)
-        row_campaign = campaign_index[cell]
-        factor, ratios = _levels(sorted(steps_at), cell, day, row_campaign, exposure, conversions, segment_index, n_cells, n_segments, segday, n_days)
-        del row_campaign
+        steps_at.update(found)
+        factor, ratios = _levels(sorted(steps_at), levels, cell, day, exposure, conversions, segment_index, n_cells, n_segments, segday, n_days)
     if not steps_at:
         return none
-    (c, d) = np.array(sorted(steps_at)).T
+    k, g, d = np.array(sorted(steps_at)).T
+    campaign = np.where([levels[i].account for i in k], -1, g)
     since = None if first_day is None else np.datetime64(first_day, "D") + d.astype(int)
-    return Shifts(c.astype(int), d.astype(int), ratios, factor, since)
+    return Shifts(campaign.astype(int), d.astype(int), ratios, factor, since)
+
+
+def _unit_of_segment(level: _Level, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
+    """(segments,) each segment's unit at `level` (its campaign, or itself)."""
+    out = np.zeros(n_segments, dtype=int)
+    out[segment_index] = level.unit
+    return out
+
+
+def _sum_by(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """(n, days) sums of the (segments, days) rows by their index (segments,)."""
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, index, values)
+    return out
 
 
 def _levels(
-    steps: list[tuple[int, int]], cell: np.ndarray, day: np.ndarray, row_campaign: np.ndarray, exposure: np.ndarray, conversions: np.ndarray,
-    segment_index: np.ndarray, n_cells: int, n_segments: int, segday: np.ndarray, n_days: int,
+    steps: list[tuple[int, int, int]], levels: list[_Level], cell: np.ndarray, day: np.ndarray, exposure: np.ndarray,
+    conversions: np.ndarray, segment_index: np.ndarray, n_cells: int, n_segments: int, segday: np.ndarray, n_days: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """((rows,) each row's exposure factor: its level ÷ its campaign's latest, (steps,) each step's new ÷ old level),
-    the levels between the `steps` (sorted (campaign, day)) fitted jointly with the creatives' rates
-    (LEVEL_ROUNDS alternations): each stretch's conversions over what its creatives' rates expect."""
-    campaigns = sorted({c for c, _ in steps})
-    stretch = np.zeros(len(cell), dtype=int)  # rows' stretch, numbered within their campaign (0 = the oldest)
-    n_campaigns = int(row_campaign.max()) + 1
-    last = np.zeros(n_campaigns, dtype=int)  # each campaign's latest stretch
-    for c in campaigns:
-        days = np.array([d for cc, d in steps if cc == c])
-        rows = row_campaign == c
-        stretch[rows] = np.searchsorted(days, day[rows], side="right")
-        last[c] = len(days)
+    """((rows,) each row's exposure factor: its level ÷ its latest, the account's times its campaign's; (steps,)
+    each step's new ÷ old level), the levels between the `steps` (sorted (level, group, day)) fitted jointly with
+    the creatives' rates (LEVEL_ROUNDS alternations, a level at a time): each stretch's conversions over what
+    its creatives' rates expect."""
     width = MAX_SHIFTS + 1
-    key = row_campaign * width + stretch
-    stepped = np.isin(row_campaign, campaigns)
+    keys, lasts, own = [], [], []  # per level: each row's (group, stretch) key, each group's latest stretch, its factor
+    for k, lv in enumerate(levels):
+        last, row_group = np.zeros(lv.n_groups, dtype=int), lv.group[cell]
+        row_stretch = np.zeros(len(cell), dtype=int)  # 0 = before the group's first step
+        for g in {g for kk, g, _ in steps if kk == k}:
+            days = np.array(sorted(d for kk, gg, d in steps if kk == k and gg == g))
+            rows = row_group == g
+            row_stretch[rows], last[g] = np.searchsorted(days, day[rows], side="right"), len(days)
+        keys.append(row_group * width + row_stretch)
+        lasts.append(last)
+        own.append(np.ones(len(cell)))
     factor = np.ones(len(cell))
+    level_values = [None] * len(levels)
     for _ in range(LEVEL_ROUNDS):
-        _, row_expected = _expected(cell, exposure * factor, conversions, segment_index, n_cells, n_segments, segday, n_days)
-        level = np.bincount(key, weights=conversions, minlength=n_campaigns * width) / np.maximum(
-            np.bincount(key, weights=row_expected / factor, minlength=n_campaigns * width), 1e-300
-        )
-        latest = level[np.arange(n_campaigns) * width + last]
-        factor = np.where(stepped, level[key] / latest[row_campaign], 1.0)
-    return factor, np.array([level[c * width + i + 1] / level[c * width + i] for c in campaigns for i in range(last[c])])
+        for k, lv in enumerate(levels):
+            if not lasts[k].any():
+                continue
+            _, row_expected = _expected(cell, exposure * factor, conversions, segment_index, n_cells, n_segments, segday, n_days)
+            row_expected /= own[k]  # what the rows expect with every level but this one
+            n_keys = lv.n_groups * width
+            level = np.bincount(keys[k], weights=conversions, minlength=n_keys) / np.maximum(np.bincount(keys[k], weights=row_expected, minlength=n_keys), 1e-300)
+            latest = level[np.arange(lv.n_groups) * width + lasts[k]]
+            stepped = lasts[k][lv.group[cell]] > 0
+            new_own = np.where(stepped, level[keys[k]] / latest[lv.group[cell]], 1.0)
+            factor = factor / own[k] * new_own
+            own[k], level_values[k] = new_own, level
+    ratios = [
+        level_values[k][g * width + i + 1] / level_values[k][g * width + i]
+        for k, g in sorted({(kk, gg) for kk, gg, _ in steps}) for i in range(lasts[k][g])
+    ]
+    return factor, np.array(ratios)
 
 
 def _expected(
@@ -177,13 +231,18 @@ def _creatives_agree(
     ob, xb = side(in_campaign & before, conversions), side(in_campaign & before, expected)
     oa, xa = side(in_campaign & ~before, conversions), side(in_campaign & ~before, expected)
     both, log_ratio, weight = _moves(ob, xb, oa, xa)
-    common = np.sum(weight * log_ratio) / max(weight.sum(), 1e-300)
-    departs = both & (np.abs(log_ratio - common) * np.sqrt(weight) > CREATIVE_Z)
     busiest = ob >= np.maximum.reduceat(ob, np.flatnonzero(np.r_[True, np.diff(segment_index) != 0]))[segment_index]
     others = both & ~busiest
     # Gaussian log-likelihood of their log ratios under no step against under this one
     stayed = np.sum(weight[others] * ((log_ratio[others] - np.log(ratio)) ** 2 - log_ratio[others] ** 2)) / 2.0
-    return departs.sum() * 3 <= both.sum() and stayed < NO_STEP_EVIDENCE
+    return not _depart(both, log_ratio, weight) and stayed < NO_STEP_EVIDENCE
+
+
+def _depart(both: np.ndarray, log_ratio: np.ndarray, weight: np.ndarray) -> bool:
+    """Whether more than a third of the units measured on both sides (see _moves) depart from their common ratio
+    by more than CREATIVE_Z standard errors: a step some took and others, well measured, did not."""
+    common = np.sum(weight * log_ratio) / max(weight.sum(), 1e-300)
+    return np.sum(both & (np.abs(log_ratio - common) * np.sqrt(weight) > CREATIVE_Z)) * 3 > both.sum()
 
 
 def _moves(ob: np.ndarray, xb: np.ndarray, oa: np.ndarray, xa: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,11 +256,11 @@ def _moves(ob: np.ndarray, xb: np.ndarray, oa: np.ndarray, xa: np.ndarray) -> tu
     return both, log_ratio, weight
 
 
-def _scan(
-    observed: np.ndarray, expected: np.ndarray, campaign_of_segment: np.ndarray, n_campaigns: int, several: np.ndarray
-) -> list[tuple[int, int, float]]:
-    """[(campaign, first day at the new level, new ÷ old level)] of each campaign's strongest step that is
-    significant, large and shared by its segments; observed, expected: (segments, days)."""
+def _scan(observed: np.ndarray, expected: np.ndarray, campaign_of_segment: np.ndarray, n_campaigns: int) -> list[tuple[int, int, float]]:
+    """[(group, first day at the new level, new ÷ old level)] of each group's strongest step that is significant,
+    large and shared by its units; observed, expected: (units, days); campaign_of_segment: each unit's group
+    (the names say the campaign level; at the account's, the units are campaigns and the group is one)."""
+    several = np.bincount(campaign_of_segment, minlength=n_campaigns) >= 2
     by_campaign = lambda a: np.add.reduceat(a[np.argsort(campaign_of_segment, kind="stable")], _starts(campaign_of_segment, n_campaigns), axis=0)  # noqa: E731
     o, x = by_campaign(observed), by_campaign(expected)  # (campaigns, days)
     ob, xb = np.cumsum(o, axis=1)[:, :-1], np.cumsum(x, axis=1)[:, :-1]  # before day τ = 1 … days − 1
@@ -223,8 +282,8 @@ def _scan(
         direction = np.sign(effect[campaign, tau])
         both, log_ratio, weight = _moves(sb, sxb, sa, sxa)
         z = log_ratio * np.sqrt(weight)
-        if np.sum(direction * z >= SEGMENT_Z) < 2 or np.sum(both & (direction * z > 0)) * 2 <= both.sum():
-            continue  # not two segments showing it on their own, or not most of those measured both sides
+        if np.sum(direction * z >= SEGMENT_Z) < 2 or np.sum(both & (direction * z > 0)) * 2 <= both.sum() or _depart(both, log_ratio, weight):
+            continue  # not two units showing it on their own, not most of those measured both sides, or many departing
         steps.append((int(campaign), tau + 1, float(np.exp(effect[campaign, tau]))))
     return steps
 
