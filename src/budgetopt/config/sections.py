@@ -122,7 +122,7 @@ class EstimateSection(StrictModel):
     )
     wear_out: bool = Field(True, description="Forecast each creative's rate from how much it has been shown (ads tire as their audience sees them again).")
     shifts: bool = Field(
-        True, description="Estimate a step in a whole campaign's conversion rate (found in two of its segments at once, creatives alike) and count older days at the new level, instead of reading it as news about the creatives."
+        True, description="Estimate a step in the conversion rate of a whole campaign (shown by two of its segments) or of the whole account (by two of its campaigns), creatives alike, and count older days at the new level instead of reading it as news about the creatives; the plan warns of each."
     )
     weekday: bool = Field(
         True, description="Forecast tomorrow's rates for its weekday: each segment's weekday effects, fitted from the log and shrunk towards none (14 days at least), also shape a period's days."
