@@ -165,23 +165,28 @@ def _levels(
     width = MAX_SHIFTS + 1
     keys, lasts, own = [], [], []  # per level: each row's (group, stretch) key, each group's latest stretch, its factor
     for k, lv in enumerate(levels):
-        last, row_group = np.zeros(lv.n_groups, dtype=int), lv.group[cell]
+        last = np.zeros(lv.n_groups, dtype=int)
+        lasts.append(last)
+        if not any(kk == k for kk, _, _ in steps):  # a level without steps holds no (rows,) array
+            keys.append(None)
+            own.append(None)
+            continue
+        row_group = lv.group[cell]
         row_stretch = np.zeros(len(cell), dtype=int)  # 0 = before the group's first step
         for g in {g for kk, g, _ in steps if kk == k}:
             days = np.array(sorted(d for kk, gg, d in steps if kk == k and gg == g))
             rows = row_group == g
             row_stretch[rows], last[g] = np.searchsorted(days, day[rows], side="right"), len(days)
         keys.append(row_group * width + row_stretch)
-        lasts.append(last)
         own.append(np.ones(len(cell)))
     factor = np.ones(len(cell))
     level_values = [None] * len(levels)
     for _ in range(LEVEL_ROUNDS):
         for k, lv in enumerate(levels):
-            if not lasts[k].any():
+            if keys[k] is None:
                 continue
             _, row_expected = _expected(cell, exposure * factor, conversions, segment_index, n_cells, n_segments, segday, n_days)
-            row_expected /= own[k]  # what the rows expect with every level but this one
+            row_expected /= own[k]  # what the rows expect with every level but this one (in place: one (rows,) array)
             n_keys = lv.n_groups * width
             level = np.bincount(keys[k], weights=conversions, minlength=n_keys) / np.maximum(np.bincount(keys[k], weights=row_expected, minlength=n_keys), 1e-300)
             latest = level[np.arange(lv.n_groups) * width + lasts[k]]
