@@ -126,6 +126,21 @@ def test_hostile_names_are_escaped_in_html_and_drawn_as_text(tmp_path):
             assert raw not in page
 
 
+def test_the_plan_report_lists_the_warnings_escaped(tmp_path):
+    """A shared step of a hostile-named campaign: the warning summary.json gives is in the report, its name escaped."""
+    log = hostile_log()
+    log = pd.concat([log.assign(date=pd.to_datetime(log["date"]) + pd.Timedelta(days=10 * k)) for k in range(3)], ignore_index=True)
+    late = log["date"] >= "2026-03-21"
+    log.loc[late, "conversions"] = (log.loc[late, "conversions"] * 0.5).round()
+    policy = policy_from_dict({"budget": {"daily_total": 900.0}})
+    result = budgetopt.make_plan(log, policy)
+    assert any("the whole account converts ×0." in w for w in result.summary["warnings"])
+    page = check_self_contained(write_plan_report(result, policy, tmp_path / "plan"))
+    assert "<h2>What to check</h2>" in page
+    for warning in result.summary["warnings"]:
+        assert f"<li>{html.escape(warning)}</li>" in page
+
+
 def test_cli_plan_and_decide_write_reports_after_their_outputs(runner, demo_log, demo_policy, tmp_path):
     out, report = tmp_path / "plan.csv", tmp_path / "plan-report"
     result = runner.invoke(main, ["plan", str(demo_log), "--policy", str(demo_policy), "--out", str(out), "--report", str(report)])

@@ -225,7 +225,8 @@ def _limits_section(summary: dict[str, Any], cur: str) -> Section:
 
 
 def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
-    """The plan report's sections: at a glance, spend by campaign and segment, limits, margin, each segment's creatives."""
+    """The plan report's sections: at a glance, what to check (the warnings), spend by campaign and segment, limits,
+    margin, each segment's creatives."""
     summary, plan, decisions = result.summary, result.plan, result.decisions
     cur = summary["currency"]
     segments = summary_segments(summary)
@@ -242,6 +243,9 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
             f"({summary['status']}) in {summary['seconds']:.2f} s."
         ),
     ))
+    # the warnings summary.json and the terminal give, where the person who forwards the report reads them
+    check = [Section("What to check", paragraphs=("The plan is made; these say what it rests on.",), bullets=tuple(summary["warnings"]))]
+    check = check if summary.get("warnings") else []
     margin = Section(
         "Expected gross margin",
         paragraphs=((
@@ -260,7 +264,7 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
         for r in segments.itertuples(index=False)
     }
     creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), _drawn_note(len(order), "largest budgets")))
-    return [glance, *pacing_sections(summary), *_spend_sections(segments, cur), _limits_section(summary, cur), margin,
+    return [glance, *check, *pacing_sections(summary), *_spend_sections(segments, cur), _limits_section(summary, cur), margin,
             *risk_sections(result, policy), creatives_intro, *_segment_sections(decisions, policy, order, intro, plan)]
 
 
