@@ -244,8 +244,8 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
         ),
     ))
     # the warnings summary.json and the terminal give, where the person who forwards the report reads them
-    check = [Section("What to check", paragraphs=("The plan is made; these say what it rests on.",), bullets=tuple(summary["warnings"]))]
-    check = check if summary.get("warnings") else []
+    warnings = tuple(summary.get("warnings", ()))
+    check = [Section("What to check", paragraphs=("The plan is made; these say what it rests on.",), bullets=warnings)] if warnings else []
     margin = Section(
         "Expected gross margin",
         paragraphs=((
