@@ -69,7 +69,7 @@ class History:
     last_paid_day: np.ndarray | None = None  # (cells,) days before as_of of the cell's last row with spend; -1: never spent
     weekday: np.ndarray | None = None  # (segments, 7) weekday multipliers of each segment's rate, Monday first (None: not fitted)
     wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast, its rows' factors dropped (None: off)
-    shifts: Shifts | None = None  # campaign-wide steps found, their rows' factors dropped (None: off)
+    shifts: Shifts | None = None  # steps of a campaign's or the account's rate found, their rows' factors dropped (None: off)
 
     @property
     def off(self) -> np.ndarray:
@@ -280,7 +280,7 @@ def history_from_rows(
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
     wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
     weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects.
-    shifts: the days before a step in a whole campaign's rate count at its new level (see shifts).
+    shifts: the days before a step in a whole campaign's (or the account's) rate count at its new level (see shifts).
     previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
     today's iterations start; the History is the one built without it, to the fits' tolerance."""
     n_cells, (segment_start, segment_index, campaign_index) = len(creative), _segments(campaign, segment)
@@ -358,7 +358,7 @@ def _times(values: np.ndarray, by: np.ndarray | float) -> np.ndarray:
 
 
 def _steps(rows: LogRows, day_number: np.ndarray, units: np.ndarray | float, segment_index: np.ndarray, campaign_index: np.ndarray, as_of: pd.Timestamp) -> Shifts:
-    """The campaign-wide steps of the rows' conversion rate (see shifts), found on their exposure × `units` (rows,):
+    """The steps of a campaign's or the account's conversion rate (see shifts), found on their exposure × `units` (rows,):
     in the units the rates are fitted on (reported share, weekday)."""
     first = (as_of - pd.Timedelta(days=int(rows.age.max()))).to_datetime64()
     exposure, conversions = _times(_times(rows.exposure, units), rows.evidence), _times(rows.conversions, rows.evidence)

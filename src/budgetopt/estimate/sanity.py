@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from budgetopt.estimate.shifts import Shifts
+
 #: a plan expecting more margin per unit spent than this many times the account's best week is flagged
 BEST_WEEK_FACTOR = 3.0
 #: … and more than this margin per unit spent in any case (an account that never earned much)
@@ -85,8 +87,8 @@ def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str
     return warnings
 
 
-def shift_warnings(campaign: np.ndarray, campaign_index: np.ndarray, shifts) -> list[str]:
-    """One line per campaign-wide step of the conversion rate the History found (estimate.shifts): the step is
+def shift_warnings(campaign: np.ndarray, campaign_index: np.ndarray, shifts: Shifts | None) -> list[str]:
+    """One line per step of a campaign's or the account's conversion rate the History found (estimate.shifts): it is
     modelled, not an error, but a person should know, because a tracking or attribution change makes the
     same step. campaign, campaign_index: (cells,) a History's names and indices; shifts: its `Shifts` (None: off)."""
     if shifts is None:
