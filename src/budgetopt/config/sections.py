@@ -157,6 +157,12 @@ class EstimateSection(StrictModel):
         """The half-life in days, or None when it is learned from the log."""
         return None if self.half_life_days == "auto" else float(self.half_life_days)
 
+    @property
+    def time_model(self) -> dict[str, Any]:
+        """The History's model of time, as `build_history` and `history_from_rows` take it: one place, so `plan`
+        and the simulator's budgetopt cannot read the log differently."""
+        return dict(half_life_days=self.fixed_half_life, wear_out=self.wear_out, weekday=self.weekday, shifts=self.shifts)
+
     @field_validator("conversion_lag")
     @classmethod
     def _lag_profile(cls, value: tuple[float, ...]) -> tuple[float, ...]:

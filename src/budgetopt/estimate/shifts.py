@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from budgetopt.model import segment_sums
+
 #: a step is significant when twice its log-likelihood ratio passes this (χ²₁ at p ≈ 1e-4, so scanning a
 #: quarter's days rarely finds one in a stationary campaign)
 SHIFT_LR = 15.0
@@ -79,16 +81,14 @@ class _Level:
     """Where steps are looked for: groups (the account, or each campaign) made of units (campaigns, or segments)."""
 
     group: np.ndarray  # (cells,) int: each cell's group
-    unit: np.ndarray  # (cells,) int: each cell's unit, numbered so each unit lies in one group
+    unit_of_segment: np.ndarray  # (segments,) int: each segment's unit (its campaign, or itself)
+    group_of_unit: np.ndarray  # (units,) int: each unit's group
     n_groups: int
-    n_units: int
     account: bool  # the whole account, one group of campaigns
 
-    @property
-    def group_of_unit(self) -> np.ndarray:
-        out = np.zeros(self.n_units, dtype=int)
-        out[self.unit] = self.group
-        return out
+    def by_unit(self, values: np.ndarray) -> np.ndarray:
+        """(units, days) sums of (segments, days) values."""
+        return segment_sums(values.T, self.unit_of_segment, len(self.group_of_unit)).T
 
 
 def find_shifts(
@@ -102,9 +102,11 @@ def find_shifts(
     n_cells = len(segment_index)
     n_segments = int(segment_index.max()) + 1 if n_cells else 0
     n_campaigns = int(campaign_index.max()) + 1 if n_cells else 0
+    campaign_of_segment = np.zeros(n_segments, dtype=int)
+    campaign_of_segment[segment_index] = campaign_index
     levels = [
-        _Level(np.zeros(n_cells, dtype=int), campaign_index, 1, n_campaigns, account=True),
-        _Level(campaign_index, segment_index, n_campaigns, n_segments, account=False),
+        _Level(np.zeros(n_cells, dtype=int), campaign_of_segment, np.zeros(n_campaigns, dtype=int), 1, account=True),
+        _Level(campaign_index, np.arange(n_segments), campaign_of_segment, n_campaigns, account=False),
     ]
     levels = [lv for lv in levels if (np.bincount(lv.group_of_unit, minlength=lv.n_groups) >= 2).any()]
     if n_days < MIN_LOG_DAYS or not levels:
@@ -120,8 +122,7 @@ def find_shifts(
         expected, row_expected = _expected(cell, adjusted, conversions, segment_index, n_cells, n_segments, segday, n_days)
         found = []
         for k, lv in enumerate(levels):
-            by_unit = lambda a: _sum_by(a, _unit_of_segment(lv, segment_index, n_segments), lv.n_units)  # noqa: E731
-            for group, at, ratio in _scan(by_unit(observed), by_unit(expected), lv.group_of_unit, lv.n_groups):
+            for group, at, ratio in _scan(lv.by_unit(observed), lv.by_unit(expected), lv.group_of_unit, lv.n_groups):
                 in_group = lv.group[cell] == group
                 if (k, group, at) not in steps_at and _creatives_agree(in_group, day < at, ratio, cell, conversions, row_expected, segment_index):
                     found.append((k, group, at))
@@ -138,20 +139,6 @@ def find_shifts(
     campaign = np.where([levels[i].account for i in k], -1, g)
     since = None if first_day is None else np.datetime64(first_day, "D") + d.astype(int)
     return Shifts(campaign.astype(int), d.astype(int), ratios, factor, since)
-
-
-def _unit_of_segment(level: _Level, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
-    """(segments,) each segment's unit at `level` (its campaign, or itself)."""
-    out = np.zeros(n_segments, dtype=int)
-    out[segment_index] = level.unit
-    return out
-
-
-def _sum_by(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
-    """(n, days) sums of the (segments, days) rows by their index (segments,)."""
-    out = np.zeros((n, values.shape[1]))
-    np.add.at(out, index, values)
-    return out
 
 
 def _levels(
@@ -190,8 +177,8 @@ def _levels(
             n_keys = lv.n_groups * width
             level = np.bincount(keys[k], weights=conversions, minlength=n_keys) / np.maximum(np.bincount(keys[k], weights=row_expected, minlength=n_keys), 1e-300)
             latest = level[np.arange(lv.n_groups) * width + lasts[k]]
-            stepped = lasts[k][lv.group[cell]] > 0
-            new_own = np.where(stepped, level[keys[k]] / latest[lv.group[cell]], 1.0)
+            row_group = lv.group[cell]
+            new_own = np.where(lasts[k][row_group] > 0, level[keys[k]] / latest[row_group], 1.0)
             factor = factor / own[k] * new_own
             own[k], level_values[k] = new_own, level
     ratios = [
@@ -261,13 +248,11 @@ def _moves(ob: np.ndarray, xb: np.ndarray, oa: np.ndarray, xa: np.ndarray) -> tu
     return both, log_ratio, weight
 
 
-def _scan(observed: np.ndarray, expected: np.ndarray, campaign_of_segment: np.ndarray, n_campaigns: int) -> list[tuple[int, int, float]]:
+def _scan(observed: np.ndarray, expected: np.ndarray, group_of_unit: np.ndarray, n_groups: int) -> list[tuple[int, int, float]]:
     """[(group, first day at the new level, new ÷ old level)] of each group's strongest step that is significant,
-    large and shared by its units; observed, expected: (units, days); campaign_of_segment: each unit's group
-    (the names say the campaign level; at the account's, the units are campaigns and the group is one)."""
-    several = np.bincount(campaign_of_segment, minlength=n_campaigns) >= 2
-    by_campaign = lambda a: np.add.reduceat(a[np.argsort(campaign_of_segment, kind="stable")], _starts(campaign_of_segment, n_campaigns), axis=0)  # noqa: E731
-    o, x = by_campaign(observed), by_campaign(expected)  # (campaigns, days)
+    large and shared by its units; observed, expected: (units, days); group_of_unit: (units,) each unit's group."""
+    several = np.bincount(group_of_unit, minlength=n_groups) >= 2
+    o, x = (segment_sums(a.T, group_of_unit, n_groups).T for a in (observed, expected))  # (groups, days)
     ob, xb = np.cumsum(o, axis=1)[:, :-1], np.cumsum(x, axis=1)[:, :-1]  # before day τ = 1 … days − 1
     ot, xt = o.sum(1, keepdims=True), x.sum(1, keepdims=True)
     oa, xa = ot - ob, xt - xb
@@ -279,29 +264,29 @@ def _scan(observed: np.ndarray, expected: np.ndarray, campaign_of_segment: np.nd
     lr = np.where(ok, lr, -np.inf)
     steps = []
     over_trend = lr.max(1, initial=-np.inf) - _trend_lr(o, x)
-    for campaign in np.flatnonzero((lr.max(1, initial=-np.inf) > SHIFT_LR) & (over_trend > OVER_TREND)):
-        tau = int(np.argmax(lr[campaign]))
-        segments = np.flatnonzero(campaign_of_segment == campaign)
-        sb, sxb = observed[segments, : tau + 1].sum(1), expected[segments, : tau + 1].sum(1)
-        sa, sxa = observed[segments, tau + 1 :].sum(1), expected[segments, tau + 1 :].sum(1)
-        direction = np.sign(effect[campaign, tau])
+    for group in np.flatnonzero((lr.max(1, initial=-np.inf) > SHIFT_LR) & (over_trend > OVER_TREND)):
+        tau = int(np.argmax(lr[group]))
+        units = np.flatnonzero(group_of_unit == group)
+        sb, sxb = observed[units, : tau + 1].sum(1), expected[units, : tau + 1].sum(1)
+        sa, sxa = observed[units, tau + 1 :].sum(1), expected[units, tau + 1 :].sum(1)
+        direction = np.sign(effect[group, tau])
         both, log_ratio, weight = _moves(sb, sxb, sa, sxa)
         z = log_ratio * np.sqrt(weight)
         if np.sum(direction * z >= SEGMENT_Z) < 2 or np.sum(both & (direction * z > 0)) * 2 <= both.sum() or _depart(both, log_ratio, weight):
             continue  # not two units showing it on their own, not most of those measured both sides, or many departing
-        steps.append((int(campaign), tau + 1, float(np.exp(effect[campaign, tau]))))
+        steps.append((int(group), tau + 1, float(np.exp(effect[group, tau]))))
     return steps
 
 
 def _trend_lr(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """(campaigns,) twice the log-likelihood ratio of a log-linear trend in days against a constant level,
-    observed, expected: (campaigns, days): how well a gradual change explains what a step would."""
+    """(groups,) twice the log-likelihood ratio of a log-linear trend in days against a constant level,
+    observed, expected: (groups, days): how well a gradual change explains what a step would."""
     t = np.arange(observed.shape[1], dtype=float)
     t = (t - t.mean()) / max(t.std(), 1.0)
     total_o, total_x = observed.sum(1), expected.sum(1)
     a = np.clip(np.log(np.maximum(total_o, 1e-300) / np.maximum(total_x, 1e-300)), -50.0, 50.0)
     b = np.zeros(len(a))
-    with np.errstate(all="ignore"):  # a campaign without conversions has no trend: its ratio comes out 0
+    with np.errstate(all="ignore"):  # a group without conversions has no trend: its ratio comes out 0
         for _ in range(TREND_STEPS):
             mu = expected * np.exp(a[:, None] + b[:, None] * t)
             r = observed - mu
@@ -316,7 +301,3 @@ def _trend_lr(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
         flat = np.sum(xlogy(observed, level) - level, axis=1)
     return np.nan_to_num(2.0 * (full - flat), nan=0.0)
 
-
-def _starts(group: np.ndarray, n: int) -> np.ndarray:
-    """First position of each group 0 … n − 1 in `group` sorted (every group present)."""
-    return np.r_[0, np.cumsum(np.bincount(group, minlength=n))[:-1]]

@@ -58,11 +58,8 @@ def estimates_from_log(
 
     fresh_since: re-enabled cells and the day their new test began (see build_history)."""
     settings = policy.estimate
-    kwargs = dict(
-        half_life_days=settings.fixed_half_life, conversion_lag=settings.conversion_lag, exposure=settings.exposure,
-        fresh_since=fresh_since, wear_out=settings.wear_out, weekday=settings.weekday, shifts=settings.shifts,
-    )
-    return fit_history(build_history(log, date, **kwargs), policy)
+    history = build_history(log, date, conversion_lag=settings.conversion_lag, exposure=settings.exposure, fresh_since=fresh_since, **settings.time_model)
+    return fit_history(history, policy)
 
 
 def fit_history(history: History, policy: Policy) -> Estimates:

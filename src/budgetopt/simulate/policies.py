@@ -171,13 +171,13 @@ class BudgetoptPolicy(SimulationPolicy):
         `plan_budgets`, pacing a period as plan does), the history read from the log's arrays and its fits started
         from yesterday's, HiGHS re-solving warm."""
         a = self.account
-        settings = a.policy.estimate
-        cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, previous=self.yesterday, weekday=settings.weekday, shifts=settings.shifts)
+        time_model = a.policy.estimate.time_model
+        cells, history = self.history(log, previous=self.yesterday, **time_model)
         disabled = self.disabled[cells]
         off = history.off | disabled
         back = retested(off, history.last_paid_day, a.policy.decide.retest_after_days)
         if back.any():  # as plan_day: judged afresh, their earlier conversions set aside
-            cells, history = self.history(log, settings.fixed_half_life, settings.wear_out, fresh=back, previous=history, weekday=settings.weekday, shifts=settings.shifts)
+            cells, history = self.history(log, fresh=back, previous=history, **time_model)
             self.disabled[cells[back]] = False
         self.yesterday = history
         estimates, previous = fit_history(history, a.policy), history.segment_sum(history.previous_spend)
