@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from budgetopt.estimate.shrinkage import adaptive_shrinkage, mixture_weights, scale_grid
+from budgetopt.estimate.shrinkage import NULL_PENALTY, relative_likelihood, adaptive_shrinkage, mixture_weights, scale_grid
 
 
 def _effects(n: int, null: float, sd: float, se: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,3 +69,23 @@ def test_the_weights_are_a_distribution_on_a_grid_that_covers_the_effects():
     assert grid[0] == 0.0 and grid[1] <= 0.01 + 1e-12 and grid[-1] >= 2.0 * np.sqrt(4.0 - 0.16)
     weights = mixture_weights(np.random.default_rng(0).random((10, len(grid))))
     assert np.all(weights >= 0) and abs(weights.sum() - 1.0) < 1e-12
+
+
+def _penalised_loglik(weights: np.ndarray, likelihood: np.ndarray) -> float:
+    with np.errstate(divide="ignore"):
+        return float(np.log(likelihood @ weights).sum() + (NULL_PENALTY - 1.0) * np.log(weights[0]))
+
+
+def test_the_weights_fit_reaches_the_optimum_that_em_crawls_to():
+    se = np.random.default_rng(7).uniform(0.05, 1.0, 500)
+    for null in (0.95, 1.0):
+        _, estimate = _effects(500, null=null, sd=1.0, se=se, seed=8)
+        likelihood = relative_likelihood(estimate, se, scale_grid(estimate, se))
+        em = np.full(likelihood.shape[1], 1.0 / likelihood.shape[1])
+        prior = np.r_[NULL_PENALTY, np.ones(likelihood.shape[1] - 1)]
+        for _ in range(5_000):  # expectation-maximisation: slow near the zeros, but every step is an ascent
+            em = np.maximum(em * (likelihood.T @ (1.0 / (likelihood @ em))) + prior - 1.0, 0.0)
+            em /= em.sum()
+        weights = mixture_weights(likelihood)
+        assert _penalised_loglik(weights, likelihood) > _penalised_loglik(em, likelihood) - 1e-3
+        assert np.max(np.abs(weights - em)) < 1e-3
