@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from budgetopt.estimate.shrinkage import NULL_PENALTY, relative_likelihood, adaptive_shrinkage, mixture_weights, scale_grid
+from budgetopt.estimate.shrinkage import (
+    NULL_PENALTY,
+    adaptive_shrinkage,
+    mixture_weights,
+    relative_likelihood,
+    scale_grid,
+)
 
 
 def _effects(n: int, null: float, sd: float, se: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
