@@ -110,24 +110,27 @@ class Estimates:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(p05, p95, total): each cell's 90 % interval of value per unsaturated euro (cells,) — closed form
         where it is log-normal, the quantiles of n draws elsewhere — and with `weights` (cells,), n draws of
-        Σ_c weights_c × value_c (else None). Every cell is drawn, DRAW_BLOCK variates at a time (no (n, cells)
-        array), in the same blocks with or without weights: the same rng gives the same intervals."""
+        Σ_c weights_c × value_c (else None). Only the cells that need it are drawn (not log-normal, or with a
+        weight), DRAW_BLOCK variates at a time (no (n, cells) array): a plan's resting creatives and unfunded
+        segments cost nothing once their value is log-normal."""
         log_mean, log_var = self.log_value_moments()
         with np.errstate(over="ignore"):  # an absurd posterior's bound is inf, not a warning
             p05 = np.exp(log_mean - Z_90 * np.sqrt(log_var))
             p95 = np.exp(log_mean + Z_90 * np.sqrt(log_var))
-        cells = np.arange(self.history.n_cells)
+        exact = np.flatnonzero(~self.lognormal)
+        weighted = np.array([], dtype=int) if weights is None else np.flatnonzero(self.lognormal & (weights != 0))
         total = None if weights is None else np.zeros(n)
         step = max(1, DRAW_BLOCK // max(n, 1))
-        for start in range(0, len(cells), step):
-            block = cells[start : start + step]
+        # the exact cells' blocks first, the same with or without weights: the same rng gives the same intervals
+        blocks = [cells[start : start + step] for cells in (exact, weighted) for start in range(0, len(cells), step)]
+        for block in blocks:
             draws = self.value_per_euro_draws(rng, n, block)
             if total is not None:
                 total += draws.astype(np.float64) @ weights[block]
-            exact = ~self.lognormal[block]
-            if exact.any():
-                q = np.quantile(np.ascontiguousarray(draws[:, exact].T), [0.05, 0.95], axis=1)
-                p05[block[exact]], p95[block[exact]] = q[0], q[1]
+            sampled = ~self.lognormal[block]
+            if sampled.any():
+                q = np.quantile(np.ascontiguousarray(draws[:, sampled].T), [0.05, 0.95], axis=1)
+                p05[block[sampled]], p95[block[sampled]] = q[0], q[1]
         return p05, p95, total
 
 
