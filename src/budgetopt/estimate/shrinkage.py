@@ -2,12 +2,12 @@
 learned from all of them (Stephens 2017, "False discovery rates: a new deal", Biostatistics 18:275).
 
 The prior is a mixture g = π_0 δ_0 + Σ_k π_k N(0, σ_k²) over a grid of scales σ_k, its weights fitted to the
-effects by maximum marginal likelihood (a convex problem, solved by Newton's method) with a Dirichlet penalty that favours the
-null (δ_0). Each effect's posterior mean is then b Σ_k w_k σ_k² / (σ_k² + se²), w_k its posterior weight of
-component k. Unlike one normal prior whose variance is the effects' mean excess of b² over se² (a
+effects by maximum marginal likelihood (a convex problem, solved by Newton's method) with a Dirichlet
+penalty that favours the null (δ_0). Each effect's posterior mean is then b Σ_k w_k σ_k² / (σ_k² + se²),
+w_k its posterior weight of component k. Unlike one normal prior whose variance is the effects' mean excess of b² over se² (a
 method-of-moments spread, diluted by every effect that is zero), the mixture keeps a few large effects
 among many zeros nearly whole while the zeros are shrunk to about nothing; and effects that are all noise
-fit π_0 ≈ 1, so every estimate stays at about 0.
+fit π_0 = 1, so every estimate stays at exactly 0.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ NULL_PENALTY = 10.0
 GRID_RATIO = np.sqrt(2.0)
 #: the weights' fit stops once a step raises its objective (a log-likelihood, nats) by less than this
 TOLERANCE = 1e-6
-#: most Newton steps of the weights' fit (6-10 are needed)
+#: most Newton steps of the weights' fit (7-22 are needed)
 MAX_STEPS = 50
 #: every weight of the fit stays at least this: no effect is left without a component to explain it (its
 #: likelihood, and the Newton model's curvature, would be 0 and infinite)
@@ -61,10 +61,10 @@ def mixture_weights(likelihood: np.ndarray) -> np.ndarray:
 
     Newton's method with non-negativity (as mixsqp: Kim, Carbonetto, Stephens & Anitescu 2020): on x ≥ 0,
     G(x) = Σ_i log (Lx)_i + (NULL_PENALTY − 1) log x_0 − (n + NULL_PENALTY − 1) Σ_k x_k has its maximum at
-    the simplex's (Σ x = 1 there), so no equality constraint is needed (every x_k ≥ FLOOR); each step solves the quadratic
-    model's problem over y ≥ 0 as a non-negative least-squares one (scipy's nnls, on a square root of the
-    model's matrix) and a backtracking line search keeps G increasing. 6-10 steps reach the optimum to 1e-12, where
-    EM needs thousands (a weight going to 0 is approached geometrically)."""
+    the simplex's (Σ x = 1 there), so no equality constraint is needed (every x_k ≥ FLOOR); each step
+    solves the quadratic model's problem over y ≥ 0 as a non-negative least-squares one (scipy's nnls, on a
+    square root of the model's matrix) and a backtracking line search keeps G increasing. 7-22 steps reach
+    the optimum (to TOLERANCE), where EM needs thousands (a weight going to 0 is approached geometrically)."""
     n, k = likelihood.shape
     penalty = np.zeros(k)
     penalty[0] = NULL_PENALTY - 1.0
@@ -77,13 +77,13 @@ def mixture_weights(likelihood: np.ndarray) -> np.ndarray:
     x = np.full(k, 1.0 / k)
     current = objective(x)
     for _ in range(MAX_STEPS):
-        fitted = likelihood @ x  # ≥ FLOOR: every row's largest relative likelihood is 1
+        density = likelihood @ x  # ≥ FLOOR: every row's largest relative likelihood is 1
         prior_slope = penalty / np.maximum(x, 1e-100)
-        gradient = likelihood.T @ (1.0 / fitted) + prior_slope - total_mass
-        scaled = likelihood / fitted[:, None]
+        gradient = likelihood.T @ (1.0 / density) + prior_slope - total_mass
+        scaled = likelihood / density[:, None]
         hessian = scaled.T @ scaled + np.diag(prior_slope / np.maximum(x, 1e-100))
-        # the model's maximum over y = x + d ≥ 0: min ½ yᵀHy − qᵀy, q = gradient + Hx, is ½ |R y − c|² with H = RᵀR,
-        # Rᵀc = q; R from H's eigenvalues, floored (neighbouring scales are nearly collinear: H is ill-conditioned)
+        # the model's maximum over y = x + d ≥ 0: min ½ yᵀHy − qᵀy, q = gradient + Hx, is ½ |R y − c|² with
+        # H = RᵀR, Rᵀc = q; R from H's eigenvalues, floored (neighbouring scales are nearly collinear)
         curvature, vector = np.linalg.eigh(hessian)
         curvature = np.maximum(curvature, 1e-12 * curvature[-1])
         q = (gradient + hessian @ (x - FLOOR)) @ vector  # y = FLOOR + z, z ≥ 0

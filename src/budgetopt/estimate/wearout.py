@@ -8,7 +8,7 @@ Bayes, adaptively (`shrinkage.adaptive_shrinkage`): their prior is a mixture of 
 several widths, its weights learned from the account's creatives with ten conversions or more. A few
 creatives that tire among many that do not keep most of their slope (a lone ad set's creative halving
 every week among eight steady ones: z ≈ 2.5 from its first week), and an account where nothing wears
-out keeps every slope at about 0, so nothing changes. A day's exposure then counts as exp(b × x) exposures
+out keeps every slope at exactly 0, so nothing changes. A day's exposure then counts as exp(b × x) exposures
 at tomorrow's rate: the conversion posterior built from the adjusted exposure is a forecast of tomorrow,
 not an average of the past.
 
