@@ -4,10 +4,10 @@ learned from all of them (Stephens 2017, "False discovery rates: a new deal", Bi
 The prior is a mixture g = π_0 δ_0 + Σ_k π_k N(0, σ_k²) over a grid of scales σ_k, its weights fitted to the
 effects by maximum marginal likelihood (a convex problem, solved by Newton's method) with a Dirichlet
 penalty that favours the null (δ_0). Each effect's posterior mean is then b Σ_k w_k σ_k² / (σ_k² + se²),
-w_k its posterior weight of component k. Unlike one normal prior whose variance is the effects' mean excess of b² over se² (a
-method-of-moments spread, diluted by every effect that is zero), the mixture keeps a few large effects
-among many zeros nearly whole while the zeros are shrunk to about nothing; and effects that are all noise
-fit π_0 = 1, so every estimate stays at exactly 0.
+w_k its posterior weight of component k. Unlike one normal prior whose variance is the effects' mean
+excess of b² over se² (a method-of-moments spread, diluted by every effect that is zero), the mixture
+keeps a few large effects among many zeros nearly whole while the zeros are shrunk to about nothing;
+and effects that are all noise fit π_0 = 1, so every estimate stays at exactly 0.
 """
 
 from __future__ import annotations
