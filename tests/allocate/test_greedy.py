@@ -105,7 +105,7 @@ def test_segment_shadow_prices_are_highs_where_unique(problem, data):
         return dataclasses.replace(p, **{field: limit})
 
     left, right = one_sided(problem, moved)
-    if at_cap and right < 0:
+    if at_cap and right < -CLOSE:  # truly negative: a right quotient of −1e-12 is a 0, and a cap and total binding together
         # the pieces end at the cap, so moving it re-grids them: a last piece still worth taking on average runs past
         # where the curve starts to lose money, and the model, not the cap, makes the quotient negative; a cap's
         # shadow price is ≥ 0 (more room can always be left unused), and both solvers say 0
@@ -114,6 +114,17 @@ def test_segment_shadow_prices_are_highs_where_unique(problem, data):
     if abs(left - right) < CLOSE:
         assert greedy.segment_dual[s] == pytest.approx(highs.segment_dual[s], abs=CLOSE)
         assert greedy.segment_dual[s] == pytest.approx(right, abs=1e-4)
+
+
+def test_a_cap_and_the_total_binding_together_share_one_price():
+    """The case hypothesis found: a cap equal to the total (a linear segment earning 1 a euro, capped at 1, total
+    1) binds with it, so the LP's price is not unique: the greedy gives it to the cap, HiGHS to the total. Each
+    is an optimal dual, and both say one more euro of both would earn 1 (their sum)."""
+    problem = make_problem([1.0, 2.0], [np.inf, np.inf], total=1.0, lower=[0.0, 0.0], upper=[0.0, 1.0])
+    greedy, highs = solve_greedy(problem), solve_highs(problem)
+    assert greedy.spend == pytest.approx([0.0, 1.0]) and highs.spend == pytest.approx([0.0, 1.0])
+    assert greedy.segment_dual[1] + greedy.total_dual == pytest.approx(1.0, abs=CLOSE)
+    assert highs.segment_dual[1] + highs.total_dual == pytest.approx(1.0, abs=CLOSE)
 
 
 def test_a_cap_the_curve_loses_money_beyond_has_no_price():
