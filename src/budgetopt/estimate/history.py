@@ -230,7 +230,7 @@ def _time_model(
     units; None without it): the fixed or learned half-life, and the wear-out forecast, both fitted on exposure
     discounted for conversions not yet reported; `start`: where the wear-out's Newton starts (see carried_wear)."""
     age, cell = rows.age, rows.cell
-    exposure, conversions = _times(_times(rows.exposure, completeness), rows.evidence), _times(rows.conversions, rows.evidence)
+    exposure, conversions = _counted(rows, completeness)
     if half_life_days is None:  # learned from the log, per segment
         forgetting = learn_forgetting(cell, day_number, exposure, conversions, segment_index, segment_start, int(day_number.max()) + 1)
         weight = forgetting.kernel(int(age.max()))[segment_index[cell], age]
@@ -357,11 +357,16 @@ def _times(values: np.ndarray, by: np.ndarray | float) -> np.ndarray:
     return values if np.ndim(by) == 0 and by == 1.0 else values * by
 
 
+def _counted(rows: LogRows, units: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """(exposure × units, conversions) (rows,) as the fits count them: a re-enabled cell's rows before its new test set aside."""
+    return _times(_times(rows.exposure, units), rows.evidence), _times(rows.conversions, rows.evidence)
+
+
 def _steps(rows: LogRows, day_number: np.ndarray, units: np.ndarray | float, segment_index: np.ndarray, campaign_index: np.ndarray, as_of: pd.Timestamp) -> Shifts:
     """The steps of a campaign's or the account's conversion rate (see shifts), found on their exposure × `units` (rows,):
     in the units the rates are fitted on (reported share, weekday)."""
     first = (as_of - pd.Timedelta(days=int(rows.age.max()))).to_datetime64()
-    exposure, conversions = _times(_times(rows.exposure, units), rows.evidence), _times(rows.conversions, rows.evidence)
+    exposure, conversions = _counted(rows, units)
     return find_shifts(rows.cell, day_number, exposure, conversions, segment_index, campaign_index, int(day_number.max()) + 1, first)
 
 
@@ -381,9 +386,7 @@ def _weekday(
     each row's segment × day number, in `shape` (segments, days), the log's first day first."""
     # summed by segment-day first: a 4 M-row log holds 34 MB per (rows,) array, so as few as possible are made
     oldest, today = int(rows.age.max()), (as_of - pd.Timestamp("1970-01-01")).days
-    exposure = np.bincount(segday, weights=rows.exposure * completeness * rows.evidence, minlength=shape[0] * shape[1]).reshape(shape)
-    evidenced = rows.conversions * rows.evidence if np.ndim(rows.evidence) else rows.conversions
-    conversions = np.bincount(segday, weights=evidenced, minlength=shape[0] * shape[1]).reshape(shape)
+    exposure, conversions = (np.bincount(segday, weights=v, minlength=shape[0] * shape[1]).reshape(shape) for v in _counted(rows, completeness))
     seen = np.flatnonzero((exposure > 0).any(0))  # the days any segment had exposure: the window runs from the first to the last
     if not len(seen):
         return np.ones((shape[0], 7)), 1.0

@@ -71,18 +71,17 @@ def mixture_weights(likelihood: np.ndarray) -> np.ndarray:
     total_mass = n + penalty.sum()
 
     def objective(x: np.ndarray) -> float:
-        with np.errstate(divide="ignore"):
-            return float(np.log(likelihood @ x).sum() + penalty[0] * np.log(x[0]) - total_mass * x.sum())
+        return float(np.log(likelihood @ x).sum() + penalty[0] * np.log(x[0]) - total_mass * x.sum())
 
     x = np.full(k, 0.5 / max(k - 1, 1))  # half on the null, as ash starts: 4-10 steps instead of 7-22 from even weights
     x[0] = 0.5
     current = objective(x)
     for _ in range(MAX_STEPS):
-        density = likelihood @ x  # ≥ FLOOR: every row's largest relative likelihood is 1
-        prior_slope = penalty / np.maximum(x, 1e-100)
+        density = likelihood @ x  # ≥ FLOOR: every row's largest relative likelihood is 1, every x_k ≥ FLOOR
+        prior_slope = penalty / x
         gradient = likelihood.T @ (1.0 / density) + prior_slope - total_mass
         scaled = likelihood / density[:, None]
-        hessian = scaled.T @ scaled + np.diag(prior_slope / np.maximum(x, 1e-100))
+        hessian = scaled.T @ scaled + np.diag(prior_slope / x)
         # the model's maximum over y = x + d ≥ 0: min ½ yᵀHy − qᵀy, q = gradient + Hx, is ½ |R y − c|² with
         # H = RᵀR, Rᵀc = q; R from H's eigenvalues, floored (neighbouring scales are nearly collinear)
         curvature, vector = np.linalg.eigh(hessian)
@@ -95,11 +94,11 @@ def mixture_weights(likelihood: np.ndarray) -> np.ndarray:
         step = 1.0
         while True:
             candidate = x + step * direction
-            value = objective(candidate) if candidate[0] > 0 else -np.inf
+            value = objective(candidate)  # every x_k stays ≥ FLOOR: a step mixes x with a target that is
             if value >= current + 1e-4 * step * rise or step < 1e-8:
                 break
             step /= 2.0
-        if value < current:
+        if not value >= current:  # no ascent left (or a NaN): stop where it is
             break
         x, done = candidate, value - current <= TOLERANCE
         current = value

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 NEWTON_STEPS = 20
 #: Newton stops once no creative's intercept or slope moves more than this (its error is then about its square)
 TOLERANCE = 1e-9
-#: a creative's slope counts towards the account's spread once it has this many conversions
+#: a creative's slope counts towards the prior's fit (adaptive shrinkage) once it has this many conversions
 MIN_CONVERSIONS = 10.0
 #: weak prior on the raw slope, so a creative with no spread in x stays finite
 RAW_SLOPE_SD = 3.0
