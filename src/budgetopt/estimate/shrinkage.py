@@ -94,7 +94,7 @@ def mixture_weights(likelihood: np.ndarray) -> np.ndarray:
         step = 1.0
         while True:
             candidate = x + step * direction
-            value = objective(candidate)  # every x_k stays ≥ FLOOR: a step mixes x with a target that is
+            value = objective(candidate)  # every x_k stays ≥ FLOOR: a step mixes x with a target ≥ FLOOR
             if value >= current + 1e-4 * step * rise or step < 1e-8:
                 break
             step /= 2.0
