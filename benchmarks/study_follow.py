@@ -69,7 +69,7 @@ def _tell_the_model(mode: str, tiring: dict[tuple[str, str], float]) -> None:
 def run(name: str, mode: str, reps: int) -> tuple[str, str, dict]:
     """One scenario under one mode: per replication the share of the oracle, and every follow event (segment, days)."""
     from budgetopt.api import simulate_scenario
-    from budgetopt.simulate.metrics import days_to_follow, follow_events
+    from budgetopt.simulate.metrics import days_to_follow, follow_days
     from budgetopt.simulate.scenario import load_scenario
 
     scenario = load_scenario(SCENARIOS / f"{name}.toml")
@@ -81,12 +81,9 @@ def run(name: str, mode: str, reps: int) -> tuple[str, str, dict]:
     policy, oracle = result.runs["budgetopt"], result.runs["oracle"]
     share = policy.expected_margin.sum((1, 2)) / oracle.expected_margin.sum((1, 2))
     by_segment = defaultdict(list)
-    days = policy.spend.shape[1]
-    for r, t, cells in follow_events(policy, result.first_day, result.launch_day, result.segment_index):
-        spend = policy.spend[r, t:]
-        on_new = spend[:, cells].sum(-1)
-        followed = (on_new > 0) & (on_new >= 0.5 * spend[:, result.segment_index == result.segment_index[cells[0]]].sum(-1))
-        by_segment[world.segment[cells[0]]].append(int(np.argmax(followed)) if followed.any() else days - t)
+    segment_names = {int(i): name for i, name in zip(world.segment_index, world.segment)}
+    for segment, days in follow_days(policy, result.first_day, result.launch_day, result.segment_index):
+        by_segment[segment_names[segment]].append(days)
     follow = days_to_follow(policy, result.first_day, result.launch_day, result.segment_index)
     return name, mode, {"share": share, "follow": follow, "by_segment": dict(by_segment)}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from budgetopt.simulate.metrics import days_to_follow, follow_events
+from budgetopt.simulate.metrics import days_to_follow, follow_days, follow_events
 from budgetopt.simulate.runner import Trajectory
 
 FIRST_DAY = 7
@@ -40,6 +40,17 @@ def test_the_days_until_the_new_best_gets_half_of_its_segment():
     trajectory = run(spend, [best_from({2: 1}, 6)])
     assert [(r, t, cells.tolist()) for r, t, cells in follow_events(trajectory, FIRST_DAY, np.zeros(5, int), SEGMENT)] == [(0, 2, [1])]
     assert days_to_follow(trajectory, FIRST_DAY, np.zeros(5, int), SEGMENT) == 2.0
+    assert follow_days(trajectory, FIRST_DAY, np.zeros(5, int), SEGMENT) == [(0, 2)]  # (segment, days), per change
+
+
+def test_each_change_is_counted_with_its_segment():
+    # s0: b best from day 1, followed the same day; s1: cell 4 best from day 2, followed a day later; the median of 0 and 1
+    spend = [[[100, 0, 0, 50, 50], [0, 100, 0, 50, 50], [0, 100, 0, 80, 20], [0, 100, 0, 0, 100]]]
+    best = best_from({1: 1}, 4)
+    best[2:, 3], best[2:, 4] = False, True
+    trajectory = run(spend, [best])
+    assert follow_days(trajectory, FIRST_DAY, np.zeros(5, int), SEGMENT) == [(0, 0), (1, 1)]
+    assert days_to_follow(trajectory, FIRST_DAY, np.zeros(5, int), SEGMENT) == 0.5
 
 
 def test_exactly_half_counts_and_the_same_day_is_zero():

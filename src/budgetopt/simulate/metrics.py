@@ -91,15 +91,23 @@ def follow_events(run: Trajectory, first_day: int, launch_day: np.ndarray, segme
     return events
 
 
-def days_to_follow(run: Trajectory, first_day: int, launch_day: np.ndarray, segment_index: np.ndarray) -> float:
-    """Median days until a segment's new true best got at least half of its spend (censored at the run's end); nan if none changed."""
+def follow_days(run: Trajectory, first_day: int, launch_day: np.ndarray, segment_index: np.ndarray) -> list[tuple[int, int]]:
+    """(segment, days) for every change of a segment's true best: the days until the new best got at least half
+    of the segment's spend (censored at the run's end)."""
     days = run.spend.shape[1]
-    elapsed = []
+    out = []
     for r, t, cells in follow_events(run, first_day, launch_day, segment_index):
         spend = run.spend[r, t:]  # (days left, cells)
         on_new = spend[:, cells].sum(-1)
-        followed = (on_new > 0) & (on_new >= 0.5 * spend[:, segment_index == segment_index[cells[0]]].sum(-1))
-        elapsed.append(int(np.argmax(followed)) if followed.any() else days - t)
+        segment = int(segment_index[cells[0]])
+        followed = (on_new > 0) & (on_new >= 0.5 * spend[:, segment_index == segment].sum(-1))
+        out.append((segment, int(np.argmax(followed)) if followed.any() else days - t))
+    return out
+
+
+def days_to_follow(run: Trajectory, first_day: int, launch_day: np.ndarray, segment_index: np.ndarray) -> float:
+    """Median days until a segment's new true best got at least half of its spend (`follow_days`); nan if none changed."""
+    elapsed = [days for _, days in follow_days(run, first_day, launch_day, segment_index)]
     return float(np.median(elapsed)) if elapsed else float("nan")
 
 
