@@ -81,7 +81,7 @@ def run(name: str, mode: str, reps: int) -> tuple[str, str, dict]:
     policy, oracle = result.runs["budgetopt"], result.runs["oracle"]
     share = policy.expected_margin.sum((1, 2)) / oracle.expected_margin.sum((1, 2))
     by_segment = defaultdict(list)
-    segment_names = {int(i): name for i, name in zip(world.segment_index, world.segment)}
+    segment_names = {int(i): segment for i, segment in zip(world.segment_index, world.segment)}
     for segment, days in follow_days(policy, result.first_day, result.launch_day, result.segment_index):
         by_segment[segment_names[segment]].append(days)
     follow = days_to_follow(policy, result.first_day, result.launch_day, result.segment_index)

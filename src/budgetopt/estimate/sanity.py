@@ -73,11 +73,11 @@ def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str
     for level, within in (("campaign", []), ("segment", ["campaign"])):
         names = cells[[*within, level]].drop_duplicates().astype(str)
         folded = names[level].str.casefold().str.replace(r"[\W_]+", "", regex=True)
-        keys = [*(names[k] for k in within), folded]
-        clash = pd.DataFrame({str(i): key.to_numpy() for i, key in enumerate(keys)}).duplicated(keep=False).to_numpy()
-        if not clash.any():  # the usual case: no list per name is built (10,000 cells: 56 → 9 ms)
+        keyed = names.assign(folded=folded)
+        keyed = keyed[keyed.duplicated([*within, "folded"], keep=False)]  # only names that clash: no list per name
+        if keyed.empty:  # the usual case (10,000 cells: 20 → 7 ms)
             continue
-        variants = names[level][clash].groupby([key[clash] for key in keys]).agg(list)
+        variants = keyed[level].groupby([keyed[k] for k in [*within, "folded"]]).agg(list)
         variants = variants[variants.map(len) > 1].sort_values(key=lambda groups: -groups.map(len), kind="stable")
         if len(variants):
             largest = variants.iloc[0]
