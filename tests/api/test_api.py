@@ -26,13 +26,28 @@ def demo():
 def test_plan_matches_the_cli_default_seed_whatever_form_the_inputs_take(demo):
     log_path, policy_path, log, policy = demo
     assert api.DEFAULT_SEED == DEFAULT_SEED
-    reference = plan_day(log, policy, rng=np.random.default_rng(DEFAULT_SEED))
+    date = log["date"].max() + pd.Timedelta(days=1)
+    reference = plan_day(log, policy, rng=np.random.default_rng([DEFAULT_SEED, date.toordinal()]))  # the seed with the date
     for log_in, policy_in in ((log, policy), (log_path, policy_path), (pd.read_csv(log_path), policy.model_dump())):
         result = budgetopt.make_plan(log_in, policy_in)
         assert isinstance(result, budgetopt.PlanResult)
         assert list(result.plan.columns) == PLAN_COLUMNS
         pd.testing.assert_frame_equal(result.plan, reference.plan)
         assert result.summary["expected_margin"] == reference.summary["expected_margin"]
+
+
+def test_a_seed_gives_the_same_plan_for_the_same_date_and_fresh_draws_each_morning(demo):
+    """Run every morning with the default seed, one stream would repeat the same numbers daily: the exploration
+    draw and the Monte Carlo's errors would be the same bias day after day. The seed is taken with the date."""
+    _, _, log, policy = demo
+    day = log["date"].max() + pd.Timedelta(days=1)
+    same = [budgetopt.make_plan(log, policy, date=day, rng=seed).plan for seed in (None, DEFAULT_SEED)]
+    pd.testing.assert_frame_equal(same[0], same[1])
+    assert api.day_rng(None, day).random(4).tolist() == api.day_rng(DEFAULT_SEED, day).random(4).tolist()
+    later = [api.day_rng(None, day + pd.Timedelta(days=k)).random(4) for k in range(3)]
+    assert not np.array_equal(later[0], later[1]) and not np.array_equal(later[1], later[2])
+    mine = np.random.default_rng(5)
+    assert api.day_rng(mine, day) is mine  # a caller's own Generator is used as it is (the simulator's stream)
 
 
 def test_decide_returns_the_plans_verdicts_as_a_typed_result(demo):

@@ -17,7 +17,8 @@
 | write_plan_outputs / write_decisions_outputs / write_simulation_report / write_what_if | the files each writes |
 
 Without `rng`, draws are seeded with DEFAULT_SEED, the CLI's `--seed` default: the API and the CLI
-give the same numbers for the same inputs.
+give the same numbers for the same inputs. A seed is taken with the plan's date (`day_rng`): the same log,
+date and seed give the same plan, and each morning's plan draws afresh.
 """
 
 from typing import Any
@@ -28,7 +29,6 @@ from budgetopt.api.inputs import (
     as_date,
     as_log,
     as_policy,
-    as_rng,
     read_performance_log,
 )
 from budgetopt.api.ledger import (
@@ -62,7 +62,7 @@ from budgetopt.ledger import DEFAULT_WAIT
 from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
 from budgetopt.outputs import check_outputs, claim_report_dir
 from budgetopt.outputs import write_csv as write_table
-from budgetopt.plan import PlanResult
+from budgetopt.plan import PlanResult, day_rng
 from budgetopt.whatif import PeriodWhatIf, WhatIf
 
 #: what the simulator and the scaled jobs need is imported on first use: `budgetopt --help` and
@@ -98,7 +98,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ACCOUNTS_TABLE", "Changes", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf", "PeriodWhatIf",
-    "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "as_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "day_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
     "load_log", "load_policy", "make_changes", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",

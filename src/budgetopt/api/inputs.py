@@ -3,8 +3,9 @@
 `log` is a validated DataFrame (`load_log`), a DataFrame you built (validated here with the same rules
 as a file), the path of a CSV/Parquet file or an export, or a `LoadedLog` (`read_performance_log`'s,
 taken as it was checked); `policy` is a `Policy`, the path of a TOML file or the
-same tables as nested dicts; `date` a Timestamp or an ISO string; `rng` a numpy Generator, or None for
-DEFAULT_SEED — the CLI's `--seed` default, so the API and the CLI give the same numbers.
+same tables as nested dicts; `date` a Timestamp or an ISO string; `rng` a numpy Generator, a seed, or None for
+DEFAULT_SEED — the CLI's `--seed` default, so the API and the CLI give the same numbers; a seed is taken
+with the plan's date (`budgetopt.plan.day_rng`), so each day's plan draws afresh.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from budgetopt.config import DEFAULT_SEED, Policy, load_policy, policy_from_dict
+from budgetopt.config import Policy, load_policy, policy_from_dict
 from budgetopt.data import LoadedLog, validate_log
 from budgetopt.errors import InputError
 from budgetopt.plan import (
@@ -64,10 +64,3 @@ def as_date(date: DateLike, what: str = "the 'date' argument") -> pd.Timestamp |
         if what.startswith("--"):
             raise InputError(f"{what} {date!r} is not an ISO date yyyy-mm-dd") from None
         raise InputError(f"{what} must be an ISO date yyyy-mm-dd, got {date!r} instead") from None
-
-
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """The random generator of the posterior draws: a Generator as given, a seed, or DEFAULT_SEED."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(DEFAULT_SEED if rng is None else rng)

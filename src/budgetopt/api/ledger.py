@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.api.changes import make_changes
-from budgetopt.api.inputs import DateLike, as_date, as_rng
+from budgetopt.api.inputs import DateLike, as_date
 from budgetopt.config import Policy
 from budgetopt.data import LoadedLog
 from budgetopt.errors import InputError
@@ -92,7 +92,7 @@ def plan_from_ledger(
         disabled = disabled_cells(ledger, key)
         pins, override_ids = held_overrides(ledger)
         result = plan_day(
-            observed, policy, date=day, rng=as_rng(rng), previous_segment_spend=budgets, previously_disabled=disabled,
+            observed, policy, date=day, rng=rng, previous_segment_spend=budgets, previously_disabled=disabled,
             fresh_since=fresh_since(ledger, key), pins=pins,
         )
         paused_today = frozenset(disabled_in_latest_plan(ledger, key))
@@ -123,7 +123,7 @@ def plan_with_ledger(
     seed = DEFAULT_SEED if seed is None else seed
     with open_ledger(path, create=log is not None, wait=wait) as ledger, ledger.transaction():
         counts = None if log is None else ingest(ledger, log.log if isinstance(log, LoadedLog) else log, source=log_source)
-        daily = plan_from_ledger(ledger, policy, date=date, replace=replace, rng=np.random.default_rng(seed), seed=seed)
+        daily = plan_from_ledger(ledger, policy, date=date, replace=replace, rng=seed, seed=seed)
         if before_commit is not None:
             before_commit(daily)
     return replace_fields(daily, ingested=counts)

@@ -20,7 +20,6 @@ from budgetopt.api.inputs import (
     as_date,
     as_log,
     as_policy,
-    as_rng,
 )
 from budgetopt.changes import Changes
 from budgetopt.config import Policy
@@ -39,6 +38,7 @@ from budgetopt.outputs import (
 from budgetopt.plan import (
     PLAN_MONEY,
     PlanResult,
+    day_rng,
     decisions_table,
     estimates_from_log,
     plan_day,
@@ -76,7 +76,7 @@ def make_decisions(
     """The A/B verdicts alone, as `budgetopt decide`: chance to be best, expected loss, verdict and reason per creative."""
     policy = as_policy(policy)
     estimates = estimates_from_log(as_log(log, policy, sum_duplicates=sum_duplicates), policy, as_date(date))
-    detail = decide_creatives(estimates, policy.decide, as_rng(rng), currency=policy.budget.currency)
+    detail = decide_creatives(estimates, policy.decide, day_rng(rng, estimates.history.as_of), currency=policy.budget.currency)
     return DecideResult(decisions_table(estimates, detail), estimates, detail)
 
 
@@ -96,7 +96,7 @@ def make_plan(
     """
     policy = as_policy(policy)
     log = as_log(log, policy, sum_duplicates=sum_duplicates)
-    return plan_day(log, policy, date=as_date(date), rng=as_rng(rng), **options)
+    return plan_day(log, policy, date=as_date(date), rng=rng, **options)
 
 
 def compare_split(
@@ -120,7 +120,6 @@ def compare_split(
     else:
         raw, lines = read_split_file(split)
         source = str(split)
-    generator = as_rng(rng)
     by_day = is_period_split(raw)
     if by_day and not policy.budget.has_period:
         raise InputError(
@@ -128,7 +127,8 @@ def compare_split(
             "period_start and period_end, or drop the date column to compare tomorrow's split",
             source=source,
         )
-    result = plan_day(log, policy, date=as_date(date), rng=generator)
+    result = plan_day(log, policy, date=as_date(date), rng=rng)
+    generator = day_rng(rng, result.estimates.history.as_of, 1)  # a Generator given goes on after the plan's draws
     if by_day:
         h = result.estimates.history
         segments = list(zip(h.campaign[h.segment_start], h.segment[h.segment_start]))

@@ -28,7 +28,7 @@ output_folder = click.Path(path_type=Path, file_okay=False)
 policy_option = click.option("--policy", "policy_path", type=existing_file, required=True, help="Budget policy TOML file.")
 date_option = click.option("--date", default=None, help="Plan date yyyy-mm-dd (default: the day after the log's last); only earlier days are used.")
 seed_option = click.option(
-    "--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed of the posterior draws (results are reproducible; ≥ 0)."
+    "--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed of the posterior draws, taken with the plan's date (the same inputs give the same results; each day draws afresh; ≥ 0)."
 )
 sum_duplicates_option = click.option("--sum-duplicates", is_flag=True, help="Add up rows of the same date and cell instead of rejecting them.")
 report_option = click.option(

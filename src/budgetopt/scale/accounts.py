@@ -108,7 +108,7 @@ def plan_account(folder: str, default_policy: str | None, date: pd.Timestamp | N
         policy = load_policy(policy_path)
         columns = path / COLUMNS_NAME if (path / COLUMNS_NAME).is_file() else None  # the account's own column map, if any
         log = read_performance_log(log_path, policy, columns=columns, sum_duplicates=sum_duplicates).log
-        result = plan_day(log, policy, date=date, rng=np.random.default_rng(seed))
+        result = plan_day(log, policy, date=date, rng=seed)
     except BudgetoptError as error:
         return AccountOutcome(path.name, folder, BAD_INPUT, message=str(error))
     except Exception as error:  # noqa: BLE001 — a bug in one account must not stop the others; reported as an internal error
