@@ -6,7 +6,8 @@ command instead: each morning the export so far goes out as a CSV file, `budgeto
 the scenario's policy written out as a TOML file, and plan.csv's `spend` column is what each creative
 gets that day. This study runs the same worlds both ways, on common seeds (the world's outcomes are
 the same random stream whoever plans), so any gap between them is the front door's: the CSV round trip
-(money in cents, as exports have it), the plan's own seed, and how the command remembers:
+(money in cents, as exports have it), the plan's own draws (each replication its own `--seed`, taken
+with each morning's date), and how the command remembers:
 
 - `cli`: `budgetopt plan LOG.csv --policy POLICY.toml --out plan.csv`, no ledger: a creative the log
   shows without spend while its segment spent is *off* (README, "Switched off, without a ledger");
@@ -93,6 +94,7 @@ class FrontDoorPolicy(SimulationPolicy):
         self.policy_file.write_text(policy_toml)
         self.ledger = folder / "ads.db" if ledger else None
         self.index = {key: i for i, key in enumerate(zip(account.campaign, account.segment, account.creative))}
+        self.seed = int(rng.integers(2**31))  # this replication's --seed: replications are accounts of their own, not one stream
 
     def plan(self, log, truth=None) -> Step:
         frame = log.frame(self.account, self.briefing.start_date)
@@ -101,7 +103,7 @@ class FrontDoorPolicy(SimulationPolicy):
         log_file, plan_file = self.folder / "log.csv", self.folder / "plan.csv"
         frame.to_csv(log_file, index=False)
         plan_file.unlink(missing_ok=True)
-        args = ["plan", str(log_file), "--policy", str(self.policy_file), "--out", str(plan_file)]
+        args = ["plan", str(log_file), "--policy", str(self.policy_file), "--out", str(plan_file), "--seed", str(self.seed)]
         if self.ledger is not None:
             args += ["--ledger", str(self.ledger)]
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as errors:

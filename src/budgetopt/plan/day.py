@@ -233,9 +233,9 @@ def targets_summary(targets: Targets, estimates: Estimates, share: np.ndarray, b
 def day_rng(rng: np.random.Generator | int | None, as_of: pd.Timestamp, *key: int) -> np.random.Generator:
     """The posterior draws' generator for the plan of `as_of`: a Generator as given (the simulator's stream, a
     caller's own); else a seed (None: DEFAULT_SEED) taken with the date, so the same log, date and seed give the
-    same plan while each morning's plan draws afresh. One stream every morning would repeat the same numbers
-    daily: the exploration draw's and the Monte Carlo's errors become a bias that never averages out
-    (`benchmarks/study_front_door.py`; `sparse` −3.9 ± 1.6 points of the oracle). key: a child stream (whatif's)."""
+    same plan while each morning's plan draws afresh: one stream restarted every morning would repeat the
+    same numbers daily, an exploration draw that is no longer random and Monte Carlo errors that never
+    average out (README, "Through the front door"). key: a child stream (whatif's)."""
     if isinstance(rng, np.random.Generator):
         return rng
     return np.random.default_rng([DEFAULT_SEED if rng is None else int(rng), as_of.toordinal(), *key])
