@@ -37,8 +37,9 @@ def test_plan_matches_the_cli_default_seed_whatever_form_the_inputs_take(demo):
 
 
 def test_a_seed_gives_the_same_plan_for_the_same_date_and_fresh_draws_each_morning(demo):
-    """Run every morning with the default seed, one stream would repeat the same numbers daily: the exploration
-    draw and the Monte Carlo's errors would be the same bias day after day. The seed is taken with the date."""
+    """Run every morning with the default seed, one stream restarted daily would repeat the same numbers: an
+    exploration draw that is no longer random, Monte Carlo errors that never average out. The seed is taken
+    with the date, so a plan is still reproducible."""
     _, _, log, policy = demo
     day = log["date"].max() + pd.Timedelta(days=1)
     same = [budgetopt.make_plan(log, policy, date=day, rng=seed).plan for seed in (None, DEFAULT_SEED)]
