@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,21 @@ def test_draws_have_the_stated_means_and_spreads():
     assert abs(residual.mean()) < Z / np.sqrt(has.sum())
     assert residual.var() == pytest.approx(1.0, rel=0.1)
     assert np.all(revenue[~has] == 0) and np.all(per_order > 0)
+
+
+def test_rate_noise_spreads_the_days_conversions_beyond_the_binomial_and_keeps_their_mean():
+    """rate_noise σ: conversions ~ Binomial(visits, rate × ε), ε log-normal of mean 1, so Var = μ + μ² (e^{σ²} − 1)
+    given the day's visits, μ = visits × rate."""
+    world = replace(two_segment_world(), rate_noise=0.3)
+    rng = np.random.default_rng(2)
+    n = 6000
+    spend = np.array([0.0, 0.0, 100.0])  # cell 2: 100 visits a day on average, rate 0.1
+    draws = np.array([world.draw_day(spend, rng)[:2] for _ in range(n)])  # (n, 2, cells)
+    visits, conversions = draws[:, 0, 2], draws[:, 1, 2]
+    mu = visits * 0.1
+    assert abs(conversions.mean() - mu.mean()) < Z * np.sqrt(conversions.var() / n)
+    excess = ((conversions - mu) ** 2 - mu * 0.9).mean() / (mu**2).mean()  # the binomial's variance removed
+    assert excess == pytest.approx(np.expm1(0.09), rel=0.15)
 
 
 def test_a_world_without_events_draws_the_same_stream_as_before():

@@ -124,6 +124,9 @@ class EstimateSection(StrictModel):
     shifts: bool = Field(
         True, description="Estimate a step in the conversion rate of a whole campaign (shown by two of its segments) or of the whole account (by two of its campaigns), creatives alike, and count older days at the new level instead of reading it as news about the creatives; the plan warns of each."
     )
+    dispersion: bool = Field(
+        True, description="Count each day's conversions as the evidence they are when creatives' daily rates vary beyond chance (the variation learned from the log's consecutive days; a busy day then weighs at most about 1 / variation² conversions)."
+    )
     weekday: bool = Field(
         True, description="Forecast tomorrow's rates for its weekday: each segment's weekday effects, fitted from the log and shrunk towards none (14 days at least), also shape a period's days."
     )
@@ -161,7 +164,7 @@ class EstimateSection(StrictModel):
     def time_model(self) -> dict[str, Any]:
         """The History's model of time, as `build_history` and `history_from_rows` take it: one place, so `plan`
         and the simulator's budgetopt cannot read the log differently."""
-        return dict(half_life_days=self.fixed_half_life, wear_out=self.wear_out, weekday=self.weekday, shifts=self.shifts)
+        return dict(half_life_days=self.fixed_half_life, wear_out=self.wear_out, weekday=self.weekday, shifts=self.shifts, dispersion=self.dispersion)
 
     @field_validator("conversion_lag")
     @classmethod

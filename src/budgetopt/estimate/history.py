@@ -13,10 +13,11 @@ import pandas as pd
 
 from budgetopt.data.schema import CellStatus
 from budgetopt.errors import InputError
+from budgetopt.estimate.dispersion import Dispersion, day_worths
 from budgetopt.estimate.forgetting import Forgetting, fixed, learn_forgetting
 from budgetopt.estimate.shifts import Shifts, find_shifts
 from budgetopt.estimate.wearout import WearOut, carried_wear, fit_wear_out
-from budgetopt.estimate.weekday import segment_day_weekday_effects, weekday_of
+from budgetopt.estimate.weekday import row_weekday_factors
 from budgetopt.model import saturation_factor, segment_sums
 
 
@@ -70,6 +71,7 @@ class History:
     weekday: np.ndarray | None = None  # (segments, 7) weekday multipliers of each segment's rate, Monday first (None: not fitted)
     wear: WearOut | None = None  # the wear-out fit behind the exposure's forecast, its rows' factors dropped (None: off)
     shifts: Shifts | None = None  # steps of a campaign's or the account's rate found, their rows' factors dropped (None: off)
+    dispersion: Dispersion | None = None  # how far daily rates vary beyond chance, behind the rows' worth (None: off)
 
     @property
     def off(self) -> np.ndarray:
@@ -172,6 +174,7 @@ def build_history(
     wear_out: bool = False,
     weekday: bool = False,
     shifts: bool = False,
+    dispersion: bool = False,
 ) -> History:
     """Index the cells of `log` and weigh its days as seen on `as_of` (default: the day after the last).
 
@@ -218,7 +221,7 @@ def build_history(
     creative = np.asarray(names[2], dtype=str)[creative_code]
     return history_from_rows(
         campaign, segment, creative, rows, as_of, half_life_days=half_life_days, conversion_lag=conversion_lag, wear_out=wear_out, weekday=weekday,
-        shifts=shifts,
+        shifts=shifts, dispersion=dispersion,
     )
 
 
@@ -270,17 +273,15 @@ def history_from_rows(
     *,
     half_life_days: float | None = 14.0,
     conversion_lag: tuple[float, ...] = (),
-    wear_out: bool = False,
-    weekday: bool = False,
-    shifts: bool = False,
+    wear_out: bool = False, weekday: bool = False, shifts: bool = False, dispersion: bool = False,
     previous: History | None = None,
 ) -> History:
     """The History of cells named by `campaign`, `segment`, `creative` (cells,), sorted by those
     names and each listed once, from their `rows` as seen on `as_of` (every row's age ≥ 1).
     half_life_days: a day this old counts half; None: learned per segment from the log (see forgetting).
-    wear_out: each day's exposure counts at the rate its creative's wear-out slope forecasts for tomorrow.
-    weekday: each day's exposure counts at tomorrow's weekday's rate, by its segment's weekday effects.
+    wear_out, weekday: each day's exposure counts at tomorrow's rate, by its creative's wear-out slope, its segment's weekday effects.
     shifts: the days before a step in a whole campaign's (or the account's) rate count at its new level (see shifts).
+    dispersion: a day's conversions count as the evidence they are when rates vary from day to day beyond chance (see dispersion).
     previous: the history of an earlier day of the same log (the simulator's yesterday): its fits are where
     today's iterations start; the History is the one built without it, to the fits' tolerance."""
     n_cells, (segment_start, segment_index, campaign_index) = len(creative), _segments(campaign, segment)
@@ -288,21 +289,23 @@ def history_from_rows(
     cell_codes, age = rows.cell, rows.age
     day_number = age.max() - age
     completeness = lag_completeness(age, conversion_lag)
-    spend, visits, expo, conversions, revenue, evidence = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue, rows.evidence
-    row_segment = segment_index[cell_codes]
-    n_days = int(day_number.max()) + 1
+    spend, visits, expo, conversions, revenue = rows.spend, rows.visits, rows.exposure, rows.conversions, rows.revenue
+    row_segment, n_days = segment_index[cell_codes], int(day_number.max()) + 1
     segday = row_segment * n_days + day_number
-    week, seasonal = _weekday(rows, row_segment, segday, completeness, as_of, (n_segments, n_days)) if weekday else (None, 1.0)
+    week, seasonal = row_weekday_factors(*_counted(rows, completeness), rows.age, row_segment, segday, _epoch_day(as_of), (n_segments, n_days)) if weekday else (None, 1.0)
+    noise, worth = day_worths(cell_codes, day_number, *_counted(rows, completeness * seasonal), n_cells, n_days) if dispersion else (None, 1.0)
+    fitted = replace(rows, evidence=_times(worth, rows.evidence))  # the rows as evidence about the rates
     start = carried_wear(previous, campaign, segment, creative) if wear_out else None
-    steps = _steps(rows, day_number, completeness * seasonal, segment_index, campaign_index, as_of) if shifts else None
+    steps = _steps(fitted, day_number, completeness * seasonal, segment_index, campaign_index, as_of) if shifts else None
     if steps is not None:  # the rows' factor goes into seasonal's, then is dropped: a log's rows are not kept twice
         seasonal, steps = _times(seasonal, steps.factor), replace(steps, factor=1.0)
-    forgetting, weight, wear = _time_model(rows, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out, start)
+    forgetting, weight, wear = _time_model(fitted, day_number, completeness * seasonal, segment_index, segment_start, half_life_days, wear_out, start)
     forecast = (1.0 if wear is None else wear.factor) * seasonal
 
     def totals(w: np.ndarray | None, lag: np.ndarray | float, display: bool) -> Totals:
         """w: each row's weight (None: 1, unweighted); lag: its completeness."""
         add = lambda values: np.bincount(cell_codes, weights=values if w is None else values * w, minlength=n_cells)  # noqa: E731
+        evidence = rows.evidence if display else fitted.evidence
         total_spend = add(spend)
         return Totals(
             spend=total_spend,
@@ -339,6 +342,7 @@ def history_from_rows(
         weekday=week,
         wear=None if wear is None else replace(wear, factor=np.empty(0)),  # per creative only: a log's rows are not kept twice
         shifts=steps,
+        dispersion=noise,
     )
 
 
@@ -378,21 +382,6 @@ def _segments(campaign: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np
     return segment_start, segment_index, np.cumsum(new_campaign) - 1
 
 
-def _weekday(
-    rows: LogRows, row_segment: np.ndarray, segday: np.ndarray, completeness: np.ndarray, as_of: pd.Timestamp, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray | float]:
-    """((segments, 7) each segment's weekday effects on its rate, (rows,) each row's exposure in tomorrow's units: its
-    weekday's effect ÷ tomorrow's), fitted on exposure discounted for conversions not yet reported. segday: (rows,)
-    each row's segment × day number, in `shape` (segments, days), the log's first day first."""
-    # summed by segment-day first: a 4 M-row log holds 34 MB per (rows,) array, so as few as possible are made
-    oldest, today = int(rows.age.max()), (as_of - pd.Timestamp("1970-01-01")).days
-    exposure, conversions = (np.bincount(segday, weights=v, minlength=shape[0] * shape[1]).reshape(shape) for v in _counted(rows, completeness))
-    seen = np.flatnonzero((exposure > 0).any(0))  # the days any segment had exposure: the window runs from the first to the last
-    if not len(seen):
-        return np.ones((shape[0], 7)), 1.0
-    days = slice(seen[0], seen[-1] + 1)
-    week = segment_day_weekday_effects(exposure[:, days], np.where(exposure > 0, conversions, 0.0)[:, days], today - oldest + int(seen[0]))
-    if np.all(week == 1.0):
-        return week, 1.0  # no weekday effect: no (rows,) array of ones
-    relative = week / week[:, [as_of.day_of_week]]  # (segments, 7) each weekday against tomorrow's
-    return week, relative[row_segment, weekday_of(today - rows.age)]
+def _epoch_day(date: pd.Timestamp) -> int:
+    """Days from 1970-01-01 to `date`."""
+    return (date - pd.Timestamp("1970-01-01")).days

@@ -140,7 +140,7 @@ class SimulationPolicy:
 
     def history(
         self, log: LogView, half_life_days: float | None, wear_out: bool = False, fresh: np.ndarray | None = None,
-        previous: History | None = None, weekday: bool = False, shifts: bool = False,
+        previous: History | None = None, weekday: bool = False, shifts: bool = False, dispersion: bool = False,
     ) -> tuple[np.ndarray, History]:
         """(cells, history): the cells seen so far in the plan's order (by name) and their History as
         `budgetopt plan` builds it from the log, read from the log's arrays. fresh: (cells,) cells judged
@@ -154,6 +154,7 @@ class SimulationPolicy:
         return cells, history_from_rows(
             a.campaign[cells], a.segment[cells], a.creative[cells], rows, as_of, half_life_days=half_life_days,
             conversion_lag=a.policy.estimate.conversion_lag, wear_out=wear_out, previous=previous, weekday=weekday, shifts=shifts,
+            dispersion=dispersion,
         )
 
 

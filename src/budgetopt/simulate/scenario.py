@@ -32,6 +32,9 @@ class WorldSection(StrictModel):
     warmup_days: int = Field(7, ge=1, description="Days of an even split before the policies take over (the log they start from).")
     seed: int = Field(7, ge=0, description="Seed of every random draw of the run (replications get their own streams from it).")
     basket_cv: float = Field(0.5, gt=0, description="Spread of a single order's value around the basket (coefficient of variation).")
+    rate_noise: float = Field(
+        0.0, ge=0, le=1, description="Day-to-day spread of every creative's conversion rate beyond chance: each day its rate is multiplied by a log-normal factor of mean 1 and this log-sd (0 = none).",
+    )
     start_date: dt.date = Field(dt.date(2026, 1, 5), description="Date of day 0 in the simulated log.")
 
 
@@ -276,6 +279,7 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "scenario", name: 
         basket=np.array([c.basket for c in spec.cells]),
         basket_cv=spec.world.basket_cv,
         events=events,
+        rate_noise=spec.world.rate_noise,
     )
     return Scenario(
         name=name,

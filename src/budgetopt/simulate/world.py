@@ -4,7 +4,9 @@ and the events that change the truth over time (DESIGN.md, "Scenario").
 One day's outcomes are drawn as DESIGN.md states: for a cell with spend s in a segment
 whose cells spend T in total, expected visits = s / cost_per_visit × factor(T, S);
 visits ~ Poisson, conversions ~ Binomial(visits, rate), revenue ~ Gamma with mean
-conversions × basket and coefficient of variation basket_cv / sqrt(conversions).
+conversions × basket and coefficient of variation basket_cv / sqrt(conversions). With rate_noise σ > 0
+each cell's rate is first multiplied, each day, by its own exp(σ z − σ²/2), z ~ Normal(0, 1): day-to-day
+variation beyond chance (the auction, the audience's mix), mean 1, which no policy (nor the oracle) foresees.
 
 Events multiply a cell's true conversion rate on day d (day 0 = the first simulated day):
   fatigue  × 0.5 ** (cumulative visits before d / half_life_visits)
@@ -88,6 +90,7 @@ class World:
     basket: np.ndarray  # currency per conversion
     basket_cv: float = 0.5
     events: Events | None = None  # None: no events
+    rate_noise: float = 0.0  # log-sd of each cell's daily rate around its expected rate (0: binomial days)
 
     @property
     def n_cells(self) -> int:
@@ -130,6 +133,8 @@ class World:
         self, spend: np.ndarray, rng: np.random.Generator, rate_multiplier: np.ndarray | float = 1.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw (visits, conversions, revenue), each shaped like `spend` (..., cells), for one day's spend per cell."""
+        if self.rate_noise > 0:  # drawn first: every policy's world gets the same noise on the same day
+            rate_multiplier = rate_multiplier * np.exp(self.rate_noise * rng.standard_normal(np.shape(spend)) - 0.5 * self.rate_noise**2)
         visits = rng.poisson(self.expected_visits(spend)).astype(float)
         rate = np.clip(self.conversion_rate * rate_multiplier, 0.0, 1.0)
         conversions = rng.binomial(visits.astype(np.int64), rate).astype(float)
