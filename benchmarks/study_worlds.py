@@ -16,13 +16,16 @@ A world, drawn per seed:
 - events, each with its own chance: a fatigue of one segment's best creative (its rate halves every 3-20
   days of that segment's traffic at its saturation spend), a launch (a creative 30 % better to 30 % worse
   than the best, on day 12-40), a shock (one segment or campaign × 0.4-1.6 from day 15-45), a weekly
-  wave (amplitude 0.05-0.3, on every cell, or per campaign with its own phase).
+  wave (amplitude 0.05-0.3, on every cell, or per campaign with its own phase);
+- with --noise, also days that vary beyond chance, with chance 1/2: every creative's rate × a log-normal
+  factor of mean 1 each day (rate_noise 0.1-0.4), as real accounts' days do (drawn after everything
+  else, so a world's account and events are those it has without --noise).
 
 Printed: each world's share of the oracle for every policy, the strongest simple baseline of each
 world, and over all worlds the mean share and budgetopt's paired difference to each policy (± its
 standard error over worlds), with the worlds budgetopt loses listed by what they hold.
 
-    python benchmarks/study_worlds.py [--worlds 30] [--reps 4] [--first 0] [--workers 2]
+    python benchmarks/study_worlds.py [--worlds 30] [--reps 4] [--first 0] [--workers 2] [--noise]
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ BASELINES = ("greedy", "proportional", "thompson", "even", "rules", "ab_then_com
 POLICIES = ("budgetopt",) + BASELINES
 
 
-def world_spec(seed: int) -> tuple[dict, list[str]]:
-    """(the scenario as nested dicts, the words that say what it holds) for one seed."""
+def world_spec(seed: int, noise: bool = False) -> tuple[dict, list[str]]:
+    """(the scenario as nested dicts, the words that say what it holds) for one seed; noise: see --noise."""
     rng = np.random.default_rng([2026, seed])
     n_campaigns = int(rng.integers(1, 5))
     n_segments = int(rng.integers(max(3, n_campaigns), 13))
@@ -99,8 +102,12 @@ def world_spec(seed: int) -> tuple[dict, list[str]]:
             for k in range(n_campaigns):
                 events.append({"kind": "weekly", "campaign": f"campaign-{k}", "amplitude": round(amplitude, 3), "phase": round(float(rng.uniform(0, 7)), 2)})
         words.append(f"weekly ±{100 * amplitude:.0f} %")
+    world = {"days": 60, "warmup_days": 7, "seed": seed, "basket_cv": 0.6}
+    if noise and rng.random() < 0.5:  # drawn last: the account and its events are the same without --noise
+        world["rate_noise"] = round(float(rng.uniform(0.1, 0.4)), 3)
+        words.append(f"noisy days ±{100 * world['rate_noise']:.0f} %")
     spec = {
-        "world": {"days": 60, "warmup_days": 7, "seed": seed, "basket_cv": 0.6},
+        "world": world,
         "policy": {"budget": {"daily_total": daily_total, "currency": "EUR", "max_daily_change": 0.3, "margin_rate": 0.3}},
         "segments": segments,
         "cells": cells,
@@ -110,11 +117,11 @@ def world_spec(seed: int) -> tuple[dict, list[str]]:
     return spec, [shape] + (words or ["nothing changes"])
 
 
-def run_world(seed: int, reps: int) -> tuple[int, dict[str, np.ndarray], dict[str, float], list[str], float]:
+def run_world(seed: int, reps: int, noise: bool = False) -> tuple[int, dict[str, np.ndarray], dict[str, float], list[str], float]:
     """(seed, each policy's (reps,) share of the oracle, each policy's share of replications in which it switched
     off a creative on a day it was its segment's strictly best, what the world holds, seconds)."""
     started = time.perf_counter()
-    spec, words = world_spec(seed)
+    spec, words = world_spec(seed, noise)
     scenario = scenario_from_dict(spec, source=f"world {seed}", name=f"world-{seed}")
     result = simulate_scenario(scenario, reps=reps, policies=",".join(POLICIES)).result
     oracle = result.runs["oracle"].expected_margin.sum((1, 2))
@@ -129,13 +136,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=4)
     parser.add_argument("--first", type=int, default=0, help="the first world's seed")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--noise", action="store_true", help="half the worlds' days vary beyond chance (rate_noise 0.1-0.4)")
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = range(args.first, args.first + args.worlds)
     with ProcessPoolExecutor(args.workers) as pool:
-        done = sorted(pool.map(run_world, seeds, [args.reps] * args.worlds))
+        done = sorted(pool.map(run_world, seeds, [args.reps] * args.worlds, [args.noise] * args.worlds))
     mean = {p: np.array([s[p].mean() for _, s, _, _, _ in done]) for p in POLICIES}
-    print(f"{args.worlds} random worlds (seeds {args.first}-{args.first + args.worlds - 1}), {args.reps} replications each; share of the oracle, %\n")
+    print(f"{args.worlds} random worlds{' with noisy days' if args.noise else ''} (seeds {args.first}-{args.first + args.worlds - 1}), {args.reps} replications each; share of the oracle, %\n")
     print("world  " + " ".join(f"{p[:9]:>9s}" for p in POLICIES) + "  what it holds")
     for k, (seed, shares, _, words, _) in enumerate(done):
         best = max(BASELINES, key=lambda p: mean[p][k])

@@ -38,3 +38,16 @@ def test_the_draws_cover_the_family():
     assert kinds == {"fatigue", "launch", "shock", "weekly"}
     assert totals == {1000.0, 3000.0, 8000.0}
     assert lone >= 100 and losing >= 50  # of about 780 segments: 183 and 102 on these seeds
+
+
+def test_noisy_days_are_drawn_last_so_a_world_is_the_same_account_with_or_without_them():
+    noisy = 0
+    for seed in range(40):
+        plain, with_noise = world_spec(seed)[0], world_spec(seed, noise=True)[0]
+        sigma = with_noise["world"].pop("rate_noise", None)
+        assert with_noise == plain
+        if sigma is not None:
+            noisy += 1
+            assert 0.1 <= sigma <= 0.4
+            assert scenario_from_dict(world_spec(seed, noise=True)[0], name="w").world.rate_noise == sigma
+    assert 10 <= noisy <= 30  # chance 1/2

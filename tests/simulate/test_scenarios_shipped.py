@@ -86,3 +86,9 @@ def test_the_thin_account_is_many_small_segments_some_losing():
     assert (best < 1.0).sum() == 16 and best.max() < 4.0
     peak = np.where(best > 1, w.saturation_spend * np.log(np.maximum(best, 1.0)), 0.0)
     assert peak.sum() > scenario.policy.budget.daily_total
+
+
+def test_the_noisy_account_is_stable_on_average_with_days_that_vary_beyond_chance():
+    noisy, stable = load("noisy"), load("stable")
+    assert kinds(noisy) == set() and noisy.world.rate_noise == 0.3 and stable.world.rate_noise == 0.0
+    assert np.array_equal(noisy.world.conversion_rate, stable.world.conversion_rate)
