@@ -94,6 +94,7 @@ SUBSTAGES = {
     "history: learned half-lives (forgetting)": ("budgetopt.estimate.history", "learn_forgetting"),
     "history: wear-out (Newton per creative)": ("budgetopt.estimate.history", "fit_wear_out"),
     "history: shared shifts (steps of a campaign or the account)": ("budgetopt.estimate.history", "find_shifts"),
+    "history: noisy days (variation beyond chance, each day's worth)": ("budgetopt.estimate.history", "day_worths"),
     "estimate: saturation": ("budgetopt.plan.day", "fit_saturation"),
     "estimate: pooled conversion rates": ("budgetopt.estimate.conversion", "pooled"),
 }

@@ -36,6 +36,8 @@ NOISE_Z = 2.0
 #: iterations of the weights (from σ² = INITIAL_VARIANCE): the estimate moves < 1 % after three
 ITERATIONS = 4
 INITIAL_VARIANCE = 0.04
+#: pairs of days built at a time (a block of days × every cell)
+PAIRS_PER_BLOCK = 1_000_000
 #: the least variance a pair's squared difference is weighed with (rates of 1 on a billion visits)
 MIN_SPREAD = 1e-6
 #: consecutive days' squared differences share a day: their correlation (0.25 for Gaussian days) widens the
@@ -65,19 +67,9 @@ class Dispersion:
 def fit_dispersion(cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, rate: np.ndarray, n_days: int) -> Dispersion:
     """The Dispersion of the rows (rows,): cell index, day number, exposure (in the units rates are fitted on) and
     conversions; rate (cells,): each cell's conversion rate (its own, shrunk: its scale only)."""
-    n_cells = len(rate)
-    flat = day * n_cells + cell
-    n = np.bincount(flat, weights=exposure, minlength=n_days * n_cells).reshape(n_days, n_cells)
-    c = np.bincount(flat, weights=conversions, minlength=n_days * n_cells).reshape(n_days, n_cells)
-    both = (n[:-1] > 0) & (n[1:] > 0) & (rate > 0)[None, :]
-    day_index, cells = np.nonzero(both)
-    if not len(cells):
+    excess, binomial = _pairs(cell, day, exposure, conversions, np.minimum(rate, 1.0), n_days)
+    if not len(excess):
         return Dispersion(0.0, 0.0, np.inf, 0)
-    p = np.minimum(rate[cells], 1.0)  # an export may show more conversions than visits
-    first, second = n[day_index, cells], n[day_index + 1, cells]
-    difference = c[day_index, cells] / (first * p) - c[day_index + 1, cells] / (second * p)
-    binomial = (1.0 - p) / p * (1.0 / first + 1.0 / second)
-    excess = difference**2 - binomial
     weigh = lambda v: 1.0 / np.maximum(binomial + 2.0 * v, MIN_SPREAD) ** 2  # noqa: E731 (a rate of 1 has no binomial spread)
     variance = INITIAL_VARIANCE
     for _ in range(ITERATIONS):
@@ -87,7 +79,30 @@ def fit_dispersion(cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conv
     residual = weight * (excess - 2.0 * variance)
     se = OVERLAP * float(np.sqrt(residual @ residual)) / (2.0 * weight.sum())
     shrink = max(0.0, 1.0 - (NOISE_Z * se / variance) ** 2) if variance > 0 else 0.0
-    return Dispersion(variance * shrink, variance, se, len(cells))
+    return Dispersion(variance * shrink, variance, se, len(excess))
+
+
+def _pairs(cell, day, exposure, conversions, rate, n_days) -> tuple[np.ndarray, np.ndarray]:
+    """((u_d − u_{d+1})² − b, b), each (pairs,), over every cell's consecutive days with exposure (rate > 0, ≤ 1):
+    built a block of days at a time from the (days, cells) counts, so a 4 M-row log keeps only the pairs."""
+    n_cells = len(rate)
+    flat = day * n_cells + cell
+    n = np.bincount(flat, weights=exposure, minlength=n_days * n_cells).reshape(n_days, n_cells)
+    u = np.bincount(flat, weights=conversions, minlength=n_days * n_cells).reshape(n_days, n_cells)
+    odds = np.where(rate > 0, (1.0 - rate) / np.where(rate > 0, rate, 1.0), 0.0)
+    seen = (n > 0) & (rate > 0)
+    np.divide(u, n * rate, out=u, where=seen)  # each day's conversions ÷ its expected: the relative rate
+    np.divide(1.0, n, out=n, where=seen)  # n now holds 1 / exposure (0 on days without)
+    excess, binomial = [], []
+    block = max(1, PAIRS_PER_BLOCK // max(n_cells, 1))
+    for start in range(0, n_days - 1, block):
+        days = slice(start, min(start + block, n_days - 1))
+        later = slice(days.start + 1, days.stop + 1)
+        both = seen[days] & seen[later]
+        b = (n[days] + n[later]) * odds
+        binomial.append(b[both])
+        excess.append(((u[days] - u[later]) ** 2 - b)[both])
+    return (np.concatenate(excess), np.concatenate(binomial)) if excess else (np.zeros(0), np.zeros(0))
 
 
 def day_worths(cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversions: np.ndarray, n_cells: int, n_days: int) -> tuple[Dispersion, np.ndarray | float]:

@@ -273,10 +273,10 @@ def _noisy_days(summary: dict[str, Any]) -> tuple[str, ...]:
     spread = summary.get("daily_rate_spread") or 0.0
     if spread <= 0:
         return ()
-    return (
+    return ((
         f"In this log a creative's conversion rate moves by about ±{spread:.0%} from one day to the next beyond chance: "
-        f"each day counts as the evidence it is, a busy day as at most about {1 / spread**2:,.0f} conversions, so verdicts wait for more days.",
-    )
+        f"each day counts as the evidence it is, a busy day as at most about {1 / spread**2:,.0f} conversions, so verdicts wait for more days."
+    ),)
 
 
 def _drawn_note(n_segments: int, criterion: str) -> str:
