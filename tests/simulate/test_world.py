@@ -80,6 +80,19 @@ def test_rate_noise_spreads_the_days_conversions_beyond_the_binomial_and_keeps_t
     assert excess == pytest.approx(np.expm1(0.09), rel=0.15)
 
 
+def test_segment_rate_noise_moves_a_segments_creatives_together():
+    """segment_rate_noise σ: one factor a day per segment, so siblings' relative deviations c / μ − 1 share a
+    covariance of e^{σ²} − 1 and creatives of different segments none."""
+    world = replace(two_segment_world(), segment_rate_noise=0.3)
+    rng = np.random.default_rng(3)
+    draws = np.array([world.draw_day(np.array([100.0, 100.0, 300.0]), rng)[:2] for _ in range(6000)])
+    visits, conversions = draws[:, 0], draws[:, 1]
+    deviation = conversions / (visits * world.conversion_rate) - 1.0
+    siblings, strangers = np.mean(deviation[:, 0] * deviation[:, 1]), np.mean(deviation[:, 0] * deviation[:, 2])
+    assert siblings == pytest.approx(np.expm1(0.09), rel=0.2)
+    assert abs(strangers) < 0.02
+
+
 def test_a_world_without_events_draws_the_same_stream_as_before():
     """draw_day's stream is what the bundled demo log was generated with (tests/test_demo.py pins it byte for byte)."""
     world = two_segment_world()

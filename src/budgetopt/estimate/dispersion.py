@@ -33,7 +33,7 @@ import numpy as np
 #: σ² is kept in full only well beyond this many standard errors from 0 (shrunk as (1 − (z₀/z)²)⁺); 3 kept
 #: a thin or young log binomial for weeks, and true winners were switched off on day 0 of a noisy world
 NOISE_Z = 2.0
-#: iterations of the weights (from σ² = INITIAL_VARIANCE): the estimate moves < 1 % after three
+#: iterations of the weights (from σ² = INITIAL_VARIANCE): on simulated logs the estimate moves < 0.1 % after two
 ITERATIONS = 4
 INITIAL_VARIANCE = 0.04
 #: pairs of days built at a time (a block of days × every cell)

@@ -35,6 +35,9 @@ class WorldSection(StrictModel):
     rate_noise: float = Field(
         0.0, ge=0, le=1, description="Day-to-day spread of every creative's conversion rate beyond chance: each day its rate is multiplied by a log-normal factor of mean 1 and this log-sd (0 = none).",
     )
+    segment_rate_noise: float = Field(
+        0.0, ge=0, le=1, description="The same, one factor per segment and day shared by its creatives (the auction moves an ad set's ads together).",
+    )
     start_date: dt.date = Field(dt.date(2026, 1, 5), description="Date of day 0 in the simulated log.")
 
 
@@ -280,6 +283,7 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "scenario", name: 
         basket_cv=spec.world.basket_cv,
         events=events,
         rate_noise=spec.world.rate_noise,
+        segment_rate_noise=spec.world.segment_rate_noise,
     )
     return Scenario(
         name=name,

@@ -6,7 +6,8 @@ whose cells spend T in total, expected visits = s / cost_per_visit × factor(T, 
 visits ~ Poisson, conversions ~ Binomial(visits, rate), revenue ~ Gamma with mean
 conversions × basket and coefficient of variation basket_cv / sqrt(conversions). With rate_noise σ > 0
 each cell's rate is first multiplied, each day, by its own exp(σ z − σ²/2), z ~ Normal(0, 1): day-to-day
-variation beyond chance (the auction, the audience's mix), mean 1, which no policy (nor the oracle) foresees.
+variation beyond chance (the auction, the audience's mix), mean 1, which no policy (nor the oracle) foresees;
+with segment_rate_noise, by one such factor per segment and day, shared by the segment's cells.
 
 Events multiply a cell's true conversion rate on day d (day 0 = the first simulated day):
   fatigue  × 0.5 ** (cumulative visits before d / half_life_visits)
@@ -91,6 +92,7 @@ class World:
     basket_cv: float = 0.5
     events: Events | None = None  # None: no events
     rate_noise: float = 0.0  # log-sd of each cell's daily rate around its expected rate (0: binomial days)
+    segment_rate_noise: float = 0.0  # log-sd of a daily factor shared by each segment's cells
 
     @property
     def n_cells(self) -> int:
@@ -135,6 +137,9 @@ class World:
         """Draw (visits, conversions, revenue), each shaped like `spend` (..., cells), for one day's spend per cell."""
         if self.rate_noise > 0:  # drawn first: every policy's world gets the same noise on the same day
             rate_multiplier = rate_multiplier * np.exp(self.rate_noise * rng.standard_normal(np.shape(spend)) - 0.5 * self.rate_noise**2)
+        if self.segment_rate_noise > 0:
+            z = rng.standard_normal(np.shape(spend)[:-1] + (self.n_segments,))[..., self.segment_index]
+            rate_multiplier = rate_multiplier * np.exp(self.segment_rate_noise * z - 0.5 * self.segment_rate_noise**2)
         visits = rng.poisson(self.expected_visits(spend)).astype(float)
         rate = np.clip(self.conversion_rate * rate_multiplier, 0.0, 1.0)
         conversions = rng.binomial(visits.astype(np.int64), rate).astype(float)
