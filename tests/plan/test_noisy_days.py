@@ -3,13 +3,15 @@ its report, and `[estimate] dispersion = false` reads every conversion as binomi
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import budgetopt
+from budgetopt.cli import main
 from budgetopt.config import policy_from_dict
-from budgetopt.report.plan_report import write_plan_report
 from budgetopt.simulate.world import World
 
 
@@ -39,12 +41,18 @@ def noisy_log(rate_noise: float, days: int = 28, segments: int = 6, creatives: i
     return pd.concat(frames, ignore_index=True)
 
 
-def test_the_plan_learns_how_far_the_days_vary_and_says_so(tmp_path):
-    policy = policy_from_dict({"budget": {"daily_total": 9000.0}})
-    result = budgetopt.make_plan(noisy_log(0.3), policy)
-    assert result.summary["daily_rate_spread"] == pytest.approx(np.sqrt(np.expm1(0.09)), abs=0.06)
-    page = write_plan_report(result, policy, tmp_path / "report").read_text(encoding="utf-8")
-    assert "from one day to the next beyond chance" in page
+def test_the_plan_learns_how_far_the_days_vary_and_says_so(runner, tmp_path):
+    """summary.json's daily_rate_spread near the truth's e^{σ²} − 1, and the sentence in the report and the terminal."""
+    log, policy_file = tmp_path / "log.csv", tmp_path / "policy.toml"
+    noisy_log(0.3).to_csv(log, index=False)
+    policy_file.write_text("[budget]\ndaily_total = 9000.0\n")
+    result = runner.invoke(main, ["plan", str(log), "--policy", str(policy_file), "--summary", str(tmp_path / "summary.json"), "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    spread = json.loads((tmp_path / "summary.json").read_text())["daily_rate_spread"]
+    assert spread == pytest.approx(np.sqrt(np.expm1(0.09)), abs=0.06)
+    sentence = f"moves by about ±{spread:.0%} from one day to the next beyond chance"
+    assert sentence in " ".join(result.output.split())
+    assert sentence in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
 
 
 def test_binomial_days_keep_the_plan_as_it_was():

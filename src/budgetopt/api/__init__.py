@@ -58,6 +58,7 @@ from budgetopt.changes import Changes
 from budgetopt.config import DEFAULT_SEED, Policy, load_policy
 from budgetopt.data import LoadedLog, load_column_map, load_log
 from budgetopt.data.demo import demo_path
+from budgetopt.estimate.dispersion import noisy_days_in_words
 from budgetopt.ledger import DEFAULT_WAIT
 from budgetopt.ledger.history import HISTORY_MONEY, SPEND_TOLERANCE
 from budgetopt.outputs import check_outputs, claim_report_dir
@@ -98,7 +99,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ACCOUNTS_TABLE", "Changes", "LoadedLog", "load_column_map", "AccountStatus", "DEFAULT_SEED", "DEFAULT_WAIT", "HISTORY_MONEY", "SPEND_TOLERANCE", "DecideResult", "LedgerPlan", "PlanResult", "Policy", "Simulation", "WhatIf", "PeriodWhatIf",
-    "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "as_log", "as_policy", "day_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
+    "approve_changes", "as_date", "changes_history", "check_outputs", "override_plan", "check_plan_outputs", "check_run_outputs", "check_simulation", "check_sweep", "check_workers", "claim_report_dir", "best_points", "load_scenario", "parse_policies", "binding_in_words", "money", "noisy_days_in_words", "as_log", "as_policy", "day_rng", "compare_split", "demo_path", "find_accounts", "enable_creatives", "fit_estimates", "ingest_log",
     "load_log", "load_policy", "make_changes", "read_performance_log", "load_sweep", "make_decisions", "make_plan", "open_executor", "plan_accounts",
     "plan_from_ledger", "plan_history", "plan_with_ledger", "simulate_scenario", "sweep_grid", "sweep_todo",
     "write_decisions_outputs", "write_plan_outputs", "write_simulation_report", "write_table", "write_what_if",

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from budgetopt import api
-from budgetopt.api import binding_in_words, money
+from budgetopt.api import binding_in_words, money, noisy_days_in_words
 
 #: above this many cells the plan is shown per segment, not per cell
 MAX_CELL_ROWS = 60
@@ -76,6 +76,8 @@ def print_plan(console: Console, plan: pd.DataFrame, summary: dict[str, Any]) ->
         f"expected gross margin {money(summary['expected_margin'], cur)} "
         f"(90 % interval {money(summary['margin_p05'], cur)} to {money(summary['margin_p95'], cur)})"
     )
+    if noisy := noisy_days_in_words(summary.get("daily_rate_spread")):
+        console.print(Text(noisy), soft_wrap=True)
     worth_saying = binding_in_words(summary["binding"], cur)
     if worth_saying:
         console.print("what limits the plan:")

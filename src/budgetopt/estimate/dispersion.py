@@ -117,3 +117,14 @@ def day_worths(cell: np.ndarray, day: np.ndarray, exposure: np.ndarray, conversi
     if dispersion.variance == 0:
         return dispersion, 1.0
     return dispersion, dispersion.day_worth(exposure * rate[cell])
+
+
+def noisy_days_in_words(spread: float | None) -> str | None:
+    """The plan's sentence on a log whose days vary beyond chance (spread: σ, summary.json's daily_rate_spread); None
+    when they do not (or the step is off)."""
+    if not spread or spread <= 0:
+        return None
+    return (
+        f"In this log a creative's conversion rate moves by about ±{spread:.0%} from one day to the next beyond chance: "
+        f"each day counts as the evidence it is, a busy day as at most about {1 / spread**2:,.0f} conversions, so verdicts wait for more days."
+    )

@@ -18,6 +18,7 @@ from budgetopt.changes.diff import CHANGE_COLUMNS
 from budgetopt.config import Policy
 from budgetopt.decide.engine import format_loss
 from budgetopt.decide.verdicts import Verdict
+from budgetopt.estimate.dispersion import noisy_days_in_words
 from budgetopt.plan import PlanResult
 from budgetopt.report import figures
 from budgetopt.report.html import (
@@ -263,20 +264,9 @@ def plan_sections(result: PlanResult, policy: Policy) -> list[Section]:
         (str(r.campaign), str(r.segment)): f"Budget {money(r.before, cur)} → {money(r.after, cur)} per day ({r.limited_by})."
         for r in segments.itertuples(index=False)
     }
-    creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), *_noisy_days(summary), _drawn_note(len(order), "largest budgets")))
+    creatives_intro = Section("Creatives, segment by segment", paragraphs=(_rules(policy), *filter(None, [noisy_days_in_words(summary.get("daily_rate_spread"))]), _drawn_note(len(order), "largest budgets")))
     return [glance, *check, *pacing_sections(summary), *_spend_sections(segments, cur), _limits_section(summary, cur), margin,
             *risk_sections(result, policy), creatives_intro, *_segment_sections(decisions, policy, order, intro, plan)]
-
-
-def _noisy_days(summary: dict[str, Any]) -> tuple[str, ...]:
-    """A sentence on the log's day-to-day variation beyond chance (summary.json's daily_rate_spread), when there is some."""
-    spread = summary.get("daily_rate_spread") or 0.0
-    if spread <= 0:
-        return ()
-    return ((
-        f"In this log a creative's conversion rate moves by about ±{spread:.0%} from one day to the next beyond chance: "
-        f"each day counts as the evidence it is, a busy day as at most about {1 / spread**2:,.0f} conversions, so verdicts wait for more days."
-    ),)
 
 
 def _drawn_note(n_segments: int, criterion: str) -> str:
