@@ -23,6 +23,9 @@ SPEND_JUMP_FACTOR = 3.0
 STRAY_GAP_DAYS = 7
 #: when more than this share of recently spending cells have no row on the last date, say so
 MISSING_SHARE = 0.5
+#: a day without a single conversion is said when its visits at the account's rate would bring this many
+#: (the chance of none by luck: e^−10 ≈ 5e-5): a tracking outage, not a bad day
+OUTAGE_EXPECTED = 10.0
 
 
 def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | None = None) -> list[str]:
@@ -54,6 +57,7 @@ def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | 
             "keeps each segment at least at yesterday's budget instead of cutting (its expected margin is the prior's guess); "
             "plan on value once conversions arrive, or set [estimate] value_per_conversion"
         )
+    warnings += outage_warnings(seen)
     free = (seen["spend"] <= 0) & (seen["conversions"] > 0)
     if free.any():
         warnings.append(
@@ -61,6 +65,26 @@ def log_warnings(seen: pd.DataFrame, as_of: pd.Timestamp, today: pd.Timestamp | 
             "evidence about conversion rates, never as traffic bought for nothing; creatives that never spent get at most a test budget"
         )
     return warnings
+
+
+def outage_warnings(seen: pd.DataFrame) -> list[str]:
+    """Days with no conversion at all in the whole account where its visits at the account's rate would have brought
+    OUTAGE_EXPECTED or more: a tracking outage reads as a day of failures for every creative that ran."""
+    daily = seen.groupby("date", sort=True)[["visits", "conversions"]].sum()
+    visits = float(daily["visits"].sum())
+    if visits <= 0 or daily["conversions"].sum() <= 0:
+        return []
+    expected = daily["visits"] * (float(daily["conversions"].sum()) / visits)
+    quiet = expected[(daily["conversions"] <= 0) & (expected >= OUTAGE_EXPECTED)]
+    if quiet.empty:
+        return []
+    dates = ", ".join(f"{d:%Y-%m-%d}" for d in quiet.index[:3]) + (f" and {len(quiet) - 3} more" if len(quiet) > 3 else "")
+    when = f"on {dates}, where" if len(quiet) == 1 else f"on {len(quiet)} days ({dates}), where each day"
+    return [
+        f"no conversion at all {when} the account's rate would have brought {'about' if len(quiet) == 1 else 'at least'} "
+        f"{quiet.min():,.0f}: a tracking outage? such a day counts as a failure for every creative that ran; "
+        "drop it from the export if its conversions were lost"
+    ]
 
 
 def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str]:
