@@ -80,11 +80,11 @@ def outage_warnings(seen: pd.DataFrame) -> list[str]:
         return []
     dates = ", ".join(f"{d:%Y-%m-%d}" for d in quiet.index[:3]) + (f" and {len(quiet) - 3} more" if len(quiet) > 3 else "")
     when = f"on {dates}, where" if len(quiet) == 1 else f"on {len(quiet)} days ({dates}), where each day"
-    return [
+    return [(
         f"no conversion at all {when} the account's rate would have brought {'about' if len(quiet) == 1 else 'at least'} "
         f"{quiet.min():,.0f}: a tracking outage? such a day counts as a failure for every creative that ran; "
         "drop it from the export if its conversions were lost"
-    ]
+    )]
 
 
 def name_variant_warnings(campaign: np.ndarray, segment: np.ndarray) -> list[str]:
