@@ -62,3 +62,15 @@ def test_quiet_days_of_a_small_account_are_chance_not_an_outage():
     """Two conversions a day on average: a day without any happens once a week by luck (e^−2)."""
     assert outage_warnings(daily_log([2.0, 0.0, 3.0, 1.0, 0.0, 2.0, 4.0], visits=100.0)) == []
     assert outage_warnings(daily_log([0.0] * 5)) == []  # nothing converted yet: said elsewhere
+
+
+def test_a_campaign_without_a_conversion_for_a_day_is_said_by_name_and_the_accounts_day_once():
+    busy, quiet = daily_log([60.0] * 8).assign(campaign="search"), daily_log([60.0] * 8).assign(campaign="social")
+    quiet.loc[3, "conversions"] = 0.0
+    assert outage_warnings(pd.concat([busy, quiet])) == [
+        "no conversion at all on 2026-03-04 in campaign 'social', where its campaign's rate would have brought about 52: a tracking "
+        "outage? such a day counts as a failure for every creative that ran; drop it from the export if its conversions were lost"
+    ]
+    busy.loc[3, "conversions"] = 0.0  # the whole account that day: said once, for the account
+    (warning,) = outage_warnings(pd.concat([busy, quiet]))
+    assert warning.startswith("no conversion at all on 2026-03-04, where the account's rate would have brought about 105")
