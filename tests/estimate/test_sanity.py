@@ -51,8 +51,9 @@ def test_a_day_without_a_conversion_where_many_were_due_is_said_with_its_date():
     days = [60.0] * 10
     days[6] = 0.0
     assert outage_warnings(daily_log(days)) == [
-        "no conversion at all on 2026-03-07, where the account's rate would have brought about 54: a tracking outage? "
-        "such a day counts as a failure for every creative that ran; drop it from the export if its conversions were lost"
+        "no conversion at all on 2026-03-07, where the account's rate would have brought about 54: a tracking outage, or conversions "
+        "not reported yet? such a day counts as a failure for every creative that ran; drop it from the export if its conversions "
+        "were lost, or set [estimate] conversion_lag if they come later"
     ]
     days[8] = 0.0
     assert outage_warnings(daily_log(days))[0].startswith("no conversion at all on 2 days (2026-03-07, 2026-03-09), where each day")
@@ -69,7 +70,8 @@ def test_a_campaign_without_a_conversion_for_a_day_is_said_by_name_and_the_accou
     quiet.loc[3, "conversions"] = 0.0
     assert outage_warnings(pd.concat([busy, quiet])) == [
         "no conversion at all on 2026-03-04 in campaign 'social', where its campaign's rate would have brought about 52: a tracking "
-        "outage? such a day counts as a failure for every creative that ran; drop it from the export if its conversions were lost"
+        "outage, or conversions not reported yet? such a day counts as a failure for every creative that ran; drop it from the "
+        "export if its conversions were lost, or set [estimate] conversion_lag if they come later"
     ]
     busy.loc[3, "conversions"] = 0.0  # the whole account that day: said once, for the account
     (warning,) = outage_warnings(pd.concat([busy, quiet]))

@@ -90,8 +90,8 @@ def outage_warnings(seen: pd.DataFrame) -> list[str]:
         when = f"on {listed}, where" if len(day) == 1 else f"on {len(day)} days ({listed}), where each day"
         words.append(
             f"no conversion at all {when} {where} would have brought {'about' if len(day) == 1 else 'at least'} "
-            f"{expected[campaign, day].min():,.0f}: a tracking outage? such a day counts as a failure for every creative that ran; "
-            "drop it from the export if its conversions were lost"
+            f"{expected[campaign, day].min():,.0f}: a tracking outage, or conversions not reported yet? such a day counts as a failure "
+            "for every creative that ran; drop it from the export if its conversions were lost, or set [estimate] conversion_lag if they come later"
         )
     return words
 
