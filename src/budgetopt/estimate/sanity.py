@@ -151,18 +151,20 @@ def shift_warnings(campaign: np.ndarray, campaign_index: np.ndarray, shifts: Shi
 def best_week_margin_per_unit(log: pd.DataFrame, margin_rate: float) -> float:
     """The account's best 7-day margin per unit spent ((revenue × margin_rate − spend) / spend), weeks counted back
     from the last date; NaN without spend."""
-    weeks = ((log["date"].max() - log["date"]) / np.timedelta64(7, "D")).astype(int)
-    totals = log.groupby(weeks)[["spend", "revenue"]].sum()
-    totals = totals[totals["spend"] > 0]
-    if totals.empty:
+    dates = log["date"].to_numpy()
+    weeks = ((dates.max() - dates) // np.timedelta64(7, "D")).astype(np.int64)
+    spend, revenue = (np.bincount(weeks, weights=log[c].to_numpy(float)) for c in ("spend", "revenue"))
+    spent = spend > 0
+    if not spent.any():
         return float("nan")
-    return float(((totals["revenue"] * margin_rate - totals["spend"]) / totals["spend"]).max())
+    return float(((revenue[spent] * margin_rate - spend[spent]) / spend[spent]).max())
 
 
 def plan_warnings(
-    log: pd.DataFrame, plan: pd.DataFrame, expected_margin: float, total_spend: float, margin_rate: float, currency: str
+    log: pd.DataFrame, plan: pd.DataFrame, most_spent: np.ndarray, expected_margin: float, total_spend: float, margin_rate: float, currency: str
 ) -> list[str]:
-    """What in the plan goes far beyond the account's own history, in words."""
+    """What in the plan goes far beyond the account's own history, in words; most_spent: (rows of plan,) the most each
+    creative spent in a day of the log."""
     warnings = []
     best = best_week_margin_per_unit(log, margin_rate)
     per_unit = expected_margin / total_spend if total_spend > 0 else 0.0
@@ -171,9 +173,7 @@ def plan_warnings(
             f"the plan expects {per_unit:,.2f} {currency} of margin per {currency} spent, above {BEST_WEEK_FACTOR:g}× the account's "
             f"best week ({best:,.2f}): it leans on creatives whose evidence is thin; check the largest expected margins before using it"
         )
-    most = log.groupby(["campaign", "segment", "creative"])["spend"].max()
-    key = pd.MultiIndex.from_frame(plan[["campaign", "segment", "creative"]])
-    before = most.reindex(key).fillna(0.0).to_numpy()
+    before = most_spent
     jump = (before > 0) & (plan["spend"].to_numpy() > SPEND_JUMP_FACTOR * before + 1.0)
     if jump.any():
         worst = int(np.argmax(np.where(jump, plan["spend"].to_numpy() / np.maximum(before, 1e-9), 0.0)))

@@ -230,6 +230,13 @@ def targets_summary(targets: Targets, estimates: Estimates, share: np.ndarray, b
     }
 
 
+def _most_spent(h: History) -> np.ndarray:
+    """(cells,) the most each creative spent in a day of the log (its rows before the plan date)."""
+    most = np.zeros(h.n_cells)
+    np.maximum.at(most, h.days.cell, h.days.spend)
+    return most
+
+
 def day_rng(rng: np.random.Generator | int | None, as_of: pd.Timestamp, *key: int) -> np.random.Generator:
     """The posterior draws' generator for the plan of `as_of`: a Generator as given (the simulator's stream, a
     caller's own); else a seed (None: DEFAULT_SEED) taken with the date, so the same log, date and seed give the
@@ -290,6 +297,6 @@ def plan_day(
     summary["warnings"] = [
         *log_warnings(seen, h.as_of), *name_variant_warnings(h.campaign, h.segment), *shift_warnings(h.campaign, h.campaign_index, h.shifts),
         *problem.notes,
-        *plan_warnings(seen, plan, summary["expected_margin"], summary["total_spend"], rate, cur),
+        *plan_warnings(seen, plan, _most_spent(h), summary["expected_margin"], summary["total_spend"], rate, cur),
     ]
     return PlanResult(plan, d, summary, estimates, problem, allocation, typed, day.period)
