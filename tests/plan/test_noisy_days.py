@@ -53,6 +53,9 @@ def test_the_plan_learns_how_far_the_days_vary_and_says_so(runner, tmp_path):
     sentence = f"moves by about ±{spread:.0%} from one day to the next beyond chance"
     assert sentence in " ".join(result.output.split())
     assert sentence in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    decided = runner.invoke(main, ["decide", str(log), "--policy", str(policy_file)])
+    assert decided.exit_code == 0, decided.output
+    assert sentence in " ".join(decided.output.split())  # under the verdicts it slows
 
 
 def test_binomial_days_keep_the_plan_as_it_was():
