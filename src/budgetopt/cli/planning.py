@@ -225,8 +225,7 @@ def decide_command(log_path, policy_path, columns_path, date, out, seed, sum_dup
     result = api.make_decisions(log, policy, date=api.as_date(date, "--date"), rng=seed)
     written = api.write_decisions_outputs(result, policy, out=out, report=report_dir, inputs=inputs, force=force)
     print_decisions(out_console, result.decisions, policy.decide.metric)
-    noise = result.estimates.history.dispersion  # the plan's sentence on noisy days, under the verdicts it slows
-    if noisy := api.noisy_days_in_words(None if noise is None else noise.spread):
+    if noisy := api.noisy_days_in_words(result.estimates.history.daily_rate_spread):  # under the verdicts it slows
         out_console.print(Text(noisy), soft_wrap=True)
     wrote(out_console, written)
 

@@ -74,6 +74,11 @@ class History:
     dispersion: Dispersion | None = None  # how far daily rates vary beyond chance, behind the rows' worth (None: off)
 
     @property
+    def daily_rate_spread(self) -> float | None:
+        """σ, how far creatives' daily rates vary beyond chance (estimate.dispersion); None: [estimate] dispersion = false."""
+        return None if self.dispersion is None else self.dispersion.spread
+
+    @property
     def off(self) -> np.ndarray:
         """(cells,) creatives that spent before but not on their segment's last day with spend, while the
         segment did: switched off (by the engine on an earlier day, the user or the platform), as the log

@@ -173,14 +173,13 @@ def plan_warnings(
             f"the plan expects {per_unit:,.2f} {currency} of margin per {currency} spent, above {BEST_WEEK_FACTOR:g}× the account's "
             f"best week ({best:,.2f}): it leans on creatives whose evidence is thin; check the largest expected margins before using it"
         )
-    before = most_spent
-    jump = (before > 0) & (plan["spend"].to_numpy() > SPEND_JUMP_FACTOR * before + 1.0)
+    jump = (most_spent > 0) & (plan["spend"].to_numpy() > SPEND_JUMP_FACTOR * most_spent + 1.0)
     if jump.any():
-        worst = int(np.argmax(np.where(jump, plan["spend"].to_numpy() / np.maximum(before, 1e-9), 0.0)))
+        worst = int(np.argmax(np.where(jump, plan["spend"].to_numpy() / np.maximum(most_spent, 1e-9), 0.0)))
         row = plan.iloc[worst]
         warnings.append(
             f"{int(jump.sum())} creatives are planned above {SPEND_JUMP_FACTOR:g}× the most they ever spent in a day (largest: "
-            f"{row['campaign']}/{row['segment']}/{row['creative']}, {row['spend']:,.2f} {currency} against at most {before[worst]:,.2f}): "
+            f"{row['campaign']}/{row['segment']}/{row['creative']}, {row['spend']:,.2f} {currency} against at most {most_spent[worst]:,.2f}): "
             "the plan extrapolates their response"
         )
     return warnings

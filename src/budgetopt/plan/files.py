@@ -207,8 +207,7 @@ def _summary(estimates, problem, allocation, budgets, previous, margins, limiter
             for j, i in enumerate(starts)
         ],
         "exploration": policy.segments.exploration,
-        # how far creatives' daily rates vary beyond chance (estimate.dispersion; None: [estimate] dispersion = false)
-        "daily_rate_spread": None if h.dispersion is None else h.dispersion.spread,
+        "daily_rate_spread": h.daily_rate_spread,
         "status": allocation.status,
         "solver": allocation.solver,
         "seconds": round(seconds, 3),

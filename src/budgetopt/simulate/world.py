@@ -136,10 +136,10 @@ class World:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw (visits, conversions, revenue), each shaped like `spend` (..., cells), for one day's spend per cell."""
         if self.rate_noise > 0:  # drawn first: every policy's world gets the same noise on the same day
-            rate_multiplier = rate_multiplier * np.exp(self.rate_noise * rng.standard_normal(np.shape(spend)) - 0.5 * self.rate_noise**2)
+            rate_multiplier = rate_multiplier * _mean_one(self.rate_noise, rng.standard_normal(np.shape(spend)))
         if self.segment_rate_noise > 0:
             z = rng.standard_normal(np.shape(spend)[:-1] + (self.n_segments,))[..., self.segment_index]
-            rate_multiplier = rate_multiplier * np.exp(self.segment_rate_noise * z - 0.5 * self.segment_rate_noise**2)
+            rate_multiplier = rate_multiplier * _mean_one(self.segment_rate_noise, z)
         visits = rng.poisson(self.expected_visits(spend)).astype(float)
         rate = np.clip(self.conversion_rate * rate_multiplier, 0.0, 1.0)
         conversions = rng.binomial(visits.astype(np.int64), rate).astype(float)
@@ -149,6 +149,11 @@ class World:
         basket = np.broadcast_to(self.basket, np.shape(conversions))
         revenue[has] = rng.gamma(shape[has], basket[has] * self.basket_cv**2)
         return visits, conversions, revenue
+
+
+def _mean_one(sigma: float, z: np.ndarray) -> np.ndarray:
+    """exp(σ z − σ²/2): a log-normal factor of mean 1 for standard normal z."""
+    return np.exp(sigma * z - 0.5 * sigma**2)
 
 
 def segment_maxima(values: np.ndarray, segment_index: np.ndarray, n_segments: int) -> np.ndarray:
